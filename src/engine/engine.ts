@@ -1,0 +1,241 @@
+// The engine: a snapshot and a configuration in, reviewed findings and a verdict out.
+// Pure apart from the clock it uses to hold each check to its time budget.
+
+import { createHash } from 'node:crypto';
+import picomatch from 'picomatch';
+import type { Config } from '../config/schema.js';
+import { loadGoParser } from '../lang/go.js';
+import { serves } from '../lang/detect.js';
+import { detectAuthorship } from './authorship.js';
+import { ParseCache, changedLines } from './parse.js';
+import { covers, findSuppressions, type Suppression } from './suppress.js';
+import {
+  PR_TEXT_PATH,
+  type Acceptance,
+  type Authorship,
+  type Check,
+  type CheckContext,
+  type Conclusion,
+  type Finding,
+  type ParsedFile,
+  type PullRequestSnapshot,
+  type Report,
+  type ReviewedFinding,
+  type Verdict,
+} from './types.js';
+
+export const INTERNAL_ERROR = 'internal-error';
+export const SUPPRESSION = 'suppression';
+
+export interface ReviewOptions {
+  config: Config;
+  checks: readonly Check[];
+  acceptances?: readonly Acceptance[];
+  /** milliseconds, monotonic; injectable for tests */
+  now?: () => number;
+}
+
+class BudgetExceeded extends Error {}
+
+/** Stable across pushes: the check, the path and what the finding is about, not its line number. */
+export function fingerprintOf(checkId: string, path: string, key: string): string {
+  const normalized = key.toLowerCase().replace(/\s+/g, ' ').trim();
+  return createHash('sha256').update(`${checkId}\0${path}\0${normalized}`).digest('hex').slice(0, 12);
+}
+
+export function enabledChecks(checks: readonly Check[], config: Config): Check[] {
+  return checks.filter((check) => config.checks[check.id]?.enabled !== false);
+}
+
+export async function review(snapshot: PullRequestSnapshot, options: ReviewOptions): Promise<Verdict> {
+  const { config } = options;
+  const now = options.now ?? (() => performance.now());
+  const checks = enabledChecks(options.checks, config);
+  const ignored = picomatch(config.paths.ignore.length ? config.paths.ignore : ['\0'], { dot: true });
+  const changes = snapshot.files.filter((f) => !ignored(f.path));
+  const cache = new ParseCache(snapshot, config.limits.maxFileBytes);
+  const findings: Finding[] = [];
+  try {
+    if (checks.some((c) => c.languages.includes('go'))) await loadGoParser();
+    const parsed = (
+      await Promise.all(changes.filter((f) => f.status !== 'removed').map((f) => cache.get(f.path, 'head')))
+    ).filter((f): f is ParsedFile => f !== undefined);
+
+    for (const check of checks) {
+      findings.push(...(await runCheck(check, snapshot, parsed, cache, options, now)));
+    }
+    const kept = await keepInDiff(findings, checks, cache, snapshot);
+    const suppressed = await applySuppressions(kept, changes.filter((f) => f.status !== 'removed').map((f) => f.path), snapshot);
+    return decide(snapshot, config, suppressed, options.acceptances ?? [], [...snapshot.notes, ...cache.skipped], cache);
+  } finally {
+    cache.dispose();
+  }
+}
+
+async function runCheck(
+  check: Check,
+  snapshot: PullRequestSnapshot,
+  parsed: ParsedFile[],
+  cache: ParseCache,
+  options: ReviewOptions,
+  now: () => number,
+): Promise<Finding[]> {
+  const settings = options.config.checks[check.id] ?? {};
+  const severity = settings.severity ?? check.defaultSeverity;
+  const budget = options.config.limits.checkTimeoutMs;
+  const started = now();
+  const reports: Finding[] = [];
+  const ctx: CheckContext = {
+    files: parsed.filter((f) => serves(f.path, f.language, check.languages)),
+    changes: snapshot.files,
+    read: (path, rev = 'head') => snapshot.read(path, rev),
+    list: (dir, rev = 'head') => snapshot.list(dir, rev),
+    parse: (path, rev = 'head') => cache.get(path, rev),
+    pr: { title: snapshot.title, body: snapshot.body, commits: snapshot.commits, labels: snapshot.labels },
+    options: { ...check.defaultOptions, ...settings.options },
+    config: options.config,
+    report: (r: Report) => {
+      reports.push({ ...r, checkId: check.id, severity: r.severity ?? severity });
+    },
+    checkBudget: () => {
+      if (now() - started > budget) throw new BudgetExceeded();
+    },
+  };
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    // The timer is a deadline for a check stuck on an await, not a wait: it is cleared as soon as the check ends.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BudgetExceeded()), budget);
+    });
+    await Promise.race([Promise.resolve().then(() => check.run(ctx)), deadline]);
+    if (now() - started > budget) throw new BudgetExceeded();
+    return reports;
+  } catch (error) {
+    const why =
+      error instanceof BudgetExceeded
+        ? `ran over its ${budget} ms time budget`
+        : `failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500);
+    return [
+      {
+        checkId: INTERNAL_ERROR,
+        path: PR_TEXT_PATH,
+        line: 1,
+        severity: 'error',
+        message: `The check ${check.id} ${why}. Its findings are unknown, so the PR is not passed on it; re-run the check, and report the error if it stays.`,
+        key: `${check.id} ${error instanceof BudgetExceeded ? 'budget' : 'error'}`,
+      },
+    ];
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Findings are the PR's only on the lines it adds or changes, unless the check says otherwise. */
+async function keepInDiff(findings: Finding[], checks: Check[], cache: ParseCache, snapshot: PullRequestSnapshot): Promise<Finding[]> {
+  const outside = new Set(checks.filter((c) => c.reportsOutsideDiff).map((c) => c.id));
+  outside.add(INTERNAL_ERROR);
+  const kept: Finding[] = [];
+  for (const finding of findings) {
+    if (outside.has(finding.checkId) || finding.path === PR_TEXT_PATH) {
+      kept.push(finding);
+      continue;
+    }
+    const file = await cache.get(finding.path, 'head');
+    const lines = file ? undefined : changedLines(snapshot.files.find((f) => f.path === finding.path));
+    const isChanged = (line: number) => (file ? file.isChanged(line) : lines === 'all' || !!lines?.has(line));
+    const last = Math.min(finding.endLine ?? finding.line, finding.line + 200);
+    for (let line = finding.line; line <= last; line++) {
+      if (isChanged(line)) {
+        kept.push(finding);
+        break;
+      }
+    }
+  }
+  return kept;
+}
+
+async function applySuppressions(findings: Finding[], changedPaths: string[], snapshot: PullRequestSnapshot): Promise<Finding[]> {
+  const paths = new Set([...changedPaths, ...findings.map((f) => f.path).filter((p) => p !== PR_TEXT_PATH)]);
+  const byPath = new Map<string, Suppression[]>();
+  for (const path of paths) {
+    const text = await snapshot.read(path, 'head');
+    if (text !== undefined && text.length <= 5_000_000) byPath.set(path, findSuppressions(path, text));
+  }
+  const out: Finding[] = [];
+  for (const finding of findings) {
+    const directives = byPath.get(finding.path)?.filter((s) => covers(s, finding.checkId, finding.line)) ?? [];
+    const valid = directives.find((s) => s.reason);
+    for (const s of directives) s.used = true;
+    if (!valid) out.push(finding);
+  }
+  const changed = new Set(changedPaths);
+  for (const [path, directives] of byPath) {
+    for (const s of directives) {
+      if (!s.reason && (s.used || changed.has(path))) {
+        out.push({
+          checkId: SUPPRESSION,
+          path,
+          line: s.line,
+          severity: 'warning',
+          message: `This suppression gives no reason, so it suppresses nothing. Write it as \`causal-review:ignore ${s.checkIds[0] ?? '<check-id>'} -- <why the wait or claim is right>\`.`,
+          key: `no reason ${s.checkIds.join(',')}`,
+        });
+      } else if (s.reason && !s.used && changed.has(path)) {
+        out.push({
+          checkId: SUPPRESSION,
+          path,
+          line: s.line,
+          severity: 'warning',
+          message: `This suppression of ${s.checkIds.join(', ') || 'no check'} matches no finding on this line or the next; remove it, or move it onto the line it is meant for.`,
+          key: `unused ${s.checkIds.join(',')}`,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+async function decide(
+  snapshot: PullRequestSnapshot,
+  config: Config,
+  findings: Finding[],
+  acceptances: readonly Acceptance[],
+  notes: string[],
+  cache: ParseCache,
+): Promise<Verdict> {
+  const authorship = detectAuthorship(snapshot, config);
+  const seen = new Set<string>();
+  const reviewed: ReviewedFinding[] = [];
+  for (const finding of findings) {
+    let key = finding.key;
+    if (key === undefined) {
+      const file = finding.path === PR_TEXT_PATH ? undefined : await cache.get(finding.path, 'head');
+      key = file?.lines[finding.line - 1]?.trim() ?? finding.message;
+    }
+    const fingerprint = fingerprintOf(finding.checkId, finding.path, key);
+    const dedupe = `${fingerprint}:${finding.line}`;
+    if (seen.has(dedupe)) continue;
+    seen.add(dedupe);
+    const accepted = acceptances.find((a) => a.fingerprint === fingerprint || a.fingerprint === finding.checkId);
+    const internal = finding.checkId === INTERNAL_ERROR;
+    const blocking = finding.severity === 'error' && !accepted && !(internal && config.onInternalError === 'neutral');
+    reviewed.push({ ...finding, key, fingerprint, blocking, ...(accepted ? { accepted } : {}) });
+  }
+  reviewed.sort((a, b) => (a.path === b.path ? a.line - b.line : a.path === PR_TEXT_PATH ? -1 : b.path === PR_TEXT_PATH ? 1 : a.path < b.path ? -1 : 1));
+  const blocking = reviewed.filter((f) => f.blocking);
+  const accepted = reviewed.filter((f) => f.accepted);
+  const advisory = reviewed.filter((f) => !f.blocking && !f.accepted);
+  const { conclusion, why } = conclude(config.enforce, authorship, blocking.length);
+  return { conclusion, why, authorship, blocking, advisory, accepted, findings: reviewed, notes };
+}
+
+/** The policy: who fails on a blocking finding. A blocking finding is never `neutral` under `enforce: all`. */
+export function conclude(enforce: Config['enforce'], authorship: Authorship, blocking: number): { conclusion: Conclusion; why: string } {
+  const count = `${blocking} blocking finding${blocking === 1 ? '' : 's'}`;
+  if (blocking === 0) return { conclusion: 'success', why: 'No blocking findings.' };
+  if (enforce === 'none') return { conclusion: 'neutral', why: `${count}; the configuration says enforce: none, so nothing fails.` };
+  if (enforce === 'all') return { conclusion: 'failure', why: `${count}; the configuration says enforce: all.` };
+  return authorship.aiAuthored
+    ? { conclusion: 'failure', why: `${count} on an AI-authored PR.` }
+    : { conclusion: 'neutral', why: `${count}, reported as advice: the PR does not count as AI-authored (enforce: ai-authored).` };
+}

@@ -1,0 +1,107 @@
+// One parse per file and revision per snapshot, shared by every check.
+
+import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import type { Tree } from 'web-tree-sitter';
+import type { SourceFile } from 'ts-morph';
+import { languageOf } from '../lang/detect.js';
+import { parseGo } from '../lang/go.js';
+import { forgetTypeScript, parseTypeScript } from '../lang/typescript.js';
+import { splitShellFile } from '../lang/shell.js';
+import type { ChangedFile, ParsedFile, PullRequestSnapshot, Revision, ShellCommand } from './types.js';
+
+export function revKey(rev: Revision): string {
+  return typeof rev === 'string' ? rev : `commit:${rev.commit}`;
+}
+
+/** The head lines a change adds or modifies. */
+export function changedLines(change: ChangedFile | undefined): Set<number> | 'all' {
+  if (!change) return new Set();
+  if (change.wholeFile || change.status === 'added') return 'all';
+  const lines = new Set<number>();
+  for (const hunk of change.hunks) for (const line of hunk.added) lines.add(line);
+  return lines;
+}
+
+export class ParseCache {
+  private readonly files = new Map<string, Promise<ParsedFile | undefined>>();
+  private readonly trees: Tree[] = [];
+  private readonly sources: SourceFile[] = [];
+  readonly skipped: string[] = [];
+
+  constructor(
+    private readonly snapshot: PullRequestSnapshot,
+    private readonly maxFileBytes: number,
+  ) {}
+
+  get(path: string, rev: Revision = 'head'): Promise<ParsedFile | undefined> {
+    const key = `${revKey(rev)}\0${path}`;
+    let file = this.files.get(key);
+    if (!file) {
+      file = this.load(path, rev);
+      this.files.set(key, file);
+    }
+    return file;
+  }
+
+  private async load(path: string, rev: Revision): Promise<ParsedFile | undefined> {
+    const language = languageOf(path);
+    if (!language) return undefined;
+    const text = await this.snapshot.read(path, rev);
+    if (text === undefined) return undefined;
+    if (text.length > this.maxFileBytes) {
+      this.skipped.push(`${path}: ${text.length} bytes, over the ${this.maxFileBytes}-byte limit; not analysed`);
+      return undefined;
+    }
+    const change = rev === 'head' ? this.snapshot.files.find((f) => f.path === path) : undefined;
+    const changed = changedLines(change);
+    let go: Tree | undefined;
+    let ts: SourceFile | undefined;
+    let yaml: { docs: Document[]; lineCounter: LineCounter } | undefined;
+    let shell: ShellCommand[] | undefined;
+    let lines: string[] | undefined;
+    const cache = this;
+    return {
+      path,
+      language,
+      rev,
+      text,
+      get lines() {
+        return (lines ??= text.split('\n'));
+      },
+      change,
+      isChanged: (line) => changed === 'all' || changed.has(line),
+      go() {
+        if (!go) {
+          go = parseGo(text);
+          cache.trees.push(go);
+        }
+        return go;
+      },
+      ts() {
+        if (!ts) {
+          ts = parseTypeScript(path, text);
+          cache.sources.push(ts);
+        }
+        return ts;
+      },
+      yaml() {
+        if (!yaml) {
+          const lineCounter = new LineCounter();
+          const parsed = parseAllDocuments(text, { lineCounter });
+          yaml = { docs: Array.isArray(parsed) ? parsed : [parsed as unknown as Document], lineCounter };
+        }
+        return yaml;
+      },
+      shell() {
+        return (shell ??= splitShellFile(path, text));
+      },
+    };
+  }
+
+  /** Free the parse trees (tree-sitter trees live in wasm memory). */
+  dispose(): void {
+    for (const tree of this.trees.splice(0)) tree.delete();
+    for (const source of this.sources.splice(0)) forgetTypeScript(source);
+    this.files.clear();
+  }
+}

@@ -1,0 +1,112 @@
+// Go front-end: tree-sitter with the grammar's .wasm from tree-sitter-go (no native build).
+// The parser is initialised once per process; trees are freed when their snapshot is done.
+
+import { createRequire } from 'node:module';
+import { Language, Parser, type Node, type Tree } from 'web-tree-sitter';
+
+let parser: Parser | undefined;
+let loading: Promise<Parser> | undefined;
+
+/** Load the Go grammar once; later calls return the same parser. */
+export function loadGoParser(): Promise<Parser> {
+  loading ??= (async () => {
+    const require = createRequire(import.meta.url);
+    await Parser.init();
+    const grammar = await Language.load(require.resolve('tree-sitter-go/tree-sitter-go.wasm'));
+    const p = new Parser();
+    p.setLanguage(grammar);
+    parser = p;
+    return p;
+  })();
+  return loading;
+}
+
+export function parseGo(text: string): Tree {
+  if (!parser) throw new Error('Go parser used before loadGoParser() resolved');
+  const tree = parser.parse(text);
+  if (!tree) throw new Error('tree-sitter returned no tree');
+  return tree;
+}
+
+/** 1-based line of a node's first character. */
+export function lineOf(node: Node): number {
+  return node.startPosition.row + 1;
+}
+
+export function endLineOf(node: Node): number {
+  return node.endPosition.row + 1;
+}
+
+/** Depth-first walk over named nodes; return false from visit to skip a subtree. */
+export function walk(node: Node, visit: (n: Node) => boolean | void): void {
+  const cursor = node.walk();
+  let descend = true;
+  for (;;) {
+    if (descend && cursor.currentNode.isNamed) {
+      descend = visit(cursor.currentNode) !== false;
+    }
+    if (descend && cursor.gotoFirstChild()) continue;
+    descend = true;
+    while (!cursor.gotoNextSibling()) {
+      if (!cursor.gotoParent()) {
+        cursor.delete();
+        return;
+      }
+    }
+  }
+}
+
+/** The innermost enclosing function or method declaration, or function literal. */
+export function enclosingFunction(node: Node): Node | undefined {
+  for (let n: Node | null = node.parent; n; n = n.parent) {
+    if (n.type === 'function_declaration' || n.type === 'method_declaration' || n.type === 'func_literal') return n;
+  }
+  return undefined;
+}
+
+/** The outermost declared function or method (not a literal) around a node. */
+export function enclosingDeclaration(node: Node): Node | undefined {
+  for (let n: Node | null = node.parent; n; n = n.parent) {
+    if (n.type === 'function_declaration' || n.type === 'method_declaration') return n;
+  }
+  return undefined;
+}
+
+/** Name of a function or method declaration. */
+export function functionName(fn: Node): string | undefined {
+  return fn.childForFieldName('name')?.text;
+}
+
+/** Receiver type name of a method declaration (`func (r *Foo) M()` gives `Foo`). */
+export function receiverType(method: Node): string | undefined {
+  if (method.type !== 'method_declaration') return undefined;
+  const receiver = method.childForFieldName('receiver');
+  const param = receiver?.namedChildren.find((c) => c?.type === 'parameter_declaration');
+  const type = param?.childForFieldName('type');
+  return type?.text.replace(/^\*/, '').replace(/\[.*$/, '');
+}
+
+/** Receiver variable name of a method declaration (`r` in `func (r *Foo) M()`). */
+export function receiverName(method: Node): string | undefined {
+  const receiver = method.childForFieldName('receiver');
+  const param = receiver?.namedChildren.find((c) => c?.type === 'parameter_declaration');
+  return param?.childForFieldName('name')?.text;
+}
+
+/** `pkg.Func` or `x.y.Method` text of a call's function, whitespace removed. */
+export function calleeText(call: Node): string {
+  return (call.childForFieldName('function')?.text ?? '').replace(/\s+/g, '');
+}
+
+/** Import path -> local name for a Go file (`time` -> `time`, aliased imports honoured). */
+export function goImports(root: Node): Map<string, string> {
+  const imports = new Map<string, string>();
+  for (const spec of root.descendantsOfType('import_spec')) {
+    if (!spec) continue;
+    const path = spec.childForFieldName('path')?.text.replace(/^["`]|["`]$/g, '');
+    if (!path) continue;
+    const alias = spec.childForFieldName('name')?.text;
+    imports.set(path, alias ?? path.split('/').pop()!.replace(/^go-/, '').replace(/\.v\d+$/, ''));
+  }
+  return imports;
+}
