@@ -1,0 +1,30 @@
+// Suppression directives in each language's comment syntax.
+
+import { describe, expect, it } from 'vitest';
+import { covers, findSuppressions } from '../../src/engine/suppress.js';
+
+describe('findSuppressions', () => {
+  it.each([
+    ['// causal-review:ignore sleep-fix -- hardware settle time', 'go'],
+    ['# causal-review:ignore sleep-fix -- hardware settle time', 'shell'],
+    ['/* causal-review:ignore sleep-fix -- hardware settle time */', 'c-style block'],
+    ['x := 1 // causal-review:ignore sleep-fix -- hardware settle time', 'trailing'],
+    ['<!-- causal-review:ignore sleep-fix -- hardware settle time -->', 'html'],
+  ])('%s (%s)', (line) => {
+    const [s] = findSuppressions('f', `a\n${line}\n`);
+    expect(s).toMatchObject({ line: 2, checkIds: ['sleep-fix'], reason: 'hardware settle time' });
+    expect(covers(s!, 'sleep-fix', 2) && covers(s!, 'sleep-fix', 3)).toBe(true);
+    expect(covers(s!, 'sleep-fix', 4) || covers(s!, 'event-ordering', 3)).toBe(false);
+  });
+
+  it('reads several ids and a missing reason', () => {
+    expect(findSuppressions('f', '# causal-review:ignore sleep-fix, event-ordering')[0]).toMatchObject({
+      checkIds: ['sleep-fix', 'event-ordering'],
+      reason: '',
+    });
+  });
+
+  it('ignores the directive outside a comment', () => {
+    expect(findSuppressions('f', 'const s = "causal-review:ignore sleep-fix -- x"')).toEqual([]);
+  });
+});
