@@ -1,0 +1,421 @@
+// What counts as a wait in Go, TypeScript and shell, and how long it waits: shared by sleep-fix
+// (is this a sleep?) and event-ordering (is this loop polling?). Pure functions over parse trees.
+//
+// Durations are nanoseconds for Go and milliseconds everywhere else in this module's results:
+// `goDurationNs` evaluates Go constant expressions, `tsDurationMs` TS numbers, `shellSleepMs` a
+// `sleep` argument, and `formatDuration(ms)` prints them the way people write them (500ms, 15s, 2m).
+
+import { Node as TsNode, SyntaxKind, type CallExpression, type SourceFile } from 'ts-morph';
+import type { GoNode } from '../engine/types.js';
+import { calleeText } from '../lang/go.js';
+
+/**
+ * What a wait call is:
+ * - `sleep`: blocks for a fixed time (`time.Sleep`, `page.waitForTimeout`, `await setTimeout(n)` from timers/promises);
+ * - `delay`: a timer channel or callback (`time.After`, `time.NewTimer`, `time.AfterFunc`, `setTimeout(fn, n)`):
+ *   a wait only when something blocks on it;
+ * - `periodic`: a ticker or interval (`time.NewTicker`, `time.Tick`, `wait.Until`, `setInterval`);
+ * - `poll`: a condition poll with a deadline or attempt cap (`wait.PollUntilContextTimeout`, `Eventually`, `vi.waitFor`);
+ * - `backoff`: a retry library (`wait.ExponentialBackoff`, `retry.RetryOnConflict`, `backoff.Retry`);
+ * - `fake`: fake-timer control in tests (`vi.advanceTimersByTime`), which waits for nothing.
+ */
+export type WaitKind = 'sleep' | 'delay' | 'periodic' | 'poll' | 'backoff' | 'fake';
+
+export interface GoWait {
+  kind: WaitKind;
+  /** the callee as written, e.g. `time.Sleep`, `wait.PollUntilContextTimeout` */
+  callee: string;
+  /** the duration argument of sleep/delay/periodic calls */
+  duration?: GoNode;
+}
+
+export const NS_PER_MS = 1_000_000;
+
+const TIME_UNITS_NS: Record<string, number> = {
+  Nanosecond: 1,
+  Microsecond: 1_000,
+  Millisecond: 1_000_000,
+  Second: 1_000_000_000,
+  Minute: 60_000_000_000,
+  Hour: 3_600_000_000_000,
+};
+
+const GO_POLLS = new Set([
+  'Poll', 'PollImmediate', 'PollInfinite', 'PollUntil', 'PollImmediateUntil', 'PollWithContext', 'PollImmediateWithContext',
+  'PollUntilWithContext', 'PollImmediateUntilWithContext', 'PollUntilContextTimeout', 'PollUntilContextCancel',
+  'PollInfiniteWithContext', 'PollImmediateInfinite', 'PollImmediateInfiniteWithContext',
+]);
+const GO_PERIODIC = new Set(['Until', 'UntilWithContext', 'Forever', 'JitterUntil', 'JitterUntilWithContext', 'NonSlidingUntil', 'NonSlidingUntilWithContext']);
+const GO_BACKOFF = new Set(['ExponentialBackoff', 'ExponentialBackoffWithContext', 'OnError', 'RetryOnConflict', 'Retry', 'RetryNotify', 'RetryWithData']);
+
+/** The local name a Go file gives an import whose path is `path` or starts with `path/v` (major versions). */
+export function goImportName(imports: Map<string, string>, path: string): string | undefined {
+  const direct = imports.get(path);
+  if (direct) return direct;
+  for (const [p, name] of imports) {
+    if (p.startsWith(`${path}/v`) && /^\d+$/.test(p.slice(path.length + 2))) return /^v\d+$/.test(name) ? path.split('/').pop() : name;
+  }
+  return undefined;
+}
+
+/**
+ * Classify a Go `call_expression` as a wait, or undefined when it is not one.
+ * `imports` is `goImports(root)`: import path -> local name, so aliased imports are honoured.
+ */
+export function goWaitCall(call: GoNode, imports: Map<string, string>): GoWait | undefined {
+  if (call.type !== 'call_expression') return undefined;
+  const callee = calleeText(call);
+  const dot = callee.lastIndexOf('.');
+  const qualifier = dot === -1 ? '' : callee.slice(0, dot);
+  const name = dot === -1 ? callee : callee.slice(dot + 1);
+  const args = call.childForFieldName('arguments')?.namedChildren.filter((n): n is GoNode => n !== null) ?? [];
+  const time = imports.get('time');
+  if (time && qualifier === time) {
+    if (name === 'Sleep') return { kind: 'sleep', callee, duration: args[0] };
+    if (name === 'After' || name === 'NewTimer' || name === 'AfterFunc') return { kind: 'delay', callee, duration: args[0] };
+    if (name === 'NewTicker' || name === 'Tick') return { kind: 'periodic', callee, duration: args[0] };
+    return undefined;
+  }
+  const wait = imports.get('k8s.io/apimachinery/pkg/util/wait');
+  if (wait && qualifier === wait) {
+    if (GO_POLLS.has(name)) return { kind: 'poll', callee };
+    if (GO_PERIODIC.has(name)) return { kind: 'periodic', callee };
+    if (GO_BACKOFF.has(name)) return { kind: 'backoff', callee };
+    return undefined;
+  }
+  const retry = imports.get('k8s.io/client-go/util/retry');
+  if (retry && qualifier === retry && GO_BACKOFF.has(name)) return { kind: 'backoff', callee };
+  const backoff = goImportName(imports, 'github.com/cenkalti/backoff');
+  if (backoff && qualifier === backoff && GO_BACKOFF.has(name)) return { kind: 'backoff', callee };
+  const avastRetry = goImportName(imports, 'github.com/avast/retry-go');
+  if (avastRetry && qualifier === avastRetry && (name === 'Do' || name === 'DoWithData')) return { kind: 'backoff', callee };
+  // Gomega is usually dot-imported (`Eventually(...)`) or reached through a `g Gomega` (`g.Eventually`).
+  if (name === 'Eventually' || name === 'Consistently' || name === 'EventuallyWithT' || name === 'EventuallyWithOffset') {
+    const testify = qualifier === (imports.get('github.com/stretchr/testify/require') ?? '\0') || qualifier === (imports.get('github.com/stretchr/testify/assert') ?? '\0');
+    const gomega = goImportName(imports, 'github.com/onsi/gomega');
+    if (testify || gomega !== undefined) return { kind: 'poll', callee };
+  }
+  return undefined;
+}
+
+/** Package-level constants of a Go file: name -> its value expression (iota and typed lists are skipped). */
+export function goConstants(root: GoNode, into = new Map<string, GoNode>()): Map<string, GoNode> {
+  for (const decl of root.namedChildren) {
+    if (decl?.type !== 'const_declaration') continue;
+    for (const spec of decl.namedChildren) {
+      if (spec?.type !== 'const_spec') continue;
+      const names = spec.childrenForFieldName('name').filter((n): n is GoNode => n !== null);
+      const values = spec.childForFieldName('value')?.namedChildren.filter((n): n is GoNode => n !== null) ?? [];
+      names.forEach((n, i) => {
+        if (values[i]) into.set(n.text, values[i]!);
+      });
+    }
+  }
+  return into;
+}
+
+/**
+ * The value of a Go constant duration expression in nanoseconds (`15 * time.Second`,
+ * `time.Duration(n) * time.Millisecond`, `2*time.Minute + 30*time.Second`), or undefined when it
+ * is not a constant this can see. `constants` maps identifiers to their value expressions.
+ */
+export function goDurationNs(expr: GoNode | undefined, imports: Map<string, string>, constants: Map<string, GoNode> = new Map()): number | undefined {
+  const time = imports.get('time') ?? 'time';
+  const seen = new Set<string>();
+  const evaluate = (e: GoNode | null | undefined, depth: number): number | undefined => {
+    if (!e || depth > 40) return undefined;
+    switch (e.type) {
+      case 'int_literal':
+      case 'float_literal': {
+        const value = Number(e.text.replaceAll('_', ''));
+        return Number.isFinite(value) ? value : undefined;
+      }
+      case 'parenthesized_expression':
+        return evaluate(e.namedChildren[0], depth + 1);
+      case 'identifier': {
+        const value = constants.get(e.text);
+        if (!value || seen.has(e.text)) return undefined;
+        seen.add(e.text);
+        const result = evaluate(value, depth + 1);
+        seen.delete(e.text);
+        return result;
+      }
+      case 'selector_expression': {
+        const operand = e.childForFieldName('operand')?.text;
+        const field = e.childForFieldName('field')?.text ?? '';
+        return operand === time ? TIME_UNITS_NS[field] : undefined;
+      }
+      case 'call_expression': {
+        // conversions: time.Duration(x), int64(x), float64(x)
+        const fn = calleeText(e);
+        const args = e.childForFieldName('arguments')?.namedChildren ?? [];
+        if (args.length !== 1) return undefined;
+        if (fn === `${time}.Duration` || fn === 'int' || fn === 'int64' || fn === 'float64' || fn === 'uint64') {
+          return evaluate(args[0], depth + 1);
+        }
+        return undefined;
+      }
+      case 'binary_expression': {
+        const left = evaluate(e.childForFieldName('left'), depth + 1);
+        const right = evaluate(e.childForFieldName('right'), depth + 1);
+        if (left === undefined || right === undefined) return undefined;
+        switch (e.childForFieldName('operator')?.text) {
+          case '*':
+            return left * right;
+          case '+':
+            return left + right;
+          case '-':
+            return left - right;
+          case '/':
+            return right === 0 ? undefined : left / right;
+          case '<<':
+            return right > 62 ? undefined : left * 2 ** right;
+          default:
+            return undefined;
+        }
+      }
+      default:
+        return undefined;
+    }
+  };
+  return evaluate(expr, 0);
+}
+
+// ---- TypeScript / JavaScript ----
+
+export interface TsWait {
+  kind: WaitKind;
+  callee: string;
+  /** the duration argument, when the call has one */
+  duration?: TsNode;
+}
+
+const TS_POLLS = new Set(['waitFor', 'waitUntil', 'poll', 'waitForExpect', 'pRetry', 'retry', 'waitForCondition']);
+
+/** Names whose `.waitForTimeout(n)` is Playwright/Puppeteer's fixed sleep (not `rampage.waitForTimeout`). */
+function isPageLike(receiver: string): boolean {
+  const last = receiver.slice(receiver.lastIndexOf('.') + 1);
+  return last === 'page' || last === 'frame' || last === 'popup' || last.endsWith('Page') || last.endsWith('Frame');
+}
+
+/**
+ * Classify a TS/JS call as a wait. It does not resolve helpers (see `tsSleepHelper`) nor decide
+ * whether a `setTimeout` is a sleep: `setTimeout(fn, n)` is a `delay`; a `new Promise` resolved by it
+ * is recognised by `tsPromiseSleep`. `timersPromises` is the local names bound to
+ * `setTimeout` from `timers/promises` in the file (see `tsTimersPromisesNames`).
+ */
+export function tsWaitCall(call: CallExpression, timersPromises: ReadonlySet<string> = new Set()): TsWait | undefined {
+  const expr = call.getExpression();
+  const args = call.getArguments();
+  const callee = expr.getText().replace(/\s+/g, '');
+  if (TsNode.isIdentifier(expr)) {
+    const name = expr.getText();
+    if (timersPromises.has(name)) return { kind: 'sleep', callee, duration: args[0] };
+    if (name === 'setTimeout') return { kind: 'delay', callee, duration: args[1] };
+    if (name === 'setInterval') return { kind: 'periodic', callee, duration: args[1] };
+    if (TS_POLLS.has(name)) return { kind: 'poll', callee };
+    return undefined;
+  }
+  if (!TsNode.isPropertyAccessExpression(expr)) return undefined;
+  const name = expr.getName();
+  const receiver = expr.getExpression().getText().replace(/\s+/g, '');
+  if ((receiver === 'window' || receiver === 'globalThis' || receiver === 'global') && name === 'setTimeout') {
+    return { kind: 'delay', callee, duration: args[1] };
+  }
+  if ((receiver === 'window' || receiver === 'globalThis' || receiver === 'global') && name === 'setInterval') {
+    return { kind: 'periodic', callee, duration: args[1] };
+  }
+  if (name === 'waitForTimeout' && isPageLike(receiver)) return { kind: 'sleep', callee, duration: args[0] };
+  if (receiver === 'cy' && name === 'wait') {
+    const first = args[0];
+    // cy.wait('@alias') waits for a request, which is the right thing to do
+    if (first && !TsNode.isStringLiteral(first) && !TsNode.isNoSubstitutionTemplateLiteral(first) && !TsNode.isArrayLiteralExpression(first)) {
+      return { kind: 'sleep', callee, duration: first };
+    }
+    return undefined;
+  }
+  if ((receiver === 'vi' || receiver === 'jest') && /^(advanceTimers|runAllTimers|runOnlyPendingTimers|tick)/.test(name)) return { kind: 'fake', callee };
+  if (receiver === 'clock' && (name === 'tick' || name === 'tickAsync' || name === 'runAll')) return { kind: 'fake', callee };
+  if ((receiver === 'vi' && (name === 'waitFor' || name === 'waitUntil')) || (receiver === 'expect' && name === 'poll')) return { kind: 'poll', callee };
+  if (receiver === 'scheduler' && name === 'wait') return { kind: 'sleep', callee, duration: args[0] };
+  return undefined;
+}
+
+/** Local names bound to `setTimeout` from `timers/promises` (`import { setTimeout as sleep } from 'node:timers/promises'`). */
+export function tsTimersPromisesNames(file: SourceFile): Set<string> {
+  const names = new Set<string>();
+  for (const decl of file.getImportDeclarations()) {
+    const from = decl.getModuleSpecifierValue();
+    if (from !== 'timers/promises' && from !== 'node:timers/promises') continue;
+    for (const named of decl.getNamedImports()) {
+      if (named.getName() === 'setTimeout') names.add(named.getAliasNode()?.getText() ?? 'setTimeout');
+    }
+  }
+  return names;
+}
+
+/** Packages whose default or named export is a plain sleep: `import delay from 'delay'`, `import { sleep } from 'zx'`. */
+export const TS_SLEEP_PACKAGES: Record<string, string[]> = {
+  delay: ['default'],
+  'p-sleep': ['default'],
+  sleep: ['default', 'sleep', 'msleep'],
+  'sleep-promise': ['default'],
+  zx: ['sleep'],
+  'timers/promises': ['setTimeout'],
+  'node:timers/promises': ['setTimeout'],
+};
+
+/**
+ * Is `node` a `new Promise(...)` whose executor only resolves it from a `setTimeout`?
+ * Returns the timeout's duration argument (possibly undefined for `setTimeout(r)`), or false.
+ * `new Promise((r) => setTimeout(r, n))`, `new Promise((resolve) => { setTimeout(() => resolve(), n); })`.
+ */
+export function tsPromiseSleep(node: TsNode): { duration?: TsNode } | false {
+  if (!TsNode.isNewExpression(node) || node.getExpression().getText() !== 'Promise') return false;
+  const executor = node.getArguments()[0];
+  if (!executor || !(TsNode.isArrowFunction(executor) || TsNode.isFunctionExpression(executor))) return false;
+  const resolve = executor.getParameters()[0]?.getName();
+  if (!resolve) return false;
+  const body = executor.getBody();
+  let call: TsNode | undefined = body;
+  if (TsNode.isBlock(body)) {
+    const statements = body.getStatements();
+    if (statements.length !== 1 || !TsNode.isExpressionStatement(statements[0])) return false;
+    call = statements[0].getExpression();
+  }
+  if (!call || !TsNode.isCallExpression(call)) return false;
+  const fn = call.getExpression().getText();
+  if (fn !== 'setTimeout' && fn !== 'globalThis.setTimeout' && fn !== 'window.setTimeout') return false;
+  const [callback, duration] = call.getArguments();
+  if (!callback) return false;
+  if (callback.getText() === resolve) return { duration };
+  // () => resolve() / () => resolve(undefined) / () => { resolve(); }
+  if (TsNode.isArrowFunction(callback) || TsNode.isFunctionExpression(callback)) {
+    const inner = callback.getBody();
+    const text = TsNode.isBlock(inner) ? inner.getStatements().map((s) => s.getText()).join('') : inner.getText();
+    const compact = text.replace(/[\s;]/g, '');
+    if (compact.startsWith(`${resolve}(`) && compact.endsWith(')') && compact.indexOf(')') === compact.length - 1) return { duration };
+  }
+  return false;
+}
+
+/**
+ * Is a function (declaration, arrow, function expression) a sleep helper: its body only returns
+ * a promise resolved by `setTimeout` after one of its parameters? Returns that parameter's index.
+ */
+export function tsSleepHelper(fn: TsNode): number | undefined {
+  if (!(TsNode.isFunctionDeclaration(fn) || TsNode.isArrowFunction(fn) || TsNode.isFunctionExpression(fn) || TsNode.isMethodDeclaration(fn))) return undefined;
+  const body = fn.getBody();
+  if (!body) return undefined;
+  let returned: TsNode | undefined = body;
+  if (TsNode.isBlock(body)) {
+    const statements = body.getStatements();
+    if (statements.length !== 1) return undefined;
+    const only = statements[0]!;
+    if (TsNode.isReturnStatement(only)) returned = only.getExpression();
+    else if (TsNode.isExpressionStatement(only) && TsNode.isAwaitExpression(only.getExpression())) {
+      returned = (only.getExpression() as import('ts-morph').AwaitExpression).getExpression();
+    } else return undefined;
+  }
+  if (!returned) return undefined;
+  while (TsNode.isParenthesizedExpression(returned) || TsNode.isAsExpression(returned)) returned = returned.getExpression();
+  const sleep = tsPromiseSleep(returned);
+  if (!sleep || !sleep.duration) return undefined;
+  const durationText = sleep.duration.getText();
+  const index = fn.getParameters().findIndex((p) => p.getName() === durationText);
+  return index === -1 ? undefined : index;
+}
+
+/** A TS/JS number expression in milliseconds: literals (`10_000`), `*`/`+`/`-`, and `const` names of the same file. */
+export function tsDurationMs(expr: TsNode | undefined, depth = 0): number | undefined {
+  if (!expr || depth > 40) return undefined;
+  if (TsNode.isNumericLiteral(expr)) return expr.getLiteralValue();
+  if (TsNode.isParenthesizedExpression(expr) || TsNode.isAsExpression(expr)) return tsDurationMs(expr.getExpression(), depth + 1);
+  if (TsNode.isBinaryExpression(expr)) {
+    const left = tsDurationMs(expr.getLeft(), depth + 1);
+    const right = tsDurationMs(expr.getRight(), depth + 1);
+    if (left === undefined || right === undefined) return undefined;
+    switch (expr.getOperatorToken().getKind()) {
+      case SyntaxKind.AsteriskToken:
+        return left * right;
+      case SyntaxKind.PlusToken:
+        return left + right;
+      case SyntaxKind.MinusToken:
+        return left - right;
+      case SyntaxKind.SlashToken:
+        return right === 0 ? undefined : left / right;
+      default:
+        return undefined;
+    }
+  }
+  if (TsNode.isIdentifier(expr)) {
+    // only a `const` declared at the top level of this file: a parameter or `let` can be anything
+    const name = expr.getText();
+    const decl = expr
+      .getSourceFile()
+      .getVariableStatements()
+      .flatMap((s) => (s.getDeclarationKind() === 'const' ? s.getDeclarations() : []))
+      .find((d) => d.getName() === name);
+    return tsDurationMs(decl?.getInitializer(), depth + 1);
+  }
+  return undefined;
+}
+
+// ---- shell ----
+
+const SHELL_UNITS_MS: Record<string, number> = { '': 1000, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `sleep` arguments in milliseconds (`5`, `0.5`, `1m`, `1m 30s` summed), or undefined (`$DELAY`, `infinity`). */
+export function shellSleepMs(args: string[]): number | undefined {
+  if (args.length === 0) return undefined;
+  let total = 0;
+  for (const arg of args) {
+    if (arg.length > 32) return undefined;
+    let k = 0;
+    while (k < arg.length && ((arg[k]! >= '0' && arg[k]! <= '9') || arg[k] === '.')) k++;
+    const number = Number(arg.slice(0, k));
+    const unit = SHELL_UNITS_MS[arg.slice(k)];
+    if (k === 0 || !Number.isFinite(number) || unit === undefined) return undefined;
+    total += number * unit;
+  }
+  return total;
+}
+
+// ---- printing ----
+
+/** A duration the way people write it: 500ms, 15s, 1.5s, 2m, 2m30s, 10m, 1h. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  if (ms < 1000) {
+    if (ms > 0 && ms < 1) return `${Math.round(ms * 1000)}µs`;
+    return `${round(ms)}ms`;
+  }
+  const units: [string, number][] = [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ];
+  let rest = ms;
+  let out = '';
+  for (const [unit, size] of units) {
+    if (unit === 's') {
+      if (rest > 0 || out === '') out += `${round(rest / size)}s`;
+      break;
+    }
+    const whole = Math.floor(rest / size);
+    if (whole > 0) {
+      out += `${whole}${unit}`;
+      rest -= whole * size;
+    }
+  }
+  return out;
+}
+
+function round(n: number): string {
+  return String(Math.round(n * 1000) / 1000);
+}
+
+/** "5s -> 30s -> 120s": a wait's successive durations. */
+export function formatEscalation(durationsMs: number[]): string {
+  return durationsMs.map(formatDuration).join(' -> ');
+}
