@@ -55,6 +55,7 @@ export async function review(snapshot: PullRequestSnapshot, options: ReviewOptio
   const changes = snapshot.files.filter((f) => !ignored(f.path));
   const cache = new ParseCache(snapshot, config.limits.maxFileBytes);
   const findings: Finding[] = [];
+  const checkNotes: string[] = [];
   try {
     if (checks.some((c) => c.languages.includes('go'))) await loadGoParser();
     const parsed = (
@@ -62,11 +63,11 @@ export async function review(snapshot: PullRequestSnapshot, options: ReviewOptio
     ).filter((f): f is ParsedFile => f !== undefined);
 
     for (const check of checks) {
-      findings.push(...(await runCheck(check, snapshot, parsed, cache, options, now)));
+      findings.push(...(await runCheck(check, snapshot, parsed, cache, options, now, checkNotes)));
     }
     const kept = await keepInDiff(findings, checks, cache, snapshot);
     const suppressed = await applySuppressions(kept, changes.filter((f) => f.status !== 'removed').map((f) => f.path), snapshot);
-    return decide(snapshot, config, suppressed, options.acceptances ?? [], [...snapshot.notes, ...cache.skipped], cache);
+    return decide(snapshot, config, suppressed, options.acceptances ?? [], [...snapshot.notes, ...cache.skipped, ...checkNotes], cache);
   } finally {
     cache.dispose();
   }
@@ -79,6 +80,7 @@ async function runCheck(
   cache: ParseCache,
   options: ReviewOptions,
   now: () => number,
+  notes: string[] = [],
 ): Promise<Finding[]> {
   const settings = options.config.checks[check.id] ?? {};
   const severity = settings.severity ?? check.defaultSeverity;
@@ -99,6 +101,9 @@ async function runCheck(
     },
     checkBudget: () => {
       if (now() - started > budget) throw new BudgetExceeded();
+    },
+    note: (message: string) => {
+      if (notes.length < 200) notes.push(`${check.id}: ${message.slice(0, 500)}`);
     },
   };
   let timer: NodeJS.Timeout | undefined;

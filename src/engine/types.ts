@@ -156,6 +156,8 @@ export interface CheckContext {
   report(finding: Report): void;
   /** throws when the check has used up its time budget; call it in long loops */
   checkBudget(): void;
+  /** a finding-free note for the verdict: what the check could not evaluate and skipped */
+  note?(message: string): void;
 }
 
 export interface Check {
