@@ -1,0 +1,127 @@
+// `causal-review analyze`: review a local git range (or a whole tree with --all) and print the
+// findings and verdict as text, JSON or SARIF; the exit code is the verdict.
+
+import { CHECKS } from '../../checks/index.js';
+import { DEFAULT_CONFIG, parseConfig, type Config } from '../config/schema.js';
+import { review } from '../engine/engine.js';
+import { splitTitle } from '../engine/memory.js';
+import type { Conclusion, Revision, Verdict } from '../engine/types.js';
+import { gitSnapshot, type GitSnapshot } from '../git/snapshot.js';
+import { renderJson } from '../report/json.js';
+import { renderSarif } from '../report/sarif.js';
+import { renderText, sourceLines, wantsColor } from '../report/text.js';
+import { parseOptions, readUserFile, version } from './args.js';
+import { EXIT, UsageError, type CliIo } from './io.js';
+
+export const CONFIG_PATH = '.github/causal-review.yml';
+export const FORMATS = ['text', 'json', 'sarif'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** GitHub caps a PR body at 65,536 characters; a description file may be larger but is cut there. */
+const MAX_BODY_CHARS = 65_536;
+
+export const ANALYZE_HELP = `Usage: causal-review analyze [options]
+
+Review a local git range as a pull request: the changed lines of base..head, the
+commits in between, and the PR text from --pr-description.
+
+Options:
+  --repo DIR              the repository (default: .)
+  --base REF              the PR base (default: the merge-base of --head with
+                          origin/HEAD, else main, else master)
+  --head REF              the PR head (default: HEAD); a branch name also feeds
+                          branch-prefix authorship (claude/..., copilot/...)
+  --all                   review every tracked file at --head as if the PR added
+                          it (base = the empty tree, no commits); not with --base
+  --pr-description FILE   markdown: a first line "# ..." is the title, the rest the body
+  --config FILE           configuration (default: ${CONFIG_PATH} as it is at the
+                          base commit, or at --head with --all; else the defaults)
+  --format FORMAT         text (default), json or sarif; json and sarif keep stdout
+                          to the document alone
+  -h, --help              this help
+
+Exit codes:
+  0  success or neutral (no blocking findings, or not enforced on this PR)
+  1  failure (blocking findings on a PR the configuration enforces)
+  2  bad input: not a git repository, unknown revision, unreadable or invalid
+     configuration, unreadable --pr-description, unknown option or format
+
+Examples:
+  causal-review analyze --base origin/main --pr-description pr.md
+  causal-review analyze --all --format sarif > causal-review.sarif
+  causal-review analyze --base main --head claude/fix-race --format json
+`;
+
+export function exitCodeOf(conclusion: Conclusion): number {
+  return conclusion === 'failure' ? EXIT.failure : EXIT.ok;
+}
+
+export function parseFormat(value: string | undefined): Format {
+  const format = value ?? 'text';
+  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format ${format}: must be one of ${FORMATS.join(', ')}`);
+  return format as Format;
+}
+
+/** Write a verdict in a format; text needs the flagged source lines, read before rendering. */
+export async function writeVerdict(
+  io: CliIo,
+  format: Format,
+  verdict: Verdict,
+  read: (path: string, rev: Revision) => Promise<string | undefined>,
+): Promise<void> {
+  if (format === 'json') io.stdout.write(renderJson(verdict));
+  else if (format === 'sarif') io.stdout.write(renderSarif(verdict, { checks: CHECKS, version: version() }));
+  else io.stdout.write(renderText(verdict, { color: wantsColor(io.stdout, io.env), sources: await sourceLines(verdict, read), checks: CHECKS }));
+}
+
+/** The repository's own configuration, from the base commit so a PR cannot switch off its own gate. */
+async function repositoryConfig(snapshot: GitSnapshot, all: boolean): Promise<Config> {
+  const rev = all ? 'head' : 'base';
+  const text = await snapshot.read(CONFIG_PATH, rev);
+  if (text === undefined) return structuredClone(DEFAULT_CONFIG);
+  return parseConfig(text, `${CONFIG_PATH} at ${all ? snapshot.range.head : snapshot.range.base}`);
+}
+
+export async function analyzeCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseOptions(argv, {
+    repo: { type: 'string' },
+    base: { type: 'string' },
+    head: { type: 'string' },
+    all: { type: 'boolean' },
+    'pr-description': { type: 'string' },
+    config: { type: 'string' },
+    format: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout.write(ANALYZE_HELP);
+    return EXIT.ok;
+  }
+  const format = parseFormat(values.format);
+  if (values.all && values.base !== undefined) throw new UsageError('--all reviews the whole tree from the empty tree: it takes no --base');
+  const descriptionFile = values['pr-description'];
+  const description = descriptionFile ? splitTitle(readUserFile('--pr-description', descriptionFile, 4_000_000)) : { title: '', body: '' };
+  const configFile = values.config;
+  const configText = configFile ? readUserFile('--config', configFile, 256_000) : undefined;
+  // an explicit config file is checked before any git work, so its errors come first
+  const given = configText !== undefined ? parseConfig(configText, `--config ${configFile}`) : undefined;
+
+  const snapshot = await gitSnapshot({
+    repo: values.repo,
+    base: values.base,
+    head: values.head,
+    all: values.all,
+    title: description.title.slice(0, 1024),
+    body: description.body.slice(0, MAX_BODY_CHARS),
+  });
+  try {
+    if (description.body.length > MAX_BODY_CHARS) snapshot.notes.push(`the PR description is over ${MAX_BODY_CHARS} characters; only the first ${MAX_BODY_CHARS} were read`);
+    const config = given ?? (await repositoryConfig(snapshot, values.all === true));
+    const verdict = await review(snapshot, { config, checks: CHECKS });
+    await writeVerdict(io, format, verdict, snapshot.read);
+    return exitCodeOf(verdict.conclusion);
+  } finally {
+    snapshot.close();
+  }
+}
+

@@ -1,0 +1,38 @@
+// Command-line parsing shared by the subcommands: node's parseArgs in strict mode, with its
+// errors turned into one-line usage errors, and the files the CLI reads with their size bounds.
+
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './io.js';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export function parseOptions<T extends OptionSpec>(argv: string[], options: T, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '') : String(error);
+    throw new UsageError(message.replace(/^Unknown option/, 'unknown option').replace(/^Unexpected argument/, 'unexpected argument'));
+  }
+}
+
+/** Read a user-named text file, bounded; any failure is the user's (exit 2) and names the flag. */
+export function readUserFile(flag: string, path: string, maxBytes: number): string {
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : 'cannot be read';
+    throw new UsageError(`${flag} ${path}: ${why}`);
+  }
+  if (data.length > maxBytes) throw new UsageError(`${flag} ${path}: larger than ${maxBytes} bytes`);
+  return data.toString('utf8');
+}
+
+let cachedVersion: string | undefined;
+
+export function version(): string {
+  cachedVersion ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return cachedVersion;
+}

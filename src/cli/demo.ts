@@ -1,0 +1,96 @@
+// `causal-review demo`: review the bundled example PR (examples/demo: an agent's time.Sleep
+// "fix" of a status-update race, blamed on API server latency) and show what the check run would say.
+
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CHECKS } from '../../checks/index.js';
+import { DEFAULT_CONFIG, parseConfig } from '../config/schema.js';
+import { review } from '../engine/engine.js';
+import { memorySnapshot, parsePrMarkdown, type FileTree } from '../engine/memory.js';
+import type { Verdict } from '../engine/types.js';
+import { renderCheckRun } from '../report/checkrun.js';
+import { exitCodeOf, parseFormat, writeVerdict } from './analyze.js';
+import { parseOptions } from './args.js';
+import { EXIT, type CliIo } from './io.js';
+
+export const DEMO_DIR = fileURLToPath(new URL('../../examples/demo/', import.meta.url));
+
+export const DEMO_HELP = `Usage: causal-review demo [--format checkrun|text|json|sarif]
+
+Review the bundled example pull request (examples/demo/: a kubebuilder operator where an
+AI agent added time.Sleep to the reconciler to "fix" a status-update race, blaming API
+server latency) with no git and no network, and print what the GitHub check run would
+show: its conclusion, title, summary and line annotations.
+
+Options:
+  --format FORMAT   checkrun (default), or text, json, sarif as \`analyze\` prints them
+  -h, --help        this help
+
+Exit codes: as analyze (1 when the demo PR fails, which it is meant to).
+`;
+
+/** A folder's files as a path -> text map (paths relative to the folder, with forward slashes). */
+export function readTree(dir: string): FileTree {
+  const tree: FileTree = {};
+  if (!existsSync(dir)) return tree;
+  const visit = (d: string) => {
+    for (const entry of readdirSync(d).sort()) {
+      const full = join(d, entry);
+      if (statSync(full).isDirectory()) visit(full);
+      else tree[relative(dir, full).split('\\').join('/')] = readFileSync(full, 'utf8');
+    }
+  };
+  visit(dir);
+  return tree;
+}
+
+export async function reviewDemo(dir = DEMO_DIR): Promise<Verdict> {
+  const pr = parsePrMarkdown(readFileSync(join(dir, 'pr.md'), 'utf8'));
+  const configFile = join(dir, 'config.yml');
+  const config = existsSync(configFile) ? parseConfig(readFileSync(configFile, 'utf8'), configFile) : structuredClone(DEFAULT_CONFIG);
+  const snapshot = memorySnapshot({
+    repo: 'example/db-operator',
+    number: 42,
+    title: pr.title,
+    body: pr.body,
+    headRef: 'fix-status-race',
+    base: readTree(join(dir, 'base')),
+    head: readTree(join(dir, 'head')),
+    commits: pr.commits.map((message) => ({ message, author: { name: 'Dev', email: 'dev@example.com' } })),
+  });
+  return review(snapshot, { config, checks: CHECKS });
+}
+
+/** The check run as a terminal shows it: the markdown summary as is, then one line per annotation. */
+export function renderCheckRunForTerminal(verdict: Verdict): string {
+  const output = renderCheckRun(verdict, { docsUrl: (id) => `docs/checks.md#${id}` });
+  const lines = [
+    `Check run "causal-review": ${verdict.conclusion}`,
+    `Title: ${output.title}`,
+    '',
+    '--- summary (markdown) ---',
+    output.summary.trimEnd(),
+    '',
+    `--- ${output.annotations.length} line annotation${output.annotations.length === 1 ? '' : 's'} ---`,
+    ...output.annotations.map((a) => `${a.path}:${a.start_line} [${a.annotation_level}] ${a.title}\n  ${a.message.split('\n').join('\n  ')}`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseOptions(argv, { format: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) {
+    io.stdout.write(DEMO_HELP);
+    return EXIT.ok;
+  }
+  const verdict = await reviewDemo();
+  if (values.format === undefined || values.format === 'checkrun') {
+    io.stdout.write(renderCheckRunForTerminal(verdict));
+  } else {
+    const head = readTree(join(DEMO_DIR, 'head'));
+    await writeVerdict(io, parseFormat(values.format), verdict, async (path) => head[path]);
+  }
+  return exitCodeOf(verdict.conclusion);
+}

@@ -1,0 +1,105 @@
+// The `causal-review` command: dispatches to a subcommand and turns every input error into
+// exit code 2 with one line on stderr, so scripts can tell "bad input" from "blocking findings".
+
+import { ConfigError } from '../config/schema.js';
+import { GitInputError } from '../git/exec.js';
+import { version } from './args.js';
+import { EXIT, UsageError, type CliIo } from './io.js';
+
+export const MAIN_HELP = `Usage: causal-review <command> [options]
+
+Reviews pull requests to Kubernetes operators (above all those written by AI coding
+agents) and blocks merges that rest on sleep-based race "fixes" or on root-cause
+diagnoses nobody verified.
+
+Commands:
+  analyze    review a local git range (or the whole tree with --all)
+  demo       review the bundled example PR and show what the check run would say
+  docs       regenerate docs/checks.md from the checks' metadata (--check: exit 1 if stale)
+  chaos      run the chaos tests of an operator (see docs/chaos.md)
+  protect    require the causal-review check in a repository's branch protection
+  serve      run the GitHub App (Probot) server
+
+Options:
+  -h, --help     help; "causal-review <command> --help" for a command's options
+  -v, --version  the version
+
+Exit codes:
+  0  success or neutral    1  failure (blocking findings enforced)    2  bad input
+
+Examples:
+  npx causal-review demo
+  npx causal-review analyze --base origin/main --pr-description pr.md
+  npx causal-review analyze --all --format sarif > causal-review.sarif
+`;
+
+type Command = (argv: string[], io: CliIo) => Promise<number>;
+
+/**
+ * Commands another part of the project provides, loaded only when asked for, so the CLI works
+ * (and says which part is missing) while a part is not there.
+ */
+async function delegate(name: string, modulePath: string, exportName: string, argv: string[], io: CliIo): Promise<number> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(modulePath)) as Record<string, unknown>;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new UsageError(`${name}: not available in this build (${modulePath.replace('../', 'src/')} is missing)`);
+  }
+  const command = module[exportName];
+  if (typeof command !== 'function') throw new UsageError(`${name}: not available in this build (${exportName} is not exported)`);
+  if (exportName === 'startServer') {
+    await (command as () => Promise<unknown>)();
+    return EXIT.ok;
+  }
+  return (command as Command)(argv, io);
+}
+
+// loaded on use: `--help` and `--version` do not load the checks and their parsers
+const COMMANDS: Record<string, Command> = {
+  analyze: async (argv, io) => (await import('./analyze.js')).analyzeCommand(argv, io),
+  demo: async (argv, io) => (await import('./demo.js')).demoCommand(argv, io),
+  docs: async (argv, io) => (await import('./docs.js')).docsCommand(argv, io),
+  chaos: (argv, io) => delegate('chaos', '../chaos/cli.js', 'chaosCommand', argv, io),
+  protect: (argv, io) => delegate('protect', '../github/protect.js', 'protectCommand', argv, io),
+  serve: (argv, io) => {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      io.stdout.write('Usage: causal-review serve\n\nRuns the GitHub App server (Probot); configured by APP_ID, PRIVATE_KEY, WEBHOOK_SECRET\nand the other variables in docs/github-app.md. Runs until stopped.\n');
+      return Promise.resolve(EXIT.ok);
+    }
+    return delegate('serve', '../github/server.js', 'startServer', argv, io);
+  },
+};
+
+export async function main(argv: string[], io: CliIo = process): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (name === undefined) throw new UsageError('no command given; try causal-review --help');
+    if (name === '-h' || name === '--help' || name === 'help') {
+      io.stdout.write(MAIN_HELP);
+      return EXIT.ok;
+    }
+    if (name === '-v' || name === '--version') {
+      io.stdout.write(`${version()}\n`);
+      return EXIT.ok;
+    }
+    const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!command) throw new UsageError(`unknown command "${name}"; try causal-review --help`);
+    return await command(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof GitInputError || error instanceof ConfigError) {
+      io.stderr.write(`causal-review: ${oneLine(error.message)}\n`);
+      return EXIT.usage;
+    }
+    // not the user's fault: say so, with the stack for a bug report, and still never exit 0
+    io.stderr.write(`causal-review: internal error: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
+    if (error instanceof Error && error.stack && io.env.CAUSAL_REVIEW_DEBUG) io.stderr.write(`${error.stack}\n`);
+    return EXIT.usage;
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').slice(0, 1000);
+}
