@@ -1,12 +1,122 @@
-// PLACEHOLDER: being built; the registry entry exists so ids and config stay stable.
+// unverified-diagnosis: the PR text names the runtime cause of a failure ("root cause: the API server is
+// overloaded") and nothing observed supports it: no output, no quoted error, no link to logs, no
+// reproduction test, no chaos result. The claim is quoted with what would verify it.
 
-import type { Check } from '../src/engine/types.js';
+import { findClaims, VERIFY, type Claim, type Mechanism } from '../src/analysis/claims.js';
+import { changedTests, prText, splitMarkdown, testRelatesTo, textEvidence, type TestCase } from '../src/analysis/evidence.js';
+import { PR_TEXT_PATH, type Check, type CheckContext } from '../src/engine/types.js';
+import { describeChange, tuningChanges, type TuningChange, type TuningKind } from './symptomatic-tuning.js';
+
+/** How each mechanism reads in "the PR blames ...". */
+const BLAMES: Record<Mechanism, string> = {
+  binary: 'a missing or wrong binary',
+  network: 'the network',
+  dns: 'DNS',
+  contention: 'lock contention',
+  memory: 'memory (a leak or OOM)',
+  cpu: 'CPU starvation',
+  apiserver: 'the API server (overload or throttling)',
+  storage: 'storage latency',
+  race: 'a race',
+  other: 'this cause',
+};
+
+const TUNED: Record<TuningKind, string> = {
+  memory: 'a memory request or limit',
+  cpu: 'a CPU request or limit',
+  retries: 'a retry count',
+  timeout: 'a timeout',
+  probe: 'a probe delay',
+};
+
+/** Lines that change nothing a program does: blank, comments. */
+function isInert(line: string): boolean {
+  const t = line.trim();
+  return t === '' || t.startsWith('//') || t.startsWith('#') || t.startsWith('/*') || t.startsWith('*') || t.startsWith('--');
+}
+
+/**
+ * When every line the PR adds outside tests is a raised value or a comment, the diff does not touch the
+ * mechanism the text blames: say what it changes instead. Undefined when the diff does anything else.
+ */
+async function onlyTuning(ctx: CheckContext, tuning: TuningChange[]): Promise<string | undefined> {
+  if (tuning.length === 0) return undefined;
+  const tuned = new Set(tuning.map((t) => `${t.path}:${t.line}`));
+  for (const change of ctx.changes.slice(0, 200)) {
+    if (change.status === 'removed') continue;
+    if (change.status === 'added' || change.wholeFile) return undefined;
+    const text = await ctx.read(change.path, 'head');
+    if (text === undefined) return undefined;
+    const lines = text.split('\n');
+    for (const hunk of change.hunks) {
+      for (const n of hunk.added) {
+        if (!tuned.has(`${change.path}:${n}`) && !isInert(lines[n - 1] ?? '')) return undefined;
+      }
+    }
+  }
+  const kinds = [...new Set(tuning.map((t) => TUNED[t.kind]))];
+  return `${kinds.join(' and ')} (${tuning.slice(0, 3).map(describeChange).join('; ')})`;
+}
+
+function message(claim: Claim, mismatch: string | undefined): string {
+  const where = claim.commit ? `Commit ${claim.commit.slice(0, 7)} states` : 'The PR states';
+  const trimmed = claim.text.replace(/[.;:!\s]+$/, '');
+  const quoted = trimmed.length > 200 ? `${trimmed.slice(0, 200)}...` : trimmed;
+  const blame =
+    mismatch && claim.mechanism !== 'other'
+      ? ` The PR blames ${BLAMES[claim.mechanism]} but changes only ${mismatch}: if the diagnosis is right, this does not fix it; if it is wrong, the real cause is still there.`
+      : '';
+  return `${where} a cause that nothing observed supports: "${quoted}".${blame} Verify it before building on it: ${VERIFY[claim.mechanism]}. Paste the output in a fenced block, link the CI run or issue with the logs, or add a test that reproduces the failure; if it cannot be verified, describe what was observed instead of a cause.`;
+}
 
 export const unverifiedDiagnosis: Check = {
   id: 'unverified-diagnosis',
-  title: 'Not built yet',
-  docs: { summary: 'Not built yet.', bad: { language: 'text', code: '' }, good: { language: 'text', code: '' } },
+  title: 'Root cause stated without observed evidence',
+  docs: {
+    summary:
+      'Flags a PR whose title, description or commit messages state the runtime cause of a failure (a root cause, "caused by", "because ...", or a named mechanism: lock contention, a network partition, a memory leak, OOM, DNS, API server overload or throttling, a race, a missing binary) when nothing observed supports it. A fix built on a guessed cause hides the failure and leaves the cause in place; coding agents state such causes with confidence and without looking at the runtime.',
+    details: [
+      'Evidence is anything that shows someone looked at the runtime: a fenced block of observed output (log lines with timestamps or levels, `kubectl describe` events, a goroutine dump, a `WARNING: DATA RACE` report, `$ kubectl ...` followed by its output, strace, pprof, tcpdump or metrics) but not a block of code or YAML the author wrote; an error quoted in backticks with where it was seen ("seen in every operator log at pod start"); a link to a CI run, an issue, an issue comment, a gist or a paste of logs; a chaos result (causal-review/chaos, a results.json); a measurement with a number ("the heap profile shows 700Mi"); a test the PR adds whose name shares a word with the claim, or a changed test the text names. Any evidence in the PR text counts for every claim in it: the check asks that someone looked, it does not judge what they saw.',
+      'A claim is a sentence with a causal marker and a named mechanism; a strong marker ("root cause", "caused by", "the culprit") and a failure in the sentence or the title; a weak marker ("because", "due to") and a failure in the same sentence; or a mechanism stated next to a failure. Questions, negated causes ("not caused by the network") and causes that are not about the runtime ("because the API changed its signature", "due to review feedback", "caused by a typo") stay silent. When the diff only raises retries, timeouts or resources, the message says that it does not touch the blamed mechanism.',
+      'Findings are on `pr-text`. Lines are numbered over one document: line 1 is the title, the body starts on line 2, and each commit message follows on the next line after the previous one, oldest first; a claim in a commit message names the commit. Each finding is keyed by the normalized claim, so accepting it (a maintainer who verified the diagnosis) survives edits elsewhere in the text.',
+    ].join('\n\n'),
+    bad: {
+      language: 'text',
+      code: '# Fix resync failures\n\nRoot cause: the Kubernetes API server is overloaded during resync and drops our\nrequests. More attempts let the resync complete.',
+      note: 'No apiserver metrics, no 429s, no throttling log lines: the overload is a guess, and raising the attempts builds on it.',
+    },
+    good: {
+      language: 'text',
+      code: '# Fix resync failures\n\nThe resync fails with 429s from the API server (CI run https://github.com/acme/operator/actions/runs/123):\n\n```\nE0312 10:04:11.201 resync.go:88] "list failed" err="the server has received too many requests and has asked us to try again later"\n```\n\nThe client now uses the shared informer instead of listing every resync.',
+      note: 'The cause rests on observed output, and the fix removes it.',
+    },
+  },
   defaultSeverity: 'error',
-  languages: [],
-  run() {},
+  languages: ['text'],
+  async run(ctx) {
+    const text = prText(ctx.pr);
+    const markdown = splitMarkdown(text);
+    const claims = findClaims(text, markdown);
+    if (claims.length === 0) return;
+    if (textEvidence(text, markdown).length > 0) return;
+    ctx.checkBudget();
+    const tests: TestCase[] = await changedTests(ctx.changes, ctx.read);
+    const lower = text.lines.join('\n').toLowerCase();
+    // a test the text names as reproducing the failure, among those the PR adds or changes
+    if (tests.some((t) => t.name.length >= 6 && lower.includes(t.name.toLowerCase()))) return;
+    const title = text.lines[0] ?? '';
+    const tuning = await tuningChanges(ctx);
+    const mismatch = await onlyTuning(ctx, tuning);
+    for (const claim of claims) {
+      ctx.checkBudget();
+      if (tests.some((t) => t.isNew && testRelatesTo(t, `${claim.text} ${title}`))) continue;
+      ctx.report({
+        path: PR_TEXT_PATH,
+        line: claim.line,
+        message: message(claim, mismatch),
+        evidence: `${claim.commit ? `commit ${claim.commit}: ` : ''}${claim.text}`,
+        key: claim.key,
+      });
+    }
+  },
 };

@@ -1,0 +1,223 @@
+// Causal claims in PR text: sentences that name the runtime cause of a failure ("root cause: the API
+// server is overloaded"). A small linear scanner over sentences with phrase lists, no backtracking
+// regular expressions: the text is a hostile PR body of up to 65,536 characters.
+
+import { findPhrase, firstOf, hasAny, sectionAt, splitSentences, type Markdown, type PrText } from './evidence.js';
+
+export type Mechanism = 'binary' | 'network' | 'dns' | 'contention' | 'memory' | 'cpu' | 'apiserver' | 'storage' | 'race' | 'other';
+
+export interface Claim {
+  /** 1-based line in the PR text (see prText for the numbering) */
+  line: number;
+  /** the sentence as written, trimmed and capped */
+  text: string;
+  /** the sentence normalized: stable across edits elsewhere in the PR text, used as the finding's key */
+  key: string;
+  mechanism: Mechanism;
+  /** the words that named the mechanism, as written in lower case */
+  named?: string;
+  commit?: string;
+}
+
+/** Markers that, alone, state a cause. */
+const STRONG_MARKERS = [
+  'root cause', 'root-cause', 'rootcause', 'caused by', 'is causing', 'was causing', 'are causing', 'were causing', 'the culprit',
+  'the issue was', 'the issue is', 'the problem was', 'the problem is', 'the bug was', 'the bug is', 'is to blame', 'are to blame',
+  'was to blame', 'stems from', 'results from', 'resulted from', 'triggered by', 'the reason is', 'the reason was', 'turned out',
+  'turns out', 'this happens because', 'this is because', 'the cause is', 'the cause was', 'is the cause', 'was the cause',
+];
+
+/** Markers that state a cause only when the sentence also speaks of a failure or names a mechanism. */
+const WEAK_MARKERS = ['because', 'due to', 'as a result of', 'owing to', 'is why', 'thanks to', 'which causes', 'which caused', 'leads to', 'led to'];
+
+/** Named mechanisms, most specific first: the first that occurs decides the advice. */
+const MECHANISMS: readonly [string, Mechanism][] = [
+  ['exec format', 'binary'], ['no such file', 'binary'], ['missing binary', 'binary'], ['binary is missing', 'binary'],
+  ['binary missing', 'binary'], ['not in the image', 'binary'], ['wrong architecture', 'binary'], ['not executable', 'binary'],
+  ['cpu throttl*', 'cpu'], ['cfs quota', 'cpu'], ['cpu starvation', 'cpu'], ['cpu-bound', 'cpu'], ['cpu bound', 'cpu'], ['not enough cpu', 'cpu'],
+  ['coredns', 'dns'], ['dns', 'dns'], ['name resolution', 'dns'], ['nxdomain', 'dns'],
+  ['network partition*', 'network'], ['partitioned', 'network'], ['partition between', 'network'], ['firewall', 'network'],
+  ['security group', 'network'], ['security-group', 'network'], ['networkpolicy', 'network'], ['network policy', 'network'],
+  ['packet loss', 'network'], ['network issue*', 'network'], ['network problem*', 'network'], ['network flak*', 'network'],
+  ['network is', 'network'], ['network was', 'network'], ['unreachable', 'network'], ['mtu', 'network'], ['connectivity', 'network'],
+  ['lock contention', 'contention'], ['mutex contention', 'contention'], ['contention', 'contention'], ['deadlock*', 'contention'],
+  ['lock is held', 'contention'], ['starvation', 'contention'],
+  ['memory leak*', 'memory'], ['leaks memory', 'memory'], ['leaking memory', 'memory'], ['leak*', 'memory'], ['oomkilled', 'memory'],
+  ['oom', 'memory'], ['out of memory', 'memory'], ['memory pressure', 'memory'], ['gc pause*', 'memory'], ['not enough memory', 'memory'],
+  ['api server', 'apiserver'], ['apiserver', 'apiserver'], ['api-server', 'apiserver'], ['kube-apiserver', 'apiserver'],
+  ['throttl*', 'apiserver'], ['rate limit*', 'apiserver'], ['rate-limit*', 'apiserver'], ['429', 'apiserver'], ['overload*', 'apiserver'],
+  ['etcd', 'storage'], ['disk pressure', 'storage'], ['slow disk', 'storage'], ['iops', 'storage'],
+  ['race condition*', 'race'], ['data race*', 'race'], ['race between', 'race'], ['a race', 'race'], ['races with', 'race'], ['racing', 'race'],
+];
+
+/** Words of a runtime failure: the PR says something failed, was flaky, crashed, timed out, leaked or was slow. */
+export const FAILURE_WORDS = [
+  'fail*', 'flak*', 'crash*', 'timed out', 'times out', 'time out', 'timeout*', 'hang', 'hangs', 'hung', 'stuck', 'leak*', 'slow*',
+  'error*', 'panic*', 'restart*', 'oomkilled', 'killed', 'drop*', 'refused', 'unavailable', 'not ready', 'never', 'intermittent*',
+  'broken', 'breaks', 'outage', 'degrad*', 'lost', 'lose*', 'losing', 'evicted', 'unresponsive', 'exhaust*', 'starv*', 'throttled',
+  'overload*', 'deadlock*', 'race*',
+];
+
+/** Causes that are not about the runtime: the diff itself shows them, or they are about the process. */
+const NON_RUNTIME = [
+  'typo*', 'review*', 'feedback', 'renam*', 'refactor*', 'lint*', 'style', 'formatting', 'gofmt', 'go vet', 'signature', 'deprecat*',
+  'upgrade*', 'bump*', 'dependabot', 'readability', 'consistency', 'convention*', 'requested', 'api changed', 'breaking change',
+  'compil*', 'build error*', 'build fail*', 'import*', 'spelling', 'misspel*', 'copy-paste', 'wrong variable', 'off-by-one', 'nil pointer',
+  'nil map', 'nil check', 'missing check', 'wrong field', 'wrong key', 'wrong condition', 'inverted condition', 'wrong sign', 'license',
+  'vulnerabilit*', 'cve-*', 'go.mod', 'generated', 'codegen', 'docs', 'documentation', 'the spec', 'the design',
+];
+
+/** A failure named as something to guard against, not as what happened. */
+const PROSPECTIVE = ['avoid*', 'prevent*', 'survive*', 'tolerat*', 'handle*', 'in case', 'if the', 'against', 'could', 'would', 'resilien*'];
+
+const NEGATIONS = ['not', "n't", 'no', 'never', 'ruled out', 'rule out', 'rather than', 'instead of'];
+
+const TRAILERS = ['co-authored-by:', 'signed-off-by:', 'reviewed-by:', 'change-id:', 'generated with'];
+
+/** A piece of text is cut at this length: a "sentence" without punctuation is still scanned in bounded pieces. */
+const SENTENCE_LIMIT = 600;
+
+export function normalizeClaim(text: string): string {
+  let out = '';
+  let space = false;
+  for (const c of text.toLowerCase().slice(0, 400)) {
+    const keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (keep) {
+      if (space && out) out += ' ';
+      out += c;
+      space = false;
+    } else space = true;
+  }
+  return out.slice(0, 240);
+}
+
+interface Sentence {
+  text: string;
+  line: number;
+}
+
+/** Paragraphs of prose, joined across line breaks, split into sentences that keep their first line. */
+function sentences(text: PrText, markdown: Markdown): Sentence[] {
+  const out: Sentence[] = [];
+  let buffer = '';
+  let starts: { offset: number; line: number }[] = [];
+  const flush = () => {
+    let offset = 0;
+    for (const piece of splitSentences(buffer)) {
+      for (let cut = 0; cut < piece.length; cut += SENTENCE_LIMIT) {
+        const part = piece.slice(cut, cut + SENTENCE_LIMIT);
+        const lead = part.length - part.trimStart().length;
+        const at = offset + cut + lead;
+        let line = starts[0]?.line ?? 1;
+        for (const s of starts) if (s.offset <= at) line = s.line;
+        if (part.trim()) out.push({ text: part.trim(), line });
+      }
+      offset += piece.length;
+    }
+    buffer = '';
+    starts = [];
+  };
+  for (const section of text.sections) {
+    flush();
+    for (let n = section.firstLine; n < section.firstLine + section.lineCount; n++) {
+      const raw = text.lines[n - 1]!;
+      const line = raw.trim();
+      const lower = line.toLowerCase();
+      const breaks = !markdown.prose[n - 1] || line === '' || line.startsWith('#') || /^([-*+]|\d{1,3}[.)])\s/.test(line) || TRAILERS.some((t) => lower.startsWith(t));
+      if (breaks) flush();
+      if (!markdown.prose[n - 1] || line === '' || TRAILERS.some((t) => lower.startsWith(t))) continue;
+      const body = line.startsWith('#') ? `${line.replace(/^#+\s*/, '')}.` : line.replace(/^([-*+>]|\d{1,3}[.)])\s+/, '');
+      starts.push({ offset: buffer.length, line: n });
+      buffer += `${body} `;
+      if (line.startsWith('#')) flush();
+    }
+  }
+  flush();
+  return out;
+}
+
+function negatedBefore(lower: string, at: number): boolean {
+  const before = lower.slice(Math.max(0, at - 24), at);
+  return hasAny(before, NEGATIONS);
+}
+
+function mechanismOf(lower: string): { mechanism: Mechanism; named: string } | undefined {
+  for (const [phrase, mechanism] of MECHANISMS) {
+    const at = findPhrase(lower, phrase);
+    if (at === -1) continue;
+    let end = at + phrase.length - (phrase.endsWith('*') ? 1 : 0);
+    while (end < lower.length && end - at < 40 && /[a-z]/.test(lower[end]!)) end++;
+    return { mechanism, named: lower.slice(at, end) };
+  }
+  return undefined;
+}
+
+/**
+ * Every sentence that names the runtime cause of a failure. A claim needs a causal marker and a named
+ * mechanism; or a strong marker ("root cause", "caused by") and a failure in the sentence or the title;
+ * or a weak marker ("because", "due to") and a failure in the sentence; or a mechanism stated next to a
+ * failure. Questions, negations and non-runtime causes (a typo, review feedback, a renamed API) stay silent.
+ */
+export function findClaims(text: PrText, markdown: Markdown): Claim[] {
+  const title = (text.lines[0] ?? '').toLowerCase();
+  const titleFailure = hasAny(title, FAILURE_WORDS);
+  const claims: Claim[] = [];
+  const seen = new Set<string>();
+  let headingMarker = false;
+  for (const sentence of sentences(text, markdown)) {
+    const lower = sentence.text.toLowerCase();
+    // "## Root cause" as a heading makes the next sentence the claim
+    const strong = firstOf(lower, STRONG_MARKERS);
+    const isHeading = (text.lines[sentence.line - 1] ?? '').trimStart().startsWith('#');
+    if (isHeading) {
+      headingMarker = !!strong;
+      continue;
+    }
+    const inherited = headingMarker;
+    headingMarker = false;
+    if (lower.endsWith('?')) continue;
+    const weak = strong ? undefined : firstOf(lower, WEAK_MARKERS);
+    const marker = strong ?? weak;
+    if (marker && negatedBefore(lower, marker.at)) continue;
+    const cause = marker ? lower.slice(marker.at, marker.at + 160) : lower;
+    if (hasAny(cause, NON_RUNTIME)) continue;
+    const mechanism = mechanismOf(marker ? cause : lower) ?? mechanismOf(lower);
+    const failure = hasAny(lower, FAILURE_WORDS);
+    const isClaim =
+      (marker && mechanism) ||
+      ((strong || inherited) && (failure || titleFailure || mechanism)) ||
+      (weak && failure) ||
+      (!marker && mechanism && failure && !hasAny(lower, PROSPECTIVE));
+    if (!isClaim) continue;
+    const key = normalizeClaim(sentence.text);
+    if (!key || seen.has(key)) continue;
+    seen.add(key);
+    const section = sectionAt(text, sentence.line);
+    claims.push({
+      line: sentence.line,
+      text: sentence.text.slice(0, 300),
+      key,
+      mechanism: mechanism?.mechanism ?? 'other',
+      ...(mechanism ? { named: mechanism.named } : {}),
+      ...(section.kind === 'commit' && section.sha ? { commit: section.sha } : {}),
+    });
+  }
+  return claims;
+}
+
+/** What would verify a claim of each mechanism: the observation to go and make. */
+export const VERIFY: Record<Mechanism, string> = {
+  binary:
+    "the container's exit reason (`kubectl describe pod`, Last State) and a listing of the path inside the image (`kubectl exec <pod> -- ls -l <path>`, or `docker run --entrypoint ls <image> -l <path>`)",
+  network:
+    'the NetworkPolicy or security-group rule that blocks the traffic and a connection attempt from the pod (`kubectl exec <pod> -- nc -vz <host> <port>`)',
+  dns: '`nslookup <name>` from the pod and the CoreDNS logs for the failing lookups',
+  contention: 'a mutex or block profile (`go tool pprof http://<pod>:6060/debug/pprof/mutex`) or lock statistics that show the wait',
+  memory: "a heap profile (`/debug/pprof/heap`) and `OOMKilled` in the pod's last state (`kubectl describe pod`)",
+  cpu: 'CPU throttling metrics (`container_cpu_cfs_throttled_periods_total`) or a CPU profile of the slow path',
+  apiserver:
+    'apiserver metrics (`apiserver_request_total{code="429"}`, request latency), client-side throttling lines ("Waited for ... due to client-side throttling") in the operator log, or the 429 responses',
+  storage: 'etcd and disk latency metrics (`etcd_disk_wal_fsync_duration_seconds`) from the time of the failure',
+  race: '`go test -race` output (WARNING: DATA RACE with both stacks) or a test that reproduces the interleaving',
+  other: 'the logs, events or trace that show the failure happening this way, or a test that reproduces it',
+};
