@@ -1,12 +1,1006 @@
-// PLACEHOLDER: being built; the registry entry exists so ids and config stay stable.
+// sleep-fix: a sleep or fixed delay that a PR adds or lengthens where it stands in for a real wait
+// (an event, a condition with a deadline, a synchronization). The flagship check of causal-review.
 
-import type { Check } from '../src/engine/types.js';
+import { Node as TsNode, type SourceFile } from 'ts-morph';
+import {
+  formatDuration,
+  goConstants,
+  goDurationNs,
+  goLoopKind,
+  goWaitCall,
+  NS_PER_MS,
+  shellSleepMs,
+  tsDurationMs,
+  tsPromiseSleep,
+  tsSleepHelper,
+  tsTimersPromisesNames,
+  tsWaitCall,
+  TS_SLEEP_PACKAGES,
+  type LoopKind,
+} from '../src/analysis/waits.js';
+import { enclosingDeclaration, enclosingFunction, functionName, goImports, lineOf, endLineOf, receiverType, walk } from '../src/lang/go.js';
+import type { Check, CheckContext, GoNode, ParsedFile, Revision, ShellCommand, Suggestion } from '../src/engine/types.js';
+
+/** Where a wait sits decides what it masks and what to do instead. */
+type Situation = 'reconcile' | 'test' | 'test-helper' | 'goroutine' | 'kubectl' | 'after-write' | 'deferred' | 'generic';
+type Flavour = 'go' | 'ts' | 'shell';
+
+interface WaitSite {
+  flavour: Flavour;
+  line: number;
+  endLine: number;
+  /** enclosing function, test or script: with `callee`, what matches a wait across revisions */
+  scope: string;
+  callee: string;
+  /** the wait as written, on one line */
+  text: string;
+  ms?: number;
+  /** why this wait masks no race; such sites are kept only to match waits across revisions */
+  benign?: string;
+  situation: Situation;
+  /** sits in a loop that polls with no deadline or attempt cap */
+  poll: boolean;
+  /** the reconcile call path, the kubectl command, the API call the wait follows */
+  detail?: string;
+  suggestion?: Suggestion;
+}
+
+const MAX_PACKAGE_FILES = 60;
+const MAX_COMMITS = 30;
+const MAX_SITES_PER_FILE = 500;
+const TEXT_CAP = 120;
 
 export const sleepFix: Check = {
   id: 'sleep-fix',
-  title: 'Not built yet',
-  docs: { summary: 'Not built yet.', bad: { language: 'text', code: '' }, good: { language: 'text', code: '' } },
+  title: 'Sleeps and fixed delays used as a fix for ordering',
+  docs: {
+    summary:
+      'Flags a sleep or fixed delay that the pull request adds or lengthens where it stands in for a real wait: ' +
+      '`time.Sleep`, `<-time.After`, `await new Promise(r => setTimeout(r, n))` and sleep helpers of the repository, ' +
+      "`page.waitForTimeout`, `cy.wait(n)`, and `sleep N` in scripts, Makefiles and workflows. A fixed delay does not fix a race, " +
+      'it makes it rarer on the machine where it was tried; the delay that worked yesterday fails on a slower CI runner or a busier cluster, ' +
+      'and the next "fix" lengthens it. The finding says what to wait on instead, and shows when the PR escalated the same wait over its commits.',
+    details: [
+      'Only lines the PR adds or changes count. A wait the PR lengthens is matched with the same wait at the base by its enclosing ',
+      'function (or script) and callee, not by line number, and its durations are compared: Go constant expressions ',
+      '(`2*time.Minute + 30*time.Second`, `time.Duration(n) * time.Millisecond` with package constants), TS numbers and file ',
+      'constants, shell `sleep 5`, `sleep 0.5`, `sleep 1m`. The PR\'s commits are read one by one so that "5s -> 30s -> 2m" shows.',
+      '',
+      'Silent, because these waits do not mask a race: a wait the PR removed, shortened or left alone; retries with backoff ',
+      'bounded by an attempt counter or a deadline; `wait.Backoff`, `wait.ExponentialBackoff*`, `retry.RetryOnConflict`, backoff ',
+      'libraries; tickers and periodic loops (left only on `ctx.Done()` or a stop channel); condition polls with a deadline ',
+      '(`Eventually`, `wait.PollUntilContextTimeout`, `kubectl wait`, shell loops under `timeout` or with a counter); rate limiters; ',
+      '`time.After` as the timeout branch of a `select` that waits on real work; `setTimeout` that only aborts or rejects; fake timers ',
+      'in tests; `time.Sleep(0)`; the body of a sleep helper (its callers are reported instead). A loop that sleeps until a condition ',
+      'holds with no deadline IS reported: poll to a deadline or watch.',
+      '',
+      'Severity: error in production code, scripts and tests where the sleep precedes an assertion (a masked flaky test). Warning ',
+      'for a sleep in test code that precedes no assertion (a test helper whose purpose the check cannot decide: it may pace a load ',
+      'generator or simulate latency). Where the wait is a `sleep` right before `kubectl get pods -l ...` or `kubectl get deployment ...`, ',
+      'the finding carries a suggested `kubectl wait` / `kubectl rollout status` with the sleep as its timeout.',
+    ].join('\n'),
+    bad: {
+      language: 'go',
+      code: [
+        'func (r *DatabaseReconciler) finalize(ctx context.Context, db *dbv1.Database) error {',
+        '\tif err := r.deletePVCs(ctx, db); err != nil {',
+        '\t\treturn err',
+        '\t}',
+        '\t// PVC deletion is asynchronous; wait so the finalizer is not removed too early',
+        '\ttime.Sleep(15 * time.Second)',
+        '\tcontrollerutil.RemoveFinalizer(db, finalizer)',
+        '\treturn r.Update(ctx, db)',
+        '}',
+      ].join('\n'),
+      note: 'Blocks a reconcile worker for 15s and still removes the finalizer early when deletion takes 16s.',
+    },
+    good: {
+      language: 'go',
+      code: [
+        'func (r *DatabaseReconciler) finalize(ctx context.Context, db *dbv1.Database) (ctrl.Result, error) {',
+        '\tif err := r.deletePVCs(ctx, db); err != nil {',
+        '\t\treturn ctrl.Result{}, err',
+        '\t}',
+        '\tremaining, err := r.countPVCs(ctx, db)',
+        '\tif err != nil || remaining > 0 {',
+        '\t\t// the PVCs are owned by the Database: their deletion triggers the next reconcile',
+        '\t\treturn ctrl.Result{RequeueAfter: 5 * time.Second}, err',
+        '\t}',
+        '\tcontrollerutil.RemoveFinalizer(db, finalizer)',
+        '\treturn ctrl.Result{}, r.Update(ctx, db)',
+        '}',
+      ].join('\n'),
+      note: 'Waits on the state itself: the finalizer stays until the PVCs are gone.',
+    },
+  },
   defaultSeverity: 'error',
-  languages: [],
-  run() {},
+  languages: ['go', 'ts', 'js', 'shell'],
+  async run(ctx) {
+    const packages = new PackageCache(ctx);
+    for (const file of ctx.files) {
+      ctx.checkBudget();
+      const head = await collectSites(ctx, file, true, packages);
+      const candidates = head.filter((s) => !s.benign && changedWithin(file, s.line, s.endLine));
+      if (candidates.length === 0) continue;
+      const basePath = file.change?.previousPath ?? file.path;
+      const base = file.change?.status === 'added' ? [] : await sitesAt(ctx, basePath, 'base', packages);
+      const atBase = matchSites(base, head);
+      const history = await historyOf(ctx, file.path, head, atBase, packages);
+      for (const site of candidates) {
+        const before = atBase.get(site);
+        const steps = history.get(site);
+        let change: Change;
+        if (steps && steps.values.length >= 3) {
+          change = { kind: 'escalated', values: steps.values, commits: steps.commits };
+        } else if (!before) {
+          change = { kind: 'new' };
+        } else if (before.ms !== undefined && site.ms !== undefined && site.ms > before.ms) {
+          change = { kind: 'lengthened', from: before.ms };
+        } else {
+          // the same wait as at the base, no longer (or of a length this cannot compare): not the PR's doing
+          continue;
+        }
+        ctx.report({
+          path: file.path,
+          line: site.line,
+          ...(site.endLine !== site.line ? { endLine: site.endLine } : {}),
+          message: messageFor(site, change),
+          evidence: evidenceFor(site, change, before),
+          key: `${site.scope}: ${site.callee}`,
+          ...(site.situation === 'test-helper' ? { severity: 'warning' as const } : {}),
+          ...(site.suggestion && change.kind === 'new' ? { suggestion: site.suggestion } : {}),
+        });
+      }
+    }
+  },
 };
+
+// ---- across revisions ----
+
+type Change = { kind: 'new' } | { kind: 'lengthened'; from: number } | { kind: 'escalated'; values: number[]; commits: number };
+
+function changedWithin(file: ParsedFile, from: number, to: number): boolean {
+  for (let line = from; line <= Math.min(to, from + 50); line++) if (file.isChanged(line)) return true;
+  return false;
+}
+
+async function sitesAt(ctx: CheckContext, path: string, rev: Revision, packages: PackageCache): Promise<WaitSite[]> {
+  const file = await ctx.parse(path, rev);
+  return file ? collectSites(ctx, file, false, packages) : [];
+}
+
+const normalized = (s: WaitSite) => s.text.replace(/\s+/g, '');
+
+/**
+ * Pair each newer wait with the same wait in an older revision: same scope and callee, then the
+ * same text in order, then what is left in order (a lengthened wait changed its text).
+ */
+export function matchSites(older: WaitSite[], newer: WaitSite[]): Map<WaitSite, WaitSite> {
+  const pairs = new Map<WaitSite, WaitSite>();
+  const groups = new Map<string, { older: WaitSite[]; newer: WaitSite[] }>();
+  const group = (s: WaitSite) => {
+    const key = `${s.scope}\0${s.callee}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { older: [], newer: [] }));
+    return g;
+  };
+  for (const s of older) group(s).older.push(s);
+  for (const s of newer) group(s).newer.push(s);
+  for (const g of groups.values()) {
+    const used = new Set<WaitSite>();
+    let from = 0;
+    for (const s of g.newer) {
+      const at = g.older.findIndex((o, i) => i >= from && !used.has(o) && normalized(o) === normalized(s));
+      if (at !== -1) {
+        pairs.set(s, g.older[at]!);
+        used.add(g.older[at]!);
+        from = at + 1;
+      }
+    }
+    const restOlder = g.older.filter((o) => !used.has(o));
+    const restNewer = g.newer.filter((s) => !pairs.has(s));
+    restNewer.forEach((s, i) => {
+      if (restOlder[i]) pairs.set(s, restOlder[i]!);
+    });
+  }
+  return pairs;
+}
+
+/**
+ * The durations a head wait had at the base and after each commit of the PR, when they only rose:
+ * "5s -> 30s -> 2m -> 10m over 3 commits". A revision where the wait is missing or unreadable breaks nothing, it is skipped.
+ */
+async function historyOf(
+  ctx: CheckContext,
+  path: string,
+  head: WaitSite[],
+  atBase: Map<WaitSite, WaitSite>,
+  packages: PackageCache,
+): Promise<Map<WaitSite, { values: number[]; commits: number }>> {
+  const out = new Map<WaitSite, { values: number[]; commits: number }>();
+  const commits = ctx.pr.commits.slice(-MAX_COMMITS);
+  if (commits.length < 2) return out;
+  const perCommit: Map<WaitSite, WaitSite>[] = [];
+  for (const commit of commits.slice(0, -1)) {
+    ctx.checkBudget();
+    perCommit.push(matchSites(await sitesAt(ctx, path, { commit: commit.sha }, packages), head));
+  }
+  for (const site of head) {
+    if (site.benign || site.ms === undefined) continue;
+    const sequence: (number | undefined)[] = [atBase.get(site)?.ms, ...perCommit.map((m) => m.get(site)?.ms), site.ms];
+    const values: number[] = [];
+    let commitsChanging = 0;
+    let previous: number | undefined;
+    for (const value of sequence) {
+      if (value === undefined || value === previous) continue;
+      values.push(value);
+      previous = value;
+    }
+    for (let i = 1; i < sequence.length; i++) {
+      if (sequence[i] !== undefined && sequence[i] !== sequence[i - 1]) commitsChanging++;
+    }
+    const rising = values.every((v, i) => i === 0 || v > values[i - 1]!);
+    if (values.length >= 3 && rising) out.set(site, { values, commits: commitsChanging });
+  }
+  return out;
+}
+
+// ---- messages ----
+
+const quote = (text: string) => `\`${text.length > TEXT_CAP ? `${text.slice(0, TEXT_CAP - 3)}...` : text}\``;
+const lengthOf = (ms: number | undefined) => (ms === undefined ? 'a fixed' : `a fixed ${formatDuration(ms)}`);
+
+function messageFor(site: WaitSite, change: Change): string {
+  let opening: string;
+  switch (change.kind) {
+    case 'new':
+      opening = `${quote(site.text)} adds ${lengthOf(site.ms)} wait`;
+      break;
+    case 'lengthened':
+      opening = `${quote(site.text)} lengthens a fixed wait from ${formatDuration(change.from)} to ${formatDuration(site.ms!)}; a longer sleep makes the race rarer, not gone`;
+      break;
+    case 'escalated':
+      opening = `${quote(site.text)}: this fixed wait escalated ${change.values.map(formatDuration).join(' -> ')} over ${change.commits} commits, each one guessing again; a longer sleep makes the race rarer, not gone`;
+      break;
+  }
+  return `${opening}: ${adviceFor(site)}`;
+}
+
+function adviceFor(site: WaitSite): string {
+  const pollNote = site.poll ? 'it polls in a loop with no deadline or attempt cap, and ' : '';
+  switch (site.situation) {
+    case 'reconcile':
+      return (
+        `in the reconcile path (${site.detail ?? 'Reconcile'}) ${pollNote}it blocks a worker and masks the ordering problem. ` +
+        'Return and requeue instead (`return ctrl.Result{RequeueAfter: ...}, nil`), or watch the object (Owns/Watches) so that its change triggers the next reconcile.'
+      );
+    case 'test':
+      return site.flavour === 'go'
+        ? `before an assertion ${pollNote}it masks a flaky test instead of fixing it. Wait for the condition with a deadline: \`Eventually(...).Should(...)\`, \`require.Eventually\` or \`wait.PollUntilContextTimeout\`.`
+        : `before an assertion ${pollNote}it masks a flaky test instead of fixing it. Wait for the condition with a deadline: \`await vi.waitFor(...)\`, \`await expect.poll(...)\`, Playwright's web-first \`expect(locator)\` assertions or Cypress \`cy.wait('@alias')\`.`;
+    case 'test-helper':
+      return site.flavour === 'go'
+        ? `in test code ${pollNote}whose purpose this check cannot tell (warning only). If it waits for something, wait for that condition with a deadline (\`Eventually\`, \`require.Eventually\`) instead of a fixed time.`
+        : `in test code ${pollNote}whose purpose this check cannot tell (warning only). If it waits for something, wait for that condition with a deadline (\`vi.waitFor\`, \`expect.poll\`) instead of a fixed time.`;
+    case 'goroutine':
+      return `right after starting a goroutine ${pollNote}it guesses how long the goroutine takes. Signal completion with a channel or a sync.WaitGroup (or errgroup) and wait on that.`;
+    case 'kubectl':
+      return (
+        `${site.detail ? `around ${quote(site.detail)} ` : ''}${pollNote}it guesses how long the cluster takes. Wait for the state itself with a deadline: ` +
+        '`kubectl wait --for=condition=... --timeout=...` or `kubectl rollout status ... --timeout=...`.'
+      );
+    case 'after-write':
+      return `after ${quote(site.detail ?? 'the API call')} ${pollNote}it guesses how long the cluster takes to act on the change. Watch the object, or poll its status or condition to a deadline, instead of a fixed delay.`;
+    case 'deferred':
+      return `${pollNote}it defers work by a fixed delay, which races with whatever the work is meant to follow. Run it on the event it waits for (a callback, a promise, a watch event) instead.`;
+    case 'generic':
+      if (site.poll) {
+        const how =
+          site.flavour === 'shell'
+            ? '`kubectl wait --for=... --timeout=...`, or bound the loop with `timeout 300 ...` or an attempt counter'
+            : site.flavour === 'go'
+              ? '`wait.PollUntilContextTimeout`, or a watch on the object'
+              : '`vi.waitFor`/a loop with a `Date.now()` deadline, or an event';
+        return `it polls in a loop with no deadline or attempt cap, so it can spin forever and hides what it waits for. Poll to a deadline or watch for the change (${how}).`;
+      }
+      return 'a fixed delay makes a race rarer, not gone. Wait for the event or condition it stands for: a channel or WaitGroup, a watch or informer event, or a poll with a deadline.';
+  }
+}
+
+function evidenceFor(site: WaitSite, change: Change, before: WaitSite | undefined): string {
+  const now = `${site.text.slice(0, 200)} (${site.ms === undefined ? 'duration not constant' : formatDuration(site.ms)})`;
+  if (change.kind === 'escalated') return `${now}; durations over the PR: ${change.values.map(formatDuration).join(', ')}`;
+  if (before && before.ms !== undefined) return `${now}; at the base: ${before.text.slice(0, 200)} (${formatDuration(before.ms)})`;
+  return now;
+}
+
+// ---- collection: every wait of a file, with where it sits ----
+
+async function collectSites(ctx: CheckContext, file: ParsedFile, deep: boolean, packages: PackageCache): Promise<WaitSite[]> {
+  try {
+    if (file.language === 'go') return await goSites(ctx, file, deep, packages);
+    if (file.language === 'ts' || file.language === 'js') return await tsSites(ctx, file, deep);
+    return shellSites(file);
+  } catch (error) {
+    // a revision that does not parse (a half-written commit) has no waits to compare with; the head must parse
+    if (file.rev === 'head') throw error;
+    return [];
+  }
+}
+
+// ---- Go ----
+
+interface GoHelper {
+  params: string[];
+  duration: GoNode;
+}
+
+interface GoPackage {
+  constants: Map<string, GoNode>;
+  /** same-package functions whose body is a sleep of their parameter: name -> how */
+  helpers: Map<string, GoHelper>;
+  /** function or method name -> call path from Reconcile */
+  reconcilePaths: Map<string, string[]>;
+}
+
+/** Package facts per directory and revision: constants, sleep helpers, what Reconcile reaches. */
+class PackageCache {
+  private readonly packages = new Map<string, Promise<GoPackage>>();
+  constructor(private readonly ctx: CheckContext) {}
+
+  get(dir: string, rev: Revision, withReconcile: boolean): Promise<GoPackage> {
+    const key = `${typeof rev === 'string' ? rev : rev.commit}\0${dir}\0${withReconcile}`;
+    let p = this.packages.get(key);
+    if (!p) this.packages.set(key, (p = this.load(dir, rev, withReconcile)));
+    return p;
+  }
+
+  private async load(dir: string, rev: Revision, withReconcile: boolean): Promise<GoPackage> {
+    const pkg: GoPackage = { constants: new Map(), helpers: new Map(), reconcilePaths: new Map() };
+    const prefix = dir === '' ? '' : `${dir}/`;
+    const paths = (await this.ctx.list(dir, rev))
+      .filter((p) => p.endsWith('.go') && !p.slice(prefix.length).includes('/'))
+      .slice(0, MAX_PACKAGE_FILES);
+    const calls = new Map<string, Set<string>>();
+    for (const path of paths) {
+      this.ctx.checkBudget();
+      const file = await this.ctx.parse(path, rev);
+      if (!file) continue;
+      const root = file.go().rootNode;
+      goConstants(root, pkg.constants);
+      const imports = goImports(root);
+      for (const decl of root.namedChildren) {
+        if (!decl || (decl.type !== 'function_declaration' && decl.type !== 'method_declaration')) continue;
+        const name = functionName(decl);
+        if (!name) continue;
+        const helper = goSleepHelper(decl, imports);
+        if (helper) pkg.helpers.set(name, helper);
+        if (withReconcile && !path.endsWith('_test.go')) calls.set(name, new Set([...(calls.get(name) ?? []), ...calledNames(decl)]));
+      }
+    }
+    if (withReconcile && calls.has('Reconcile')) {
+      // breadth-first from Reconcile over calls by name within the package: the shortest path is the one shown
+      const queue: string[][] = [['Reconcile']];
+      pkg.reconcilePaths.set('Reconcile', ['Reconcile']);
+      while (queue.length > 0 && pkg.reconcilePaths.size < 2000) {
+        const path = queue.shift()!;
+        for (const next of calls.get(path[path.length - 1]!) ?? []) {
+          if (pkg.reconcilePaths.has(next) || !calls.has(next)) continue;
+          const longer = [...path, next];
+          pkg.reconcilePaths.set(next, longer);
+          queue.push(longer);
+        }
+      }
+    }
+    return pkg;
+  }
+}
+
+/** Names a function calls: plain functions and methods called on anything (`r.finalize(...)`). */
+function calledNames(decl: GoNode): string[] {
+  const names: string[] = [];
+  for (const call of decl.descendantsOfType('call_expression')) {
+    const fn = call?.childForFieldName('function');
+    if (!fn) continue;
+    if (fn.type === 'identifier') names.push(fn.text);
+    else if (fn.type === 'selector_expression' && fn.childForFieldName('operand')?.type === 'identifier') names.push(fn.childForFieldName('field')?.text ?? '');
+    if (names.length > 500) break;
+  }
+  return names;
+}
+
+/** A function whose body is essentially `time.Sleep(param)` or `<-time.After(param)` (maybe in a select on ctx.Done()). */
+function goSleepHelper(decl: GoNode, imports: Map<string, string>): GoHelper | undefined {
+  const body = decl.childForFieldName('body');
+  const statements = body?.namedChildren.find((c) => c?.type === 'statement_list')?.namedChildren.filter((c) => c && c.type !== 'comment') ?? [];
+  if (statements.length === 0 || statements.length > 3) return undefined;
+  const params = (decl.childForFieldName('parameters')?.namedChildren ?? [])
+    .flatMap((p) => (p?.type === 'parameter_declaration' ? p.childrenForFieldName('name') : []))
+    .map((n) => n?.text ?? '')
+    .filter(Boolean);
+  if (params.length === 0) return undefined;
+  for (const statement of statements) {
+    if (!statement || statement.type === 'for_statement') continue;
+    for (const call of statement.descendantsOfType('call_expression')) {
+      const wait = call && goWaitCall(call, imports);
+      if (!wait || !wait.duration || (wait.kind !== 'sleep' && !(wait.kind === 'delay' && wait.callee.endsWith('.After')))) continue;
+      const uses = wait.duration.descendantsOfType('identifier').some((id) => id && params.includes(id.text)) || params.includes(wait.duration.text);
+      if (uses) return { params, duration: wait.duration };
+    }
+  }
+  return undefined;
+}
+
+const GO_ASSERTIONS = ['Expect(', 'Ω(', 'assert.', 'require.', '.Error(', '.Errorf(', '.Fatal(', '.Fatalf(', '.Should(', '.To(', '.NotTo(', '.ToNot(', 'cmp.Diff(', 'DeepEqual('];
+const GO_WRITES = ['.Create(', '.Update(', '.Patch(', '.Delete(', '.Apply(', '.DeleteAllOf(', '.Status().Update(', '.Status().Patch('];
+const GINKGO_NODES = new Set(['It', 'Specify', 'BeforeEach', 'AfterEach', 'JustBeforeEach', 'BeforeAll', 'AfterAll', 'Describe', 'Context', 'When', 'DescribeTable', 'Entry', 'By']);
+
+async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean, packages: PackageCache): Promise<WaitSite[]> {
+  const root = file.go().rootNode;
+  const imports = goImports(root);
+  const slash = file.path.lastIndexOf('/');
+  const pkg = await packages.get(slash === -1 ? '' : file.path.slice(0, slash), file.rev, deep);
+  const constants = new Map(pkg.constants);
+  goConstants(root, constants);
+  const isTestFile = file.path.endsWith('_test.go');
+  const sites: WaitSite[] = [];
+
+  walk(root, (node) => {
+    if (sites.length >= MAX_SITES_PER_FILE) return false;
+    if (node.type !== 'call_expression') return;
+    const found = goWaitAt(node, imports, constants, pkg.helpers);
+    if (!found) return;
+    const fn = enclosingFunction(node);
+    const decl = enclosingDeclaration(node) ?? (fn?.type === 'function_declaration' || fn?.type === 'method_declaration' ? fn : undefined);
+    const site: WaitSite = {
+      flavour: 'go',
+      line: lineOf(found.shown),
+      endLine: endLineOf(found.shown),
+      scope: goScope(node, decl),
+      callee: found.callee,
+      text: found.shown.text.replace(/\s+/g, ' ').slice(0, 300),
+      ms: found.ms,
+      situation: 'generic',
+      poll: false,
+      ...(found.benign ? { benign: found.benign } : {}),
+    };
+    if (!site.benign) site.benign = goBenign(node, found, decl, fn, imports, pkg);
+    if (!site.benign && deep) goSituation(site, found.shown, decl, fn, isTestFile, pkg);
+    else if (!site.benign) site.poll = loopAround(node, fn, imports) === 'poll';
+    sites.push(site);
+  });
+  return sites;
+}
+
+interface GoWaitFound {
+  callee: string;
+  /** the node shown and reported: the call, or the `<-time.After(...)` receive */
+  shown: GoNode;
+  duration?: GoNode;
+  ms?: number;
+  benign?: string;
+  helper?: boolean;
+}
+
+/** Is this call a wait: `time.Sleep`, a blocking `<-time.After`, a call of a package sleep helper? */
+function goWaitAt(call: GoNode, imports: Map<string, string>, constants: Map<string, GoNode>, helpers: Map<string, GoHelper>): GoWaitFound | undefined {
+  const toMs = (ns: number | undefined) => (ns === undefined ? undefined : ns / NS_PER_MS);
+  const wait = goWaitCall(call, imports);
+  if (wait?.kind === 'sleep') return { callee: wait.callee, shown: call, duration: wait.duration, ms: toMs(goDurationNs(wait.duration, imports, constants)) };
+  if (wait?.kind === 'delay' && wait.callee.endsWith('.After')) {
+    const receive = call.parent;
+    if (receive?.type !== 'unary_expression' || receive.childForFieldName('operator')?.text !== '<-') return undefined;
+    const ms = toMs(goDurationNs(wait.duration, imports, constants));
+    const found: GoWaitFound = { callee: wait.callee, shown: receive, duration: wait.duration, ms };
+    const holder = receive.parent;
+    if (holder?.type === 'expression_statement') return found;
+    const kase = holder?.type === 'receive_statement' ? holder.parent : holder;
+    const select = kase?.type === 'communication_case' ? kase.parent : undefined;
+    if (!kase || select?.type !== 'select_statement') return undefined;
+    const others = select.namedChildren.filter((c) => c && c.id !== kase.id && (c.type === 'communication_case' || c.type === 'default_case'));
+    const onlyStops = others.every((c) => c?.type === 'communication_case' && isStopSignal(c.childForFieldName('communication')?.text ?? ''));
+    // a select that also waits on real work uses time.After as its timeout: that is a deadline, not a sleep
+    return onlyStops ? found : { ...found, benign: 'timeout branch of a select on real work' };
+  }
+  const fn = call.childForFieldName('function');
+  const name = fn?.type === 'identifier' ? fn.text : fn?.type === 'selector_expression' ? fn.childForFieldName('field')?.text : undefined;
+  const helper = name ? helpers.get(name) : undefined;
+  if (!helper || !name) return undefined;
+  const args = call.childForFieldName('arguments')?.namedChildren.filter((n): n is GoNode => n !== null) ?? [];
+  const bound = new Map(constants);
+  helper.params.forEach((p, i) => {
+    if (args[i]) bound.set(p, args[i]!);
+    else bound.delete(p);
+  });
+  return { callee: name, shown: call, duration: args[0], ms: toMs(goDurationNs(helper.duration, imports, bound)), helper: true };
+}
+
+function isStopSignal(text: string): boolean {
+  const t = text.slice(0, 300);
+  return t.includes('.Done()') || /(^|[^\w])(stop|stopCh|quit|shutdown|closing)\w*\s*$/i.test(t.replace(/^<-\s*/, '').replace(/^[\w, ]+:?=\s*<-\s*/, ''));
+}
+
+/** Why a Go wait masks nothing, or undefined when it may. */
+function goBenign(call: GoNode, found: GoWaitFound, decl: GoNode | undefined, fn: GoNode | undefined, imports: Map<string, string>, pkg: GoPackage): string | undefined {
+  if (found.ms === 0) return 'a yield, not a wait';
+  const durationText = (found.duration?.text ?? '').toLowerCase();
+  if (['backoff', 'jitter', 'reserve', 'limiter', '.delay()', 'ratelimit'].some((w) => durationText.includes(w))) return 'a delay computed by a backoff or rate limiter';
+  // the body of a sleep helper: its callers are the waits
+  if (decl && !found.helper) {
+    const name = functionName(decl);
+    if (name && pkg.helpers.get(name)?.duration.id === found.duration?.id) return 'the body of a sleep helper';
+  }
+  // inside a closure handed to a poll, backoff or periodic runner: the library bounds it
+  for (let n: GoNode | null = call.parent; n && n.id !== decl?.id; n = n.parent) {
+    if (n.type === 'call_expression') {
+      const kind = goWaitCall(n, imports)?.kind;
+      if (kind === 'poll' || kind === 'backoff' || kind === 'periodic') return `inside ${goWaitCall(n, imports)!.callee}`;
+    }
+  }
+  const loop = loopAround(call, fn, imports);
+  if (loop === 'bounded') return 'a retry or poll with an attempt cap or deadline';
+  if (loop === 'periodic') return 'a periodic loop';
+  return undefined;
+}
+
+/** The kind of the innermost loop around a wait in its own function, if any. */
+function loopAround(node: GoNode, fn: GoNode | undefined, imports: Map<string, string>): LoopKind | undefined {
+  void imports;
+  const fnText = fn?.text ?? '';
+  const deadlineContext = fnText.length < 100_000 && (fnText.includes('context.WithTimeout(') || fnText.includes('context.WithDeadline('));
+  for (let n: GoNode | null = node.parent; n && n.id !== fn?.id; n = n.parent) {
+    if (n.type === 'for_statement') return goLoopKind(n, deadlineContext);
+  }
+  return undefined;
+}
+
+/** A stable name for where a Go wait sits: `Type.method`, plus the innermost Ginkgo node or subtest. */
+function goScope(node: GoNode, decl: GoNode | undefined): string {
+  let scope = decl ? `${receiverType(decl) ? `${receiverType(decl)}.` : ''}${functionName(decl) ?? ''}` : '(package)';
+  for (let n: GoNode | null = node.parent; n && n.id !== decl?.id; n = n.parent) {
+    if (n.type !== 'func_literal') continue;
+    const call = n.parent?.type === 'argument_list' ? n.parent.parent : undefined;
+    const first = call?.childForFieldName('arguments')?.namedChildren[0];
+    if (call && first && (first.type === 'interpreted_string_literal' || first.type === 'raw_string_literal')) {
+      scope += ` > ${calleeOf(call)} ${first.text.slice(0, 80)}`;
+      break;
+    }
+  }
+  return scope;
+}
+
+const calleeOf = (call: GoNode) => (call.childForFieldName('function')?.text ?? '').replace(/\s+/g, '');
+
+function goSituation(site: WaitSite, shown: GoNode, decl: GoNode | undefined, fn: GoNode | undefined, isTestFile: boolean, pkg: GoPackage): void {
+  site.poll = loopAround(shown, fn, new Map()) === 'poll';
+  const inTest =
+    isTestFile ||
+    (decl?.childForFieldName('parameters')?.text ?? '').includes('*testing.') ||
+    ancestorCalls(shown, decl).some((c) => GINKGO_NODES.has(calleeOf(c)));
+  if (inTest) {
+    const scopeEnd = (fn ?? decl)?.endIndex ?? shown.endIndex;
+    const after = shown.tree.rootNode.text.slice(shown.endIndex, Math.min(scopeEnd, shown.endIndex + 20_000));
+    site.situation = GO_ASSERTIONS.some((a) => after.includes(a)) ? 'test' : 'test-helper';
+    return;
+  }
+  const previous = previousStatements(shown);
+  if (previous.some((s) => s.type === 'go_statement')) {
+    site.situation = 'goroutine';
+    return;
+  }
+  const name = decl ? functionName(decl) : undefined;
+  const path = name ? pkg.reconcilePaths.get(name) : undefined;
+  if (path) {
+    site.situation = 'reconcile';
+    site.detail = path.join(' -> ');
+    return;
+  }
+  const write = previous.slice(-2).find((s) => GO_WRITES.some((w) => s.text.includes(w)));
+  if (write) {
+    site.situation = 'after-write';
+    site.detail = write.text.split('\n')[0]!.trim();
+  }
+}
+
+function ancestorCalls(node: GoNode, stop: GoNode | undefined): GoNode[] {
+  const calls: GoNode[] = [];
+  for (let n: GoNode | null = node.parent; n && n.id !== stop?.id; n = n.parent) if (n.type === 'call_expression') calls.push(n);
+  return calls;
+}
+
+/** The statements before the one holding `node`, in its block. */
+function previousStatements(node: GoNode): GoNode[] {
+  let statement: GoNode | null = node;
+  while (statement?.parent && statement.parent.type !== 'statement_list') statement = statement.parent;
+  const list = statement?.parent;
+  if (!statement || !list) return [];
+  const out: GoNode[] = [];
+  for (const s of list.namedChildren) {
+    if (!s || s.id === statement.id) break;
+    if (s.type !== 'comment') out.push(s);
+  }
+  return out;
+}
+
+// ---- TypeScript / JavaScript ----
+
+const TS_ASSERTIONS = ['expect(', 'expect.', 'assert', '.should(', '.toBe', '.toHave', '.toEqual', '.toMatch'];
+const TS_WRITES = ['patchNamespaced', 'createNamespaced', 'replaceNamespaced', 'deleteNamespaced', 'deleteCollectionNamespaced', '.patch(', '.create(', '.apply(', '.replace(', '.delete('];
+const TS_TEST_CALLS = new Set(['it', 'test', 'describe', 'beforeEach', 'afterEach', 'beforeAll', 'afterAll', 'it.only', 'test.only', 'test.step', 'test.describe', 'test.beforeEach']);
+
+function isTsTestFile(path: string): boolean {
+  return /\.(test|spec|cy|e2e)\.[cm]?[jt]sx?$/i.test(path) || /(^|\/)(__tests__|e2e|cypress|playwright|tests?)\//i.test(path);
+}
+
+async function tsSites(ctx: CheckContext, file: ParsedFile, deep: boolean): Promise<WaitSite[]> {
+  const sf = file.ts();
+  const timers = tsTimersPromisesNames(sf);
+  const helpers = await tsHelpers(ctx, file, sf);
+  const text = file.text;
+  const fakeTimers = text.includes('useFakeTimers(') || text.includes('installFakeTimers') || text.includes('clock.install(');
+  const isTest = isTsTestFile(file.path);
+  const sites: WaitSite[] = [];
+  const add = (node: TsNode, callee: string, duration: TsNode | undefined, benign?: string) => {
+    if (sites.length >= MAX_SITES_PER_FILE) return;
+    const ms = tsDurationMs(duration);
+    const site: WaitSite = {
+      flavour: 'ts',
+      line: node.getStartLineNumber(),
+      endLine: node.getEndLineNumber(),
+      scope: tsScope(node),
+      callee,
+      text: node.getText().replace(/\s+/g, ' ').slice(0, 300),
+      ms,
+      situation: 'generic',
+      poll: false,
+    };
+    site.benign = benign ?? tsBenign(node, ms, fakeTimers && callee !== 'setTimeout');
+    if (!site.benign) site.poll = tsLoopAround(node) === 'poll';
+    if (!site.benign && deep) tsSituation(site, node, isTest);
+    sites.push(site);
+  };
+
+  sf.forEachDescendant((node) => {
+    if (sites.length >= MAX_SITES_PER_FILE) return;
+    if (TsNode.isNewExpression(node)) {
+      const sleep = tsPromiseSleep(node);
+      if (!sleep) return;
+      let outer: TsNode = node;
+      while (TsNode.isParenthesizedExpression(outer.getParentOrThrow())) outer = outer.getParentOrThrow();
+      const parent = outer.getParent();
+      const awaited = parent && (TsNode.isAwaitExpression(parent) || (TsNode.isPropertyAccessExpression(parent) && parent.getName() === 'then'));
+      if (awaited) add(parent!, 'new Promise(setTimeout)', sleep.duration);
+      return;
+    }
+    if (!TsNode.isCallExpression(node)) return;
+    const wait = tsWaitCall(node, timers);
+    if (wait?.kind === 'sleep') {
+      add(awaitedOrSelf(node), wait.callee, wait.duration);
+      return;
+    }
+    if (wait?.kind === 'delay') {
+      const deferred = deferredWork(node, isTest);
+      if (deferred !== undefined) add(node, 'setTimeout', wait.duration, deferred || undefined);
+      return;
+    }
+    const expr = node.getExpression();
+    const name = TsNode.isIdentifier(expr) ? expr.getText() : undefined;
+    const index = name ? helpers.get(name) : undefined;
+    if (name && index !== undefined) add(awaitedOrSelf(node), name, node.getArguments()[index]);
+  });
+  return sites;
+}
+
+const awaitedOrSelf = (node: TsNode): TsNode => {
+  const parent = node.getParent();
+  return parent && TsNode.isAwaitExpression(parent) ? parent : node;
+};
+
+/**
+ * A `setTimeout(fn, n)` outside a promise sleep: '' when it defers work (a site to judge), a reason
+ * when it is benign, undefined when it is not a wait at all (part of a promise sleep, counted there).
+ */
+function deferredWork(call: TsNode, isTest: boolean): string | undefined {
+  for (let n = call.getParent(); n; n = n.getParent()) {
+    if (TsNode.isNewExpression(n) && n.getExpression().getText() === 'Promise') {
+      // a promise sleep is reported where it is awaited; a setTimeout racing a promise is a timeout
+      return tsPromiseSleep(n) ? undefined : 'a timeout racing a promise';
+    }
+    if (TsNode.isFunctionLikeDeclaration(n)) break;
+  }
+  if (!call.getParent() || !TsNode.isExpressionStatement(call.getParentOrThrow())) return 'a cancellable timer (its handle is kept)';
+  const callback = (call as import('ts-morph').CallExpression).getArguments()[0]?.getText() ?? '';
+  const capped = callback.slice(0, 2000);
+  if (['reject(', '.abort(', 'throw ', 'imeout', '.destroy(', '.kill(', '.cancel(', '.close('].some((w) => capped.includes(w))) return 'a timeout or abort';
+  if (isTest) return 'a test simulating a later event';
+  return '';
+}
+
+function tsBenign(node: TsNode, ms: number | undefined, faked: boolean): string | undefined {
+  if (faked) return 'fake timers: the test controls the clock';
+  if (ms === 0) return 'a yield, not a wait';
+  for (let n = node.getParent(); n; n = n.getParent()) {
+    if (TsNode.isCallExpression(n)) {
+      const kind = tsWaitCall(n)?.kind;
+      if (kind === 'poll' || kind === 'periodic') return `inside ${n.getExpression().getText()}`;
+    }
+    if (TsNode.isSourceFile(n)) break;
+  }
+  const loop = tsLoopAround(node);
+  if (loop === 'bounded') return 'a retry or poll with an attempt cap or deadline';
+  if (loop === 'periodic') return 'a periodic loop';
+  return undefined;
+}
+
+const TS_BOUNDS = ['Date.now()', 'performance.now()', 'deadline', 'attempt', 'retries', 'retry', 'tries', 'timeout', 'Timeout', 'maxWait', '.aborted'];
+
+/** The innermost loop around a TS wait within its function. */
+function tsLoopAround(node: TsNode): LoopKind | undefined {
+  for (let n = node.getParent(); n; n = n.getParent()) {
+    if (TsNode.isFunctionLikeDeclaration(n) || TsNode.isArrowFunction(n) || TsNode.isSourceFile(n)) return undefined;
+    if (TsNode.isForOfStatement(n) || TsNode.isForInStatement(n)) return 'each';
+    if (TsNode.isForStatement(n) || TsNode.isWhileStatement(n) || TsNode.isDoStatement(n)) {
+      const condition = (TsNode.isForStatement(n) ? n.getCondition()?.getText() : n.getExpression().getText()) ?? '';
+      const incremented = TsNode.isForStatement(n) && n.getIncrementor() !== undefined;
+      if (incremented && condition) return 'bounded';
+      const body = n.getStatement().getText().slice(0, 20_000);
+      if (TS_BOUNDS.some((w) => condition.includes(w) || body.includes(w)) || /\+\+|\+= ?1\b/.test(body.slice(0, 20_000))) return 'bounded';
+      const endless = condition === '' || condition === 'true' || condition === '1';
+      if (!endless) return 'poll';
+      return body.includes('break') || body.includes('return') ? 'poll' : 'periodic';
+    }
+  }
+  return undefined;
+}
+
+function tsScope(node: TsNode): string {
+  const parts: string[] = [];
+  for (let n = node.getParent(); n && parts.length < 4; n = n.getParent()) {
+    if (TsNode.isFunctionDeclaration(n) || TsNode.isMethodDeclaration(n)) {
+      parts.unshift(n.getName() ?? '(anonymous)');
+      break;
+    }
+    if ((TsNode.isArrowFunction(n) || TsNode.isFunctionExpression(n)) && n.getParent()) {
+      const parent = n.getParentOrThrow();
+      if (TsNode.isVariableDeclaration(parent)) {
+        parts.unshift(parent.getName());
+        break;
+      }
+      if (TsNode.isCallExpression(parent)) {
+        const callee = parent.getExpression().getText();
+        const first = parent.getArguments()[0];
+        if (TS_TEST_CALLS.has(callee) && first && (TsNode.isStringLiteral(first) || TsNode.isNoSubstitutionTemplateLiteral(first))) {
+          parts.unshift(`${callee} ${first.getLiteralText().slice(0, 80)}`);
+        }
+      }
+    }
+  }
+  return parts.join(' > ') || '(module)';
+}
+
+function tsSituation(site: WaitSite, node: TsNode, isTest: boolean): void {
+  site.flavour = 'ts';
+  if (isTest) {
+    const fn = node.getFirstAncestor((a) => TsNode.isArrowFunction(a) || TsNode.isFunctionExpression(a) || TsNode.isFunctionDeclaration(a) || TsNode.isMethodDeclaration(a));
+    const end = fn?.getEnd() ?? node.getSourceFile().getEnd();
+    const after = node.getSourceFile().getFullText().slice(node.getEnd(), Math.min(end, node.getEnd() + 20_000));
+    site.situation = TS_ASSERTIONS.some((a) => after.includes(a)) ? 'test' : 'test-helper';
+    return;
+  }
+  if (site.callee === 'setTimeout') {
+    site.situation = 'deferred';
+    return;
+  }
+  const statement = node.getFirstAncestor((a) => TsNode.isStatement(a) && TsNode.isBlock(a.getParentOrThrow()));
+  const previous = statement?.getPreviousSiblings().slice(0, 2) ?? [];
+  const write = previous.find((s) => TS_WRITES.some((w) => s.getText().includes(w)));
+  if (write) {
+    site.situation = 'after-write';
+    const call = write.getFirstDescendant((d) => TsNode.isCallExpression(d) && TS_WRITES.some((w) => d.getExpression().getText().includes(w.replace(/[.(]/g, ''))));
+    site.detail = (call && TsNode.isCallExpression(call) ? call.getExpression().getText() : write.getText().split('\n')[0]!).trim();
+  }
+}
+
+/** Sleep helpers a TS file can call: its own, those it imports from relative paths, and sleep packages. */
+async function tsHelpers(ctx: CheckContext, file: ParsedFile, sf: SourceFile): Promise<Map<string, number>> {
+  const helpers = new Map<string, number>();
+  for (const [name, index] of localHelpers(sf)) helpers.set(name, index);
+  for (const decl of sf.getImportDeclarations().slice(0, 100)) {
+    const from = decl.getModuleSpecifierValue();
+    const known = TS_SLEEP_PACKAGES[from];
+    const imported: { name: string; local: string }[] = [
+      ...decl.getNamedImports().map((n) => ({ name: n.getName(), local: n.getAliasNode()?.getText() ?? n.getName() })),
+      ...(decl.getDefaultImport() ? [{ name: 'default', local: decl.getDefaultImport()!.getText() }] : []),
+    ];
+    if (known) {
+      for (const i of imported) if (known.includes(i.name) && !(from.includes('timers/promises'))) helpers.set(i.local, 0);
+      continue;
+    }
+    if (!from.startsWith('.') || imported.length === 0) continue;
+    ctx.checkBudget();
+    const target = await resolveRelative(ctx, file, from);
+    if (!target || (target.language !== 'ts' && target.language !== 'js')) continue;
+    const theirs = localHelpers(target.ts(), true);
+    for (const i of imported) {
+      const index = theirs.get(i.name);
+      if (index !== undefined) helpers.set(i.local, index);
+    }
+  }
+  return helpers;
+}
+
+/** name -> duration parameter index of the sleep helpers a file declares (exported only, when asked; `default` for the default export). */
+function localHelpers(sf: SourceFile, exportedOnly = false): Map<string, number> {
+  const helpers = new Map<string, number>();
+  for (const fn of sf.getFunctions()) {
+    const index = tsSleepHelper(fn);
+    if (index === undefined || (exportedOnly && !fn.isExported())) continue;
+    helpers.set(fn.isDefaultExport() ? 'default' : (fn.getName() ?? 'default'), index);
+  }
+  for (const statement of sf.getVariableStatements()) {
+    if (exportedOnly && !statement.isExported()) continue;
+    for (const decl of statement.getDeclarations()) {
+      const init = decl.getInitializer();
+      const index = init ? tsSleepHelper(init) : undefined;
+      if (index !== undefined) helpers.set(decl.getName(), index);
+    }
+  }
+  return helpers;
+}
+
+async function resolveRelative(ctx: CheckContext, file: ParsedFile, spec: string): Promise<ParsedFile | undefined> {
+  const dir = file.path.includes('/') ? file.path.slice(0, file.path.lastIndexOf('/')) : '';
+  const parts = (dir ? dir.split('/') : []).concat(spec.split('/'));
+  const out: string[] = [];
+  for (const part of parts) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  const base = out.join('/');
+  const stem = base.replace(/\.(m|c)?js$/, '');
+  const candidates = [base, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${stem}.js`, `${stem}.mjs`, `${base}/index.ts`, `${base}/index.js`];
+  for (const candidate of candidates) {
+    const parsed = await ctx.parse(candidate, file.rev);
+    if (parsed) return parsed;
+  }
+  return undefined;
+}
+
+// ---- shell: scripts, Makefile recipes, workflow steps ----
+
+interface ShellLoop {
+  header: ShellCommand;
+  body: ShellCommand[];
+}
+
+const KUBECTL_WAITERS = ['wait', 'rollout'];
+
+function shellSites(file: ParsedFile): WaitSite[] {
+  const commands = file.shell();
+  const sites: WaitSite[] = [];
+  const stacks = new Map<string, ShellLoop[]>();
+  // the loop each sleep sits in is only known once its `done` is seen: judge sleeps when their loop closes
+  const pending: { command: ShellCommand; loops: ShellLoop[] }[] = [];
+  for (const command of commands) {
+    const stack = stacks.get(command.script) ?? [];
+    stacks.set(command.script, stack);
+    for (const loop of stack) loop.body.push(command);
+    const first = command.words[0];
+    const opener = command.text.startsWith('while ') || command.text.startsWith('until ') || first === 'for' || command.text.startsWith('for ');
+    if (opener) stack.push({ header: command, body: [] });
+    if (first === 'done') stack.pop();
+    if ((first === 'sleep' || first === '/bin/sleep') && sites.length + pending.length < MAX_SITES_PER_FILE) pending.push({ command, loops: [...stack] });
+  }
+  for (const { command, loops } of pending) {
+    const ms = shellSleepMs(command.words.slice(1));
+    const loop = loops[loops.length - 1];
+    const kind = loop ? shellLoopKind(loop) : undefined;
+    const site: WaitSite = {
+      flavour: 'shell',
+      line: command.line,
+      endLine: command.endLine,
+      scope: command.script,
+      callee: 'sleep',
+      text: command.text.replace(/^(do|then|else)\s+/, '').slice(0, 300),
+      ms,
+      situation: 'generic',
+      poll: kind === 'poll',
+    };
+    if (command.words[1] === 'infinity') site.benign = 'holds a container or job open; not a wait for something';
+    else if (ms === 0) site.benign = 'a yield, not a wait';
+    else if (kind === 'bounded') site.benign = 'a poll with a deadline or attempt cap';
+    else if (kind === 'periodic') site.benign = 'a periodic loop';
+    if (!site.benign) shellSituation(site, command, commands, file);
+    sites.push(site);
+  }
+  return sites;
+}
+
+function shellLoopKind(loop: ShellLoop): LoopKind {
+  const all = [loop.header, ...loop.body].map((c) => c.text.slice(0, 500));
+  // a `for` loop runs a finite list; counters, $SECONDS, timeout and deadlines cap a while/until
+  if (loop.header.words[0] === 'for' || loop.header.text.startsWith('for ')) return 'bounded';
+  const capped = all.some((t) => ['-lt', '-le', '-gt', '-ge', 'SECONDS', 'timeout', 'deadline', 'attempt', 'retries', 'tries', '$((', '((', 'let '].some((w) => t.includes(w)));
+  if (capped) return 'bounded';
+  const endless = loop.header.words.length === 1 && (loop.header.words[0] === 'true' || loop.header.words[0] === ':');
+  if (!endless) return 'poll';
+  return loop.body.some((c) => c.words[0] === 'break' || c.words[0] === 'exit' || c.words[0] === 'return') ? 'poll' : 'periodic';
+}
+
+function shellSituation(site: WaitSite, command: ShellCommand, commands: ShellCommand[], file: ParsedFile): void {
+  const at = commands.indexOf(command);
+  const sameJob = (c: ShellCommand) => c.script === command.script || jobOf(c.script) === jobOf(command.script);
+  let next: ShellCommand | undefined;
+  for (let i = at + 1; i < commands.length && i <= at + 4; i++) {
+    const c = commands[i]!;
+    if (!sameJob(c)) break;
+    if (c.words[0] === 'echo' || c.words[0] === 'printf' || c.words[0] === 'done') continue;
+    next = c;
+    break;
+  }
+  const previous = at > 0 && sameJob(commands[at - 1]!) ? commands[at - 1] : undefined;
+  if (next?.words[0] === 'kubectl' && !KUBECTL_WAITERS.includes(next.words[1] ?? '')) {
+    site.situation = 'kubectl';
+    site.detail = next.text;
+    const suggestion = kubectlSuggestion(command, next, site.ms, file);
+    if (suggestion && !site.poll) site.suggestion = suggestion;
+  } else if (previous && (previous.words[0] === 'kubectl' || previous.words[0] === 'helm' || previous.words[0] === 'kind')) {
+    site.situation = 'kubectl';
+    site.detail = previous.text;
+  }
+}
+
+const jobOf = (script: string) => (script.startsWith('job ') ? script.slice(0, script.indexOf(' step ')) : script);
+
+/**
+ * `sleep 30` then `kubectl get pods -l app=x [-n ns]` -> `kubectl wait --for=condition=Ready pod -l app=x [-n ns] --timeout=30s`;
+ * `kubectl get deployment x` -> `kubectl rollout status deployment/x --timeout=30s`. Only when both commands stand alone on
+ * adjacent lines and the get has no flag beyond a selector and a namespace: otherwise its output may matter.
+ */
+function kubectlSuggestion(sleep: ShellCommand, get: ShellCommand, ms: number | undefined, file: ParsedFile): Suggestion | undefined {
+  if (ms === undefined || ms < 1000 || get.line !== sleep.endLine + 1 || get.endLine !== get.line) return undefined;
+  const sleepLine = file.lines[sleep.line - 1] ?? '';
+  const getLine = file.lines[get.line - 1] ?? '';
+  if (sleepLine.trim() !== sleep.text || getLine.trim() !== get.text) return undefined;
+  if (file.language === 'shell' && file.path.split('/').pop()!.toLowerCase().includes('makefile') && get.text.includes('$')) return undefined;
+  const words = get.words;
+  if (words[1] !== 'get') return undefined;
+  let resource: string | undefined;
+  let name: string | undefined;
+  const flags: string[] = [];
+  for (let i = 2; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === '-l' || w === '--selector' || w === '-n' || w === '--namespace') {
+      const value = words[i + 1];
+      if (!value) return undefined;
+      flags.push(w, value);
+      i++;
+    } else if (w.startsWith('--selector=') || w.startsWith('--namespace=') || w.startsWith('-l=') || w.startsWith('-n=')) {
+      flags.push(w);
+    } else if (w.startsWith('-')) {
+      return undefined;
+    } else if (!resource) {
+      resource = w;
+    } else if (!name) {
+      name = w;
+    } else return undefined;
+  }
+  if (!resource) return undefined;
+  if (resource.includes('/')) [resource, name] = [resource.slice(0, resource.indexOf('/')), resource.slice(resource.indexOf('/') + 1)];
+  const indent = sleepLine.slice(0, sleepLine.length - sleepLine.trimStart().length);
+  const timeout = `--timeout=${formatDuration(Math.ceil(ms / 1000) * 1000)}`;
+  const quoted = (w: string) => (/^[\w./:=,@%+-]+$/.test(w) || w.startsWith('$') ? w : `'${w.replaceAll("'", "'\\''")}'`);
+  const rest = flags.map(quoted).join(' ');
+  let replacement: string | undefined;
+  if (['pod', 'pods', 'po'].includes(resource)) {
+    const target = name ? `pod/${name}` : 'pod';
+    if (!name && !flags.some((f) => f === '-l' || f === '--selector' || f.startsWith('--selector=') || f.startsWith('-l='))) return undefined;
+    replacement = `kubectl wait --for=condition=Ready ${target}${rest ? ` ${rest}` : ''} ${timeout}`;
+  } else if (['deployment', 'deployments', 'deploy', 'statefulset', 'statefulsets', 'sts', 'daemonset', 'daemonsets', 'ds'].includes(resource) && name) {
+    const kind = resource.startsWith('deploy') ? 'deployment' : resource.startsWith('s') ? 'statefulset' : 'daemonset';
+    replacement = `kubectl rollout status ${kind}/${name}${rest ? ` ${rest}` : ''} ${timeout}`;
+  }
+  if (!replacement) return undefined;
+  return { startLine: sleep.line, endLine: get.line, replacement: `${indent}${replacement}` };
+}

@@ -419,3 +419,123 @@ function round(n: number): string {
 export function formatEscalation(durationsMs: number[]): string {
   return durationsMs.map(formatDuration).join(' -> ');
 }
+
+// ---- loops around a wait ----
+
+/**
+ * What a loop around a wait does:
+ * - `bounded`: a retry or poll capped by an attempt counter or a deadline (`for i := 0; i < n; i++`,
+ *   `for time.Now().Before(deadline)`, an `if attempt >= max { return }`, a ctx with a timeout);
+ * - `periodic`: runs until stopped (`for { ... }` left only through `ctx.Done()`/a stop channel, `for range ticker.C`);
+ * - `poll`: left when a condition holds, with no cap: a wait without a deadline;
+ * - `each`: one pass over a collection (`for _, x := range items`).
+ */
+export type LoopKind = 'bounded' | 'periodic' | 'poll' | 'each';
+
+const BOUND_WORDS = ['deadline', 'Deadline', 'time.Since(', 'time.Until(', '.Before(', '.After(', 'attempt', 'Attempt', 'retries', 'Retries', 'retry', 'Retry', 'tries', 'Tries', 'maxWait', 'timeout', 'Timeout'];
+// `done` alone is left out: `if done { break }` is a poll's condition, not a stop signal.
+const STOP_WORDS = ['.Done()', '.Err()', 'stop', 'Stop', 'quit', 'Quit', 'doneCh', 'closing', 'shutdown', 'Shutdown'];
+
+function hasAny(text: string, words: readonly string[]): boolean {
+  const capped = text.length > 2000 ? text.slice(0, 2000) : text;
+  return words.some((w) => capped.includes(w));
+}
+
+/** Does this Go node mention a comparison of a counter (`n >= max`, `i < 10`)? */
+function comparesCounter(expr: GoNode, counters: Set<string>): boolean {
+  let found = false;
+  const visit = (n: GoNode, depth: number) => {
+    if (found || depth > 30) return;
+    if (n.type === 'binary_expression') {
+      const op = n.childForFieldName('operator')?.text ?? '';
+      if (op === '<' || op === '<=' || op === '>' || op === '>=' || op === '==') {
+        const sides = [n.childForFieldName('left')?.text ?? '', n.childForFieldName('right')?.text ?? ''];
+        if (sides.some((s) => counters.has(s))) found = true;
+      }
+    }
+    for (const c of n.namedChildren) if (c) visit(c, depth + 1);
+  };
+  visit(expr, 0);
+  return found;
+}
+
+/** Visit a loop body's statements without entering function literals; `inner` tells whether a node sits in a nested loop, select or switch. */
+function visitBody(node: GoNode, visit: (n: GoNode, breakable: boolean) => void, breakable = false, budget = { left: 5000 }): void {
+  for (const child of node.namedChildren) {
+    if (!child || budget.left-- <= 0) return;
+    if (child.type === 'func_literal') continue;
+    visit(child, breakable);
+    const nested = child.type === 'for_statement' || child.type === 'select_statement' || child.type.endsWith('switch_statement');
+    visitBody(child, visit, breakable || nested, budget);
+  }
+}
+
+/** Is a `return`/`break` inside the loop body guarded by a stop signal (`ctx.Done()`, `ctx.Err()`, a stop channel)? */
+function stopGuarded(exit: GoNode, loop: GoNode): boolean {
+  for (let n = exit.parent; n && n.id !== loop.id; n = n.parent) {
+    if (n.type === 'if_statement' && hasAny(n.childForFieldName('condition')?.text ?? '', STOP_WORDS)) return true;
+    if (n.type === 'communication_case' && hasAny(n.childForFieldName('communication')?.text ?? '', STOP_WORDS)) return true;
+  }
+  return false;
+}
+
+/**
+ * Classify a Go `for_statement`. `deadlineContext` says the enclosing function derives its ctx
+ * with a timeout or deadline, so an exit on `ctx.Done()` is a deadline, not only a stop.
+ */
+export function goLoopKind(loop: GoNode, deadlineContext = false): LoopKind {
+  const body = loop.childForFieldName('body');
+  const header = loop.namedChildren.find((c) => c && c.id !== body?.id) ?? undefined;
+  if (header?.type === 'range_clause') {
+    const right = header.childForFieldName('right');
+    const text = right?.text ?? '';
+    if (right?.type === 'int_literal' || text.endsWith('.C') || text.includes('Tick(')) return right?.type === 'int_literal' ? 'bounded' : 'periodic';
+    if (right?.type === 'identifier' && /^(n|count|max\w*|retries|attempts)$/i.test(text)) return 'bounded';
+    return 'each';
+  }
+  const counters = new Set<string>();
+  if (body) {
+    visitBody(body, (n) => {
+      if (n.type === 'inc_statement' || n.type === 'dec_statement') counters.add(n.namedChildren[0]?.text ?? '');
+      if (n.type === 'assignment_statement' && (n.childForFieldName('operator')?.text === '+=' || n.childForFieldName('operator')?.text === '-=')) {
+        counters.add(n.childForFieldName('left')?.text ?? '');
+      }
+    });
+  }
+  if (header?.type === 'for_clause') {
+    const update = header.childForFieldName('update');
+    if (update) counters.add(update.namedChildren[0]?.text ?? '');
+    const condition = header.childForFieldName('condition');
+    if (condition && (comparesCounter(condition, counters) || hasAny(condition.text, BOUND_WORDS))) return 'bounded';
+    if (condition) return body && boundedInBody(body, counters, deadlineContext, loop) ? 'bounded' : 'poll';
+  } else if (header) {
+    if (comparesCounter(header, counters) || hasAny(header.text, BOUND_WORDS)) return 'bounded';
+    if (deadlineContext && hasAny(header.text, STOP_WORDS)) return 'bounded';
+    return body && boundedInBody(body, counters, deadlineContext, loop) ? 'bounded' : 'poll';
+  }
+  if (!body) return 'periodic';
+  if (boundedInBody(body, counters, deadlineContext, loop)) return 'bounded';
+  let exits = false;
+  visitBody(body, (n, inner) => {
+    const leaves = n.type === 'return_statement' || n.type === 'goto_statement' || (n.type === 'break_statement' && (!inner || n.namedChildren.length > 0));
+    if (leaves && !stopGuarded(n, loop)) exits = true;
+  });
+  return exits ? 'poll' : 'periodic';
+}
+
+/** An `if` in the loop body that leaves the loop on a deadline or an attempt cap. */
+function boundedInBody(body: GoNode, counters: Set<string>, deadlineContext: boolean, loop: GoNode): boolean {
+  let bounded = false;
+  visitBody(body, (n) => {
+    if (bounded) return;
+    if (n.type === 'if_statement') {
+      const condition = n.childForFieldName('condition');
+      if (!condition) return;
+      const capped = comparesCounter(condition, counters) || hasAny(condition.text, BOUND_WORDS) || (deadlineContext && hasAny(condition.text, STOP_WORDS));
+      if (capped) bounded = true;
+    }
+    if (deadlineContext && n.type === 'communication_case' && hasAny(n.childForFieldName('communication')?.text ?? '', STOP_WORDS)) bounded = true;
+  });
+  void loop;
+  return bounded;
+}
