@@ -1,12 +1,313 @@
-// PLACEHOLDER: being built; the registry entry exists so ids and config stay stable.
+// event-ordering: event-driven state handled step by step: reconcilers that poll the API in a
+// loop instead of requeueing, children created with an owner reference that the controller
+// never watches, and TS watch/informer handlers that run async work unordered per object.
 
-import type { Check } from '../src/engine/types.js';
+import type { Check, CheckContext, GoNode, ParsedFile } from '../src/engine/types.js';
+import { calleeText, lineOf, walk } from '../src/lang/go.js';
+import { goWaitCall } from '../src/analysis/waits.js';
+import {
+  describeKind,
+  dirOf,
+  kindOfTypeNode,
+  loadGoPackage,
+  reconcilePath,
+  sameKind,
+  setupsFor,
+  type GoFile,
+  type GoFunction,
+  type GoPackage,
+  type ObjectKind,
+} from '../src/analysis/controller.js';
+import { goroutines, isFunctionNode } from '../src/analysis/concurrency.js';
+import { checkHandlers } from '../src/analysis/concurrency-ts.js';
+
+// ---- Go: polling loops in the reconcile path ----
+
+/** A controller-runtime or client-go read: `r.Get(ctx, key, obj)`, `r.List(ctx, list)`, `cs.CoreV1().Pods(ns).Get(ctx, name, opts)`. */
+function isClientRead(call: GoNode): boolean {
+  const callee = calleeText(call);
+  if (!callee.endsWith('.Get') && !callee.endsWith('.List')) return false;
+  const first = call.childForFieldName('arguments')?.namedChildren[0];
+  const text = first?.text ?? '';
+  return text === 'ctx' || text.endsWith('Ctx') || text.endsWith('ctx') || text.startsWith('context.');
+}
+
+/** A wait that blocks a loop iteration: a sleep, a timer or ticker receive, a poll. Retry-on-conflict is not waiting for a state. */
+function loopWait(n: GoNode, imports: Map<string, string>): string | undefined {
+  if (n.type === 'call_expression') {
+    const wait = goWaitCall(n, imports);
+    if (wait && (wait.kind === 'sleep' || wait.kind === 'delay' || wait.kind === 'periodic' || wait.kind === 'poll')) return wait.callee;
+  }
+  // `<-ticker.C`, `<-timer.C`
+  if (n.type === 'unary_expression' && n.text.startsWith('<-') && n.namedChildren[0]?.type === 'selector_expression' && n.namedChildren[0].childForFieldName('field')?.text === 'C') {
+    return n.text;
+  }
+  return undefined;
+}
+
+/** Nodes under `scope` not inside a nested function literal. */
+function ownNodes(scope: GoNode, visit: (n: GoNode) => void): void {
+  walk(scope, (n) => {
+    if (n.id !== scope.id && isFunctionNode(n)) return false;
+    visit(n);
+    return true;
+  });
+}
+
+const REQUEUE_ADVICE =
+  'Return `ctrl.Result{RequeueAfter: d}` (or rely on the watch of that object) and check the condition again on the next reconcile: a reconcile that blocks holds its worker, sees the object late, and a restart loses the wait.';
+
+function pollingLoops(ctx: CheckContext, file: ParsedFile, fn: GoFunction): void {
+  const goroutineLiterals = new Set(goroutines(fn.node).map((g) => g.literal.id));
+  walk(fn.node, (n) => {
+    if (goroutineLiterals.has(n.id)) return false;
+    if (n.type === 'for_statement') {
+      const body = n.childForFieldName('body');
+      if (!body) return true;
+      const reads: GoNode[] = [];
+      const waits: { node: GoNode; callee: string }[] = [];
+      ownNodes(body, (x) => {
+        if (x.type === 'call_expression' && isClientRead(x)) reads.push(x);
+        const w = loopWait(x, fn.file.imports);
+        if (w) waits.push({ node: x, callee: w });
+      });
+      // a poll whose condition reads the API is itself the wait: reported below, not twice
+      if (reads.length && waits.length && !waits.some((w) => w.node.type === 'call_expression' && polledCondition(w.node))) {
+        const lines = [lineOf(n), lineOf(reads[0]!), lineOf(waits[0]!.node)];
+        const line = lines.find((l) => file.isChanged(l));
+        if (line !== undefined) {
+          ctx.report({
+            path: file.path,
+            line,
+            endLine: n.endPosition.row + 1,
+            key: `polling loop ${fn.name} ${calleeText(reads[0]!)} ${waits[0]!.callee}`,
+            message: `This loop in the reconcile path (${fn.name}) reads the API (\`${clipGo(calleeText(reads[0]!))}\`, line ${lines[1]}) and waits (\`${clipGo(waits[0]!.callee)}\`, line ${lines[2]}) until a condition holds. ${REQUEUE_ADVICE}`,
+          });
+        }
+      }
+      return true;
+    }
+    if (n.type === 'call_expression') {
+      const wait = goWaitCall(n, fn.file.imports);
+      if (wait?.kind === 'poll' || (wait?.kind === 'backoff' && wait.callee.includes('ExponentialBackoff'))) {
+        const read = polledCondition(n);
+        if (read && (file.isChanged(lineOf(n)) || file.isChanged(lineOf(read)))) {
+          ctx.report({
+            path: file.path,
+            line: file.isChanged(lineOf(n)) ? lineOf(n) : lineOf(read),
+            endLine: n.endPosition.row + 1,
+            key: `poll ${fn.name} ${wait.callee}`,
+            message: `\`${wait.callee}\` in the reconcile path (${fn.name}) polls the API (\`${clipGo(calleeText(read))}\`, line ${lineOf(read)}) until a condition holds. ${REQUEUE_ADVICE}`,
+          });
+        }
+      }
+    }
+    return true;
+  });
+}
+
+/** The client read inside a poll's condition function literal, if any. */
+function polledCondition(call: GoNode): GoNode | undefined {
+  const args = call.childForFieldName('arguments')?.namedChildren ?? [];
+  for (const arg of args) {
+    if (arg?.type !== 'func_literal') continue;
+    let read: GoNode | undefined;
+    walk(arg, (x) => {
+      if (read) return false;
+      if (x.type === 'call_expression' && isClientRead(x)) read = x;
+      return true;
+    });
+    if (read) return read;
+  }
+  return undefined;
+}
+
+function clipGo(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+// ---- Go: owned children that nothing watches ----
+
+/** The type node a child expression was declared with, looking outward through enclosing functions. */
+function childType(pkg: GoPackage, file: GoFile, expr: GoNode): { type: GoNode; file: GoFile } | undefined {
+  let e: GoNode | null = expr;
+  while (e && (e.type === 'unary_expression' || e.type === 'parenthesized_expression')) e = e.namedChildren[e.namedChildren.length - 1] ?? null;
+  if (!e) return undefined;
+  if (e.type === 'composite_literal') return { type: e.childForFieldName('type')!, file };
+  if (e.type !== 'identifier') return undefined; // `obj.child`, `objs[i]`: cannot decide
+  const name = e.text;
+  for (let scope: GoNode | null = e.parent; scope; scope = scope.parent) {
+    if (!isFunctionNode(scope)) continue;
+    const found = declarationType(pkg, file, scope, name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function declarationType(pkg: GoPackage, file: GoFile, scope: GoNode, name: string): { type: GoNode; file: GoFile } | undefined {
+  let found: { type: GoNode; file: GoFile } | undefined;
+  walk(scope, (n) => {
+    if (found) return false;
+    if (n.id !== scope.id && n.type === 'func_literal') return false;
+    if (n.type === 'var_spec' || n.type === 'parameter_declaration') {
+      if (!n.childrenForFieldName('name').some((x) => x?.text === name)) return true;
+      const type = n.childForFieldName('type');
+      if (type) found = { type, file };
+      else {
+        const value = n.childForFieldName('value')?.namedChildren[0];
+        if (value) found = valueType(pkg, file, value);
+      }
+      return false;
+    }
+    if (n.type === 'short_var_declaration') {
+      const left = n.childForFieldName('left')?.namedChildren ?? [];
+      const i = left.findIndex((x) => x?.text === name);
+      if (i === -1) return true;
+      const value = n.childForFieldName('right')?.namedChildren[i];
+      if (value) found = valueType(pkg, file, value);
+      return false;
+    }
+    return true;
+  });
+  return found;
+}
+
+/** The type of `&appsv1.Deployment{...}`, `appsv1.Deployment{}`, or of a package function's (first) result. */
+function valueType(pkg: GoPackage, file: GoFile, value: GoNode): { type: GoNode; file: GoFile } | undefined {
+  let v: GoNode | null = value;
+  while (v && (v.type === 'unary_expression' || v.type === 'parenthesized_expression')) v = v.namedChildren[v.namedChildren.length - 1] ?? null;
+  if (!v) return undefined;
+  if (v.type === 'composite_literal') {
+    const type = v.childForFieldName('type');
+    return type ? { type, file } : undefined;
+  }
+  if (v.type === 'call_expression') {
+    const callee = v.childForFieldName('function');
+    const name = callee?.type === 'identifier' ? callee.text : callee?.type === 'selector_expression' ? callee.childForFieldName('field')?.text : undefined;
+    const target = pkg.functions.find((f) => f.name === name);
+    const result = target?.node.childForFieldName('result');
+    if (!target || !result) return undefined;
+    const type = result.type === 'parameter_list' ? result.namedChildren[0]?.childForFieldName('type') : result;
+    return type ? { type, file: target.file } : undefined;
+  }
+  return undefined;
+}
+
+const OWNER_FUNCS = new Set(['SetControllerReference', 'SetOwnerReference']);
+
+function unwatchedChildren(ctx: CheckContext, pkg: GoPackage, file: ParsedFile): void {
+  const goFile = pkg.files.find((f) => f.path === file.path);
+  if (!goFile) return;
+  walk(goFile.root, (n) => {
+    if (n.type !== 'call_expression' || !file.isChanged(lineOf(n))) return true;
+    const callee = calleeText(n);
+    const fnName = callee.slice(callee.lastIndexOf('.') + 1);
+    let child: { type: GoNode; file: GoFile } | undefined;
+    if (OWNER_FUNCS.has(fnName)) {
+      const arg = n.childForFieldName('arguments')?.namedChildren[1];
+      if (arg) child = childType(pkg, goFile, arg);
+    } else if (fnName === 'NewControllerRef') {
+      // OwnerReferences set by hand inside the child's literal: `&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{OwnerReferences: ...}}`
+      for (let up: GoNode | null = n.parent; up && !isFunctionNode(up); up = up.parent) {
+        if (up.type !== 'composite_literal') continue;
+        const type = up.childForFieldName('type');
+        const kind = type && kindOfTypeNode(type, goFile);
+        if (kind && !kind.importPath.endsWith('apimachinery/pkg/apis/meta/v1') && type.type !== 'slice_type') {
+          child = { type: type!, file: goFile };
+          break;
+        }
+      }
+    } else return true;
+    const kind = child && kindOfTypeNode(child.type, child.file);
+    // an unresolved child (a variable of interface type, unstructured) cannot be compared: stay silent
+    if (!kind || kind.importPath.includes('unstructured')) return true;
+    const decl = enclosingMethod(pkg, n);
+    const setups = setupsFor(pkg, decl?.receiver);
+    // no SetupWithManager in this package (it may be wired in cmd/ or elsewhere), or one that watches
+    // through a variable: what is watched is unknown, so the check cannot decide and stays silent
+    if (setups.length === 0 || setups.some((s) => s.opaque)) return true;
+    if (setups.some((s) => s.kinds.some((k) => sameKind(k, kind)))) return true;
+    const setup = setups[0]!;
+    const alias = child!.file.importsByName.size ? [...child!.file.importsByName].find(([, p]) => p === kind.importPath)?.[0] : undefined;
+    const literal = alias ? `&${alias}.${kind.kind}{}` : `&${kind.kind}{}`;
+    ctx.report({
+      path: file.path,
+      line: lineOf(n),
+      key: `unwatched child ${kind.importPath} ${kind.kind}`,
+      message: `This sets an owner reference on a ${describeKind(kind)}, but ${setup.reconciler ? `${setup.reconciler}.` : ''}${setup.fn.name} (${setup.fn.file.path}:${lineOf(setup.fn.node)}) neither Owns nor Watches that kind: when the ${kind.kind} changes, is deleted or fails, no reconcile is triggered, and the owner only catches up on its next unrelated event. Add \`Owns(${literal})\` to SetupWithManager.`,
+    });
+    return true;
+  });
+}
+
+function enclosingMethod(pkg: GoPackage, node: GoNode): GoFunction | undefined {
+  for (let n: GoNode | null = node.parent; n; n = n.parent) {
+    if (n.type === 'function_declaration' || n.type === 'method_declaration') return pkg.functions.find((f) => f.node.id === n!.id);
+  }
+  return undefined;
+}
+
+async function runGo(ctx: CheckContext): Promise<void> {
+  const byDir = new Map<string, ParsedFile[]>();
+  for (const file of ctx.files) {
+    if (file.language !== 'go' || file.path.endsWith('_test.go')) continue;
+    byDir.set(dirOf(file.path), [...(byDir.get(dirOf(file.path)) ?? []), file]);
+  }
+  for (const [dir, changed] of byDir) {
+    const pkg = await loadGoPackage(ctx, dir);
+    const onPath = reconcilePath(pkg);
+    for (const file of changed) {
+      ctx.checkBudget();
+      for (const fn of pkg.functions) if (fn.file.path === file.path && onPath.has(fn.node.id)) pollingLoops(ctx, file, fn);
+      unwatchedChildren(ctx, pkg, file);
+    }
+  }
+}
 
 export const eventOrdering: Check = {
   id: 'event-ordering',
-  title: 'Not built yet',
-  docs: { summary: 'Not built yet.', bad: { language: 'text', code: '' }, good: { language: 'text', code: '' } },
+  title: 'Event-driven state handled by polling or out of order',
+  docs: {
+    summary:
+      'Flags controllers that handle events step by step instead of by events: a loop in the reconcile path that reads an object and sleeps, ticks or polls until a condition holds (instead of returning `RequeueAfter` or relying on a watch); a child created with an owner reference whose kind the controller neither `Owns` nor `Watches`, so its changes never trigger a reconcile; and TypeScript watch or informer handlers that do async work directly, so two events for one object run at once and finish out of order, or that write status with a merge patch and no resourceVersion, so a stale handler overwrites a newer status.',
+    details: [
+      'Go. The reconcile path is every `Reconcile` method and what it calls in its package. A loop is reported when its body (not a goroutine it starts) both reads through a client (`Get`/`List` with a context) and waits (`time.Sleep`, a timer or ticker, `wait.Poll*`); a `wait.Poll*` whose condition reads the API counts as the loop. `retry.RetryOnConflict` is a retry, not a wait for a state, and stays silent. Owner references are recognised from `SetControllerReference`/`SetOwnerReference` (also inside a `CreateOrUpdate` mutate function) and `metav1.NewControllerRef` in a child literal; the child kind is resolved from its Go type and compared with `For`, `Owns` and `Watches` (including `source.Kind`) of the controller\'s setup in the same package. When there is no setup in the package, when it watches through a variable, or when the child\'s type cannot be resolved, the check cannot decide and stays silent.',
+      'TypeScript/JavaScript. Handlers of `makeInformer(...).on(\'add\'|\'update\'|\'change\'|\'delete\')` and `Watch.watch` callbacks are reported when they await, `.then` or call a same-file async function directly. They stay silent when they only enqueue a key (a work queue), chain work per key (`chains.set(key, prev.then(...))`), or serialize it (async-mutex `runExclusive`, `p-limit(1)`, a concurrency-1 `p-queue`). A status write (`replace...Status`, `patch...Status`) from an unserialized handler is reported when its body carries no `resourceVersion` and no JSON-patch `test` op; replacing the object the handler read is silent, because it carries its resourceVersion.',
+    ].join('\n\n'),
+    bad: {
+      language: 'go',
+      code: [
+        'for {',
+        '\tif err := r.Get(ctx, key, &dep); err != nil {',
+        '\t\treturn ctrl.Result{}, err',
+        '\t}',
+        '\tif dep.Status.ReadyReplicas == *dep.Spec.Replicas {',
+        '\t\tbreak',
+        '\t}',
+        '\ttime.Sleep(5 * time.Second)',
+        '}',
+      ].join('\n'),
+    },
+    good: {
+      language: 'go',
+      code: [
+        'if err := r.Get(ctx, key, &dep); err != nil {',
+        '\treturn ctrl.Result{}, client.IgnoreNotFound(err)',
+        '}',
+        'if dep.Status.ReadyReplicas < *dep.Spec.Replicas {',
+        '\t// Owns(&appsv1.Deployment{}) brings us back when it changes',
+        '\treturn ctrl.Result{RequeueAfter: 30 * time.Second}, nil',
+        '}',
+      ].join('\n'),
+    },
+  },
   defaultSeverity: 'error',
-  languages: [],
-  run() {},
+  languages: ['go', 'ts', 'js'],
+  async run(ctx) {
+    await runGo(ctx);
+    for (const file of ctx.files) {
+      if (file.language !== 'ts' && file.language !== 'js') continue;
+      for (const f of checkHandlers(file, ctx.checkBudget)) ctx.report({ path: file.path, line: f.line, endLine: f.endLine, message: f.message, key: f.key });
+    }
+  },
 };

@@ -1,12 +1,316 @@
-// PLACEHOLDER: being built; the registry entry exists so ids and config stay stable.
+// unsynchronized-state: shared mutable state written without synchronization: reconciler fields,
+// package-level maps and counters written from reconciles or goroutines, variables appended to
+// from `go func` closures, and TS/JS check-then-act across an `await`.
 
-import type { Check } from '../src/engine/types.js';
+import type { Check, CheckContext, GoNode, ParsedFile, Severity } from '../src/engine/types.js';
+import {
+  dirOf,
+  functionAt,
+  loadGoPackage,
+  maxConcurrency,
+  reconcilePath,
+  setupsFor,
+  type GoPackage,
+  type StateKind,
+} from '../src/analysis/controller.js';
+import {
+  declaredNames,
+  goroutines,
+  goroutineStartedNames,
+  goWrites,
+  innermostFunction,
+  isFunctionNode,
+  localKind,
+  lockHeldAt,
+  packageVariables,
+  type Goroutine,
+  type GoWrite,
+} from '../src/analysis/concurrency.js';
+import { checkThenActAcrossAwait } from '../src/analysis/concurrency-ts.js';
+
+const TRACKED: ReadonlySet<StateKind> = new Set(['map', 'slice', 'counter', 'pointer']);
+
+const HAZARD: Record<string, string> = {
+  map: 'concurrent map writes crash the operator (fatal error: concurrent map writes)',
+  slice: 'concurrent appends lose elements or corrupt the slice',
+  counter: 'increments are lost, because `x++` is a read-modify-write',
+  pointer: 'readers can see a half-written value',
+};
+
+const REMEDY: Record<string, string> = {
+  map: 'hold a sync.Mutex around every read and write of it (or use sync.Map)',
+  slice: 'hold a sync.Mutex around the append, send results on a channel, or pre-size the slice and assign by index',
+  counter: 'use sync/atomic (an atomic.Int64 and its Add) or hold a sync.Mutex',
+  pointer: 'use atomic.Pointer, or hold a sync.Mutex around every read and write',
+};
+
+/** Does this kind of write change this kind of state in a way that races? */
+function racyWrite(kind: StateKind, w: GoWrite): boolean {
+  switch (kind) {
+    case 'map':
+      return true;
+    case 'slice':
+      return w.form === 'append' || w.form === 'assign' || w.form === 'index' || w.form === 'increment';
+    case 'counter':
+      return w.form === 'increment' || w.form === 'assign';
+    case 'pointer':
+      return w.form === 'assign' || w.deep || w.form === 'increment';
+    default:
+      return false;
+  }
+}
+
+function describeWrite(w: GoWrite): string {
+  return w.target.text.length > 60 ? `${w.target.text.slice(0, 57)}...` : w.target.text;
+}
+
+/** The goroutine a write runs in, when it sits in one of `all` (innermost first). */
+function goroutineOf(w: GoWrite, all: Goroutine[]): Goroutine | undefined {
+  let best: Goroutine | undefined;
+  for (const g of all) {
+    if (g.literal.startIndex <= w.node.startIndex && w.node.endIndex <= g.literal.endIndex) {
+      if (!best || g.literal.startIndex > best.literal.startIndex) best = g;
+    }
+  }
+  return best;
+}
+
+/** Is `name` read-modify-written by this assignment (`total = total + n`)? */
+function readsItself(w: GoWrite): boolean {
+  const right = w.node.childForFieldName('right')?.text ?? '';
+  if (right.length > 2_000) return false;
+  const name = w.target.text;
+  let from = 0;
+  for (;;) {
+    const i = right.indexOf(name, from);
+    if (i === -1) return false;
+    const before = right[i - 1] ?? ' ';
+    const after = right[i + name.length] ?? ' ';
+    if (!/[\w.]/.test(before) && !/\w/.test(after)) return true;
+    from = i + name.length;
+  }
+}
+
+interface GoFinding {
+  w: GoWrite;
+  file: ParsedFile;
+  severity: Severity;
+  message: string;
+}
+
+async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: ParsedFile[]): Promise<GoFinding[]> {
+  const findings: GoFinding[] = [];
+  const packageVars = new Map<string, { kind: StateKind; line: number; path: string }>();
+  const started = new Map<string, { start: GoNode; inLoop: boolean }>();
+  for (const f of pkg.files) {
+    for (const [name, v] of packageVariables(f.root)) packageVars.set(name, { ...v, path: f.path });
+    for (const [name, s] of goroutineStartedNames(f.root)) started.set(name, s);
+  }
+  const onReconcilePath = reconcilePath(pkg);
+  // a type whose methods run as goroutines (`go w.run(ctx)`) shares its fields between them
+  const goroutineTypes = new Set<string>();
+  for (const [type, methods] of pkg.methodsOf) if (methods.some((m) => started.has(m.name))) goroutineTypes.add(type);
+
+  for (const file of changed) {
+    const root = file.go().rootNode;
+    const all = goroutines(root);
+    for (const w of goWrites(root)) {
+      ctx.checkBudget();
+      if (!file.isChanged(w.line)) continue;
+      const decl = functionAt(pkg, w.node);
+      const inner = innermostFunction(w.node);
+      if (!decl || !inner) continue;
+      const g = goroutineOf(w, all);
+      const held = lockHeldAt(inner, w.node);
+      if (held === 'write') continue;
+      const readLockOnly = held === 'read' ? ' Only a read lock (RLock) is held here, and a write needs the write lock (Lock).' : '';
+
+      // (a) a field of the receiver: reconcilers and types whose methods run as goroutines
+      if (decl.receiver && w.root === decl.receiverName && w.field && !(g && declaredNames(g.literal).has(w.root))) {
+        const field = pkg.structs.get(decl.receiver)?.get(w.field);
+        if (!field || !TRACKED.has(field.kind) || !racyWrite(field.kind, w)) continue;
+        if (decl.name === 'SetupWithManager') continue;
+        const what = `\`${describeWrite(w)}\` writes the ${field.kind} field \`${w.field}\` of ${decl.receiver}`;
+        if (pkg.reconcilers.has(decl.receiver)) {
+          const mcr = maxConcurrency(setupsFor(pkg, decl.receiver));
+          const where = mcr.path ? ` (${mcr.path}:${mcr.line})` : '';
+          if (g) {
+            findings.push({ w, file, severity: 'error', message: `${what} from a goroutine (${g.how}, line ${lineOfNode(g.start)}) without holding a mutex: the goroutine outlives the reconcile and races with the next one, so ${HAZARD[field.kind]}.${readLockOnly} ${capitalize(REMEDY[field.kind]!)}, or send the result back on a channel.` });
+          } else if (mcr.value === 'variable' || mcr.value > 1) {
+            const n = mcr.value === 'variable' ? 'several' : String(mcr.value);
+            const setBy = mcr.value === 'variable' ? 'sets MaxConcurrentReconciles from a variable' : `sets MaxConcurrentReconciles to ${mcr.value}`;
+            findings.push({ w, file, severity: 'error', message: `${what} without holding a mutex, and SetupWithManager ${setBy}${where}: ${n} Reconcile calls run at once on this one reconciler, so ${HAZARD[field.kind]}.${readLockOnly} ${capitalize(REMEDY[field.kind]!)}, or keep this state in the object's status instead of the reconciler.` });
+          } else {
+            findings.push({ w, file, severity: 'warning', message: `${what} without holding a mutex. Reconciles are serialized only while MaxConcurrentReconciles stays 1; once it is raised (or another goroutine uses the reconciler), ${HAZARD[field.kind]}.${readLockOnly} ${capitalize(REMEDY[field.kind]!)}, or keep this state in the object's status instead of the reconciler.` });
+          }
+          continue;
+        }
+        if (goroutineTypes.has(decl.receiver) && sharedAcrossMethods(pkg, decl.receiver, w.field, started)) {
+          findings.push({ w, file, severity: 'error', message: `${what}, whose methods run as goroutines (\`go ...${[...started.keys()].find((m) => pkg.methodsOf.get(decl.receiver!)?.some((x) => x.name === m))}(...)\`), without holding a mutex: ${HAZARD[field.kind]}.${readLockOnly} ${capitalize(REMEDY[field.kind]!)}.` });
+          continue;
+        }
+        if (g?.inLoop) {
+          findings.push({ w, file, severity: 'error', message: `${what} from goroutines started in a loop (${g.how}, line ${lineOfNode(g.start)}) without holding a mutex: ${HAZARD[field.kind]}.${readLockOnly} ${capitalize(REMEDY[field.kind]!)}.` });
+        }
+        continue;
+      }
+
+      // (b) a package-level variable written from the reconcile path or a goroutine
+      const pv = packageVars.get(w.root);
+      const localHere = declaredNames(decl.node).has(w.root);
+      if (pv && !localHere) {
+        if (!TRACKED.has(pv.kind) || !racyWrite(pv.kind, w)) continue;
+        if (decl.name === 'init' || decl.name === 'main') continue;
+        const fromReconcile = onReconcilePath.has(decl.node.id);
+        const startedAs = started.get(decl.name);
+        if (!g && !fromReconcile && !startedAs) continue;
+        const what = `\`${describeWrite(w)}\` writes the package-level ${pv.kind} \`${w.root}\` (${pv.path}:${pv.line})`;
+        if (g || startedAs) {
+          findings.push({ w, file, severity: 'error', message: `${what} from a goroutine (${g ? `${g.how}, line ${lineOfNode(g.start)}` : `\`go ${decl.name}(...)\``}) without holding a mutex: ${HAZARD[pv.kind]}.${readLockOnly} ${capitalize(REMEDY[pv.kind]!)}.` });
+        } else {
+          const recv = decl.receiver && pkg.reconcilers.has(decl.receiver) ? decl.receiver : undefined;
+          const mcr = maxConcurrency(setupsFor(pkg, recv));
+          const concurrent = mcr.value === 'variable' || mcr.value > 1;
+          const why = concurrent
+            ? `SetupWithManager sets MaxConcurrentReconciles to ${mcr.value === 'variable' ? 'a variable' : mcr.value}${mcr.path ? ` (${mcr.path}:${mcr.line})` : ''}, so reconciles run at once and ${HAZARD[pv.kind]}`
+            : `every controller in the manager runs its reconciles in its own goroutines, and a package variable is shared by all of them: once two run at once, ${HAZARD[pv.kind]}`;
+          findings.push({ w, file, severity: concurrent ? 'error' : 'warning', message: `${what} on the reconcile path (${decl.name}) without holding a mutex; ${why}.${readLockOnly} ${capitalize(REMEDY[pv.kind]!)}, or move the state into the reconciler behind a mutex.` });
+        }
+        continue;
+      }
+
+      // (c) a local of an enclosing function captured by a goroutine closure
+      if (!g || declaredNames(g.literal).has(w.root)) continue;
+      const captured = capturedKind(g, w.root);
+      if (!captured) continue; // declared where this cannot see it: cannot decide
+      if (!racyCapturedWrite(captured.kind, w)) continue;
+      // one goroutine writing what its starter reads after wg.Wait() is ordered; many goroutines are not
+      if (!g.inLoop) continue;
+      findings.push({ w, file, severity: 'error', message: capturedMessage(w, g, captured.kind, readLockOnly) });
+    }
+  }
+  return findings;
+}
+
+function racyCapturedWrite(kind: StateKind, w: GoWrite): boolean {
+  switch (w.form) {
+    case 'append':
+    case 'increment':
+      return true;
+    case 'delete':
+      return kind === 'map';
+    case 'index':
+      // distinct pre-sized slots (`out[i] = ...`) are safe; map entries are not
+      return kind === 'map';
+    case 'assign':
+      return !w.deep && !w.indexed && readsItself(w);
+  }
+}
+
+function capturedMessage(w: GoWrite, g: Goroutine, kind: StateKind, readLockOnly: string): string {
+  const head = `\`${w.root}\` is written by every goroutine started in the loop (${g.how}, line ${lineOfNode(g.start)}) with no mutex, atomic or channel`;
+  if (w.form === 'append') {
+    return `${head}: concurrent appends to \`${w.root}\` lose results or corrupt the slice.${readLockOnly} Hold a sync.Mutex around the append, send each result on a channel and collect them in one goroutine, or pre-size the slice (\`make([]T, n)\`) and assign \`${w.root}[i] = ...\` by goroutine index.`;
+  }
+  if (w.form === 'increment' || w.form === 'assign') {
+    return `${head}: \`${describeWrite(w)}\` is a read-modify-write, so updates are lost.${readLockOnly} Use sync/atomic (\`atomic.Int64\` and Add), hold a sync.Mutex, or send the values on a channel and sum them in one goroutine.`;
+  }
+  return `${head}: ${HAZARD[kind]}.${readLockOnly} Hold a sync.Mutex around the write, send the entries on a channel and fill the map in one goroutine, or use sync.Map.`;
+}
+
+/** The kind of a variable captured by a goroutine, from its declaration in an enclosing function. */
+function capturedKind(g: Goroutine, name: string): { kind: StateKind } | undefined {
+  for (let n: GoNode | null = g.literal.parent; n; n = n.parent) {
+    if (!isFunctionNode(n)) continue;
+    const found = localKind(n, name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Is a field touched by a goroutine-started method and by some other method (or many goroutines)? */
+function sharedAcrossMethods(pkg: GoPackage, type: string, field: string, started: Map<string, { inLoop: boolean }>): boolean {
+  const methods = pkg.methodsOf.get(type) ?? [];
+  const touching = methods.filter((m) => m.receiverName && m.node.text.includes(`${m.receiverName}.${field}`));
+  const inGoroutine = touching.filter((m) => started.has(m.name));
+  if (inGoroutine.some((m) => started.get(m.name)!.inLoop)) return true;
+  return inGoroutine.length > 0 && touching.length > 1;
+}
+
+function lineOfNode(n: GoNode): number {
+  return n.startPosition.row + 1;
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+async function runGo(ctx: CheckContext): Promise<void> {
+  const byDir = new Map<string, ParsedFile[]>();
+  for (const file of ctx.files) {
+    if (file.language !== 'go' || file.path.endsWith('_test.go')) continue;
+    const dir = dirOf(file.path);
+    byDir.set(dir, [...(byDir.get(dir) ?? []), file]);
+  }
+  for (const [dir, changed] of byDir) {
+    const pkg = await loadGoPackage(ctx, dir);
+    for (const f of await checkGoPackage(ctx, pkg, changed)) {
+      ctx.report({ path: f.file.path, line: f.w.line, endLine: f.w.node.endPosition.row + 1, severity: f.severity, message: f.message, key: `${f.w.target.text} ${f.w.form}` });
+    }
+  }
+}
 
 export const unsynchronizedState: Check = {
   id: 'unsynchronized-state',
-  title: 'Not built yet',
-  docs: { summary: 'Not built yet.', bad: { language: 'text', code: '' }, good: { language: 'text', code: '' } },
+  title: 'Shared mutable state written without synchronization',
+  docs: {
+    summary:
+      'Flags state that several goroutines or concurrent async handlers share and write without a lock: fields of a reconciler (or of a type whose methods run as goroutines) of map, slice, counter or pointer type; package-level maps, slices and counters written from the reconcile path or a goroutine; variables a `go func` closure started in a loop appends to, increments or writes map entries of; and in TypeScript, module- or class-level state read, then written after an `await` (check-then-act) in an async function that runs per event or request. Such races pass every test run and corrupt state under load, and a sleep does not fix them.',
+    details: [
+      'Go. A write is silent when a mutex is held at it: a `Lock()` earlier in the same function not released before it (`defer mu.Unlock()` keeps it held), or a function named `...Locked` (called with its lock held, by Go convention). A write under only `RLock()` is reported. `sync.Map`, `sync.Once`, `atomic` types and functions and channel sends are not writes this check tracks. Fields written in `SetupWithManager` and in constructor functions (which are not methods) are silent: they run before the manager starts. Locals no goroutine shares are never reported; maps filled before the goroutines start and only read in them are silent; `out[i] = ...` into a pre-sized slice (also with errgroup) is silent, because each goroutine writes its own slot.',
+      'Reconciler fields are errors when `SetupWithManager` sets `MaxConcurrentReconciles` above 1 (or from a variable) and when written from a goroutine; with one reconcile at a time they are warnings. The struct and `SetupWithManager` are looked for in every file of the package. A closure write is reported only when the goroutine is started in a loop: one goroutine whose result is read after `wg.Wait()` is ordered by the wait, and the check cannot see the reads well enough to say otherwise.',
+      'TypeScript/JavaScript. Silent when the section runs serialized: inside `mutex.runExclusive(...)`, after `await mutex.acquire()`, in a function given to `p-limit(1)`, to a `p-queue` with concurrency 1, to `lock.acquire(key, fn)`, or chained per key with `.then(...)`; and when the read and the write are not separated by an `await`.',
+    ].join('\n\n'),
+    bad: {
+      language: 'go',
+      code: [
+        'var results []Result',
+        'var wg sync.WaitGroup',
+        'for _, p := range pods {',
+        '\twg.Add(1)',
+        '\tgo func(p string) {',
+        '\t\tdefer wg.Done()',
+        '\t\tresults = append(results, c.check(ctx, p)) // races',
+        '\t}(p)',
+        '}',
+        'wg.Wait()',
+      ].join('\n'),
+    },
+    good: {
+      language: 'go',
+      code: [
+        'results := make([]Result, len(pods))',
+        'var wg sync.WaitGroup',
+        'for i, p := range pods {',
+        '\twg.Add(1)',
+        '\tgo func() {',
+        '\t\tdefer wg.Done()',
+        '\t\tresults[i] = c.check(ctx, p) // each goroutine owns its slot',
+        '\t}()',
+        '}',
+        'wg.Wait()',
+      ].join('\n'),
+    },
+  },
   defaultSeverity: 'error',
-  languages: [],
-  run() {},
+  languages: ['go', 'ts', 'js'],
+  async run(ctx) {
+    await runGo(ctx);
+    for (const file of ctx.files) {
+      if (file.language !== 'ts' && file.language !== 'js') continue;
+      for (const f of checkThenActAcrossAwait(file, ctx.checkBudget)) {
+        ctx.report({ path: file.path, line: f.line, endLine: f.endLine, message: f.message, key: f.key });
+      }
+    }
+  },
 };

@@ -1,0 +1,613 @@
+// TypeScript/JavaScript concurrency facts over ts-morph trees: shared module/class state, what
+// serializes an async section (mutexes, p-limit(1), p-queue concurrency 1, per-key promise
+// chains), check-then-act across an `await`, and Kubernetes watch/informer event handlers.
+
+import { Node, SyntaxKind, type CallExpression, type SourceFile } from 'ts-morph';
+import type { ParsedFile } from '../engine/types.js';
+
+/** Bounds: PR files are hostile, and each function is scanned a few times. */
+const MAX_FUNCTIONS = 2_000;
+const MAX_EVENTS_PER_FUNCTION = 5_000;
+
+type FunctionLike = Node & { getBody(): Node | undefined; isAsync?(): boolean };
+
+export interface TsFinding {
+  line: number;
+  endLine?: number;
+  message: string;
+  key: string;
+}
+
+export function isFunctionLike(n: Node): n is FunctionLike {
+  return (
+    Node.isFunctionDeclaration(n) ||
+    Node.isFunctionExpression(n) ||
+    Node.isArrowFunction(n) ||
+    Node.isMethodDeclaration(n) ||
+    Node.isConstructorDeclaration(n) ||
+    Node.isGetAccessorDeclaration(n) ||
+    Node.isSetAccessorDeclaration(n)
+  );
+}
+
+function isAsyncFunction(fn: Node): boolean {
+  return (Node.isFunctionDeclaration(fn) || Node.isFunctionExpression(fn) || Node.isArrowFunction(fn) || Node.isMethodDeclaration(fn)) && fn.isAsync();
+}
+
+function functionName(fn: Node): string | undefined {
+  if (Node.isFunctionDeclaration(fn) || Node.isMethodDeclaration(fn)) return fn.getName();
+  const parent = fn.getParent();
+  if (parent && (Node.isVariableDeclaration(parent) || Node.isPropertyAssignment(parent) || Node.isPropertyDeclaration(parent))) return parent.getName();
+  return undefined;
+}
+
+/** Visit the nodes of a function body in source order, not entering nested functions. */
+function forEachInBody(fn: Node, visit: (n: Node) => void): void {
+  const body = (fn as FunctionLike).getBody?.();
+  if (!body) return;
+  let count = 0;
+  const go = (n: Node) => {
+    if (count++ > MAX_EVENTS_PER_FUNCTION * 4) return;
+    visit(n);
+    n.forEachChild((c) => {
+      if (!isFunctionLike(c)) go(c);
+    });
+  };
+  go(body);
+}
+
+// ---- shared state ----
+
+/** Does an initializer create mutable state: a Map/Set, an array or object literal, a number (for `let`)? */
+function isMutableState(init: Node | undefined, isLet: boolean): boolean {
+  if (!init) return false;
+  while (Node.isAsExpression(init) || Node.isParenthesizedExpression(init) || Node.isSatisfiesExpression(init)) init = init.getExpression();
+  if (Node.isNewExpression(init)) {
+    const name = init.getExpression().getText();
+    return name === 'Map' || name === 'Set' || name === 'Array';
+  }
+  if (Node.isArrayLiteralExpression(init) || Node.isObjectLiteralExpression(init)) return true;
+  return isLet && Node.isNumericLiteral(init);
+}
+
+/** `name` for module state, `this.name` for class state. */
+export interface SharedState {
+  ref: string;
+  line: number;
+}
+
+function moduleState(file: SourceFile): Map<string, SharedState> {
+  const state = new Map<string, SharedState>();
+  for (const statement of file.getVariableStatements()) {
+    const isLet = statement.getDeclarationKind() !== 'const';
+    for (const decl of statement.getDeclarations()) {
+      if (Node.isIdentifier(decl.getNameNode()) && isMutableState(decl.getInitializer(), isLet)) {
+        state.set(decl.getName(), { ref: decl.getName(), line: decl.getStartLineNumber() });
+      }
+    }
+  }
+  return state;
+}
+
+function classState(cls: Node): Map<string, SharedState> {
+  const state = new Map<string, SharedState>();
+  if (!Node.isClassDeclaration(cls) && !Node.isClassExpression(cls)) return state;
+  for (const prop of cls.getProperties()) {
+    if (prop.isStatic()) continue;
+    if (isMutableState(prop.getInitializer(), !prop.isReadonly())) state.set(`this.${prop.getName()}`, { ref: `this.${prop.getName()}`, line: prop.getStartLineNumber() });
+  }
+  for (const ctor of cls.getConstructors()) {
+    for (const assign of ctor.getDescendantsOfKind(SyntaxKind.BinaryExpression)) {
+      const left = assign.getLeft();
+      if (assign.getOperatorToken().getKind() !== SyntaxKind.EqualsToken || !Node.isPropertyAccessExpression(left)) continue;
+      if (left.getExpression().getKind() === SyntaxKind.ThisKeyword && isMutableState(assign.getRight(), true)) {
+        state.set(`this.${left.getName()}`, { ref: `this.${left.getName()}`, line: assign.getStartLineNumber() });
+      }
+    }
+  }
+  return state;
+}
+
+const MUTATORS = new Set(['add', 'set', 'delete', 'clear', 'push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill']);
+
+type Access = { kind: 'read' | 'write'; node: Node; pos: number };
+
+/**
+ * Classify a reference to shared state: a write (`s.add(..)`, `s[k] = v`, `s = ..`, `s++`, `delete s[k]`)
+ * or a read (anything else). Writes take effect at their end, after their operands are evaluated.
+ */
+function classify(ref: Node): Access {
+  const parent = ref.getParent();
+  if (parent && Node.isPropertyAccessExpression(parent) && parent.getExpression() === ref) {
+    const call = parent.getParent();
+    if (call && Node.isCallExpression(call) && call.getExpression() === parent && MUTATORS.has(parent.getName())) {
+      return { kind: 'write', node: call, pos: call.getEnd() };
+    }
+  }
+  // climb through `s[k]`, `s.x` to find an assignment target
+  let target: Node = ref;
+  for (let up = target.getParent(); up; up = target.getParent()) {
+    if ((Node.isElementAccessExpression(up) || Node.isPropertyAccessExpression(up)) && up.getExpression() === target) {
+      target = up;
+      continue;
+    }
+    break;
+  }
+  const holder = target.getParent();
+  if (holder && Node.isBinaryExpression(holder) && holder.getLeft() === target) {
+    const op = holder.getOperatorToken().getKind();
+    if (op >= SyntaxKind.FirstAssignment && op <= SyntaxKind.LastAssignment) return { kind: 'write', node: holder, pos: holder.getEnd() };
+  }
+  if (holder && (Node.isPostfixUnaryExpression(holder) || Node.isPrefixUnaryExpression(holder))) {
+    const op = holder.getOperatorToken();
+    if (op === SyntaxKind.PlusPlusToken || op === SyntaxKind.MinusMinusToken) return { kind: 'write', node: holder, pos: holder.getEnd() };
+  }
+  if (holder && Node.isDeleteExpression(holder)) return { kind: 'write', node: holder, pos: holder.getEnd() };
+  return { kind: 'read', node: ref, pos: ref.getStart() };
+}
+
+// ---- serialization ----
+
+const SERIALIZING_CALLS = new Set(['runExclusive', 'acquire', 'withLock', 'lock', 'enqueue', 'exclusive']);
+
+/** Variables and properties bound to something that runs one task at a time. */
+function serializerNames(file: SourceFile): Set<string> {
+  const names = new Set<string>();
+  const consider = (name: string, init: Node | undefined) => {
+    if (!init) return;
+    const text = init.getText();
+    if (text.length > 500) return;
+    if (Node.isNewExpression(init)) {
+      const ctor = init.getExpression().getText();
+      if (/^(Mutex|AsyncLock|Lock)$/.test(ctor)) names.add(name);
+      if (/^(Semaphore|Sema)$/.test(ctor) && init.getArguments()[0]?.getText() === '1') names.add(name);
+      // p-queue: new PQueue({ concurrency: 1 })
+      if (/Queue$/.test(ctor) && /concurrency\s*:\s*1\b/.test(text)) names.add(name);
+    } else if (Node.isCallExpression(init)) {
+      const callee = init.getExpression().getText();
+      const args = init.getArguments();
+      if (/^(pLimit|plimit|limit|pThrottle)$/.test(callee) && args[0]?.getText() === '1') names.add(name);
+      // fastq(worker, 1), fastq.promise(worker, 1), async.queue(worker, 1)
+      if (/(^|\.)(fastq|queue|promise)$/.test(callee) && args[args.length - 1]?.getText() === '1') names.add(name);
+    }
+  };
+  for (const decl of file.getDescendantsOfKind(SyntaxKind.VariableDeclaration)) consider(decl.getName(), decl.getInitializer());
+  for (const prop of file.getDescendantsOfKind(SyntaxKind.PropertyDeclaration)) consider(`this.${prop.getName()}`, prop.getInitializer());
+  for (const assign of file.getDescendantsOfKind(SyntaxKind.BinaryExpression)) {
+    const left = assign.getLeft();
+    if (assign.getOperatorToken().getKind() === SyntaxKind.EqualsToken && Node.isPropertyAccessExpression(left) && left.getExpression().getKind() === SyntaxKind.ThisKeyword) {
+      consider(`this.${left.getName()}`, assign.getRight());
+    }
+  }
+  return names;
+}
+
+/** Is this call a serializing entry: `mutex.runExclusive(fn)`, `limit(fn)` of a p-limit(1), `queue.add(fn)` of a concurrency-1 queue, `lock.acquire(key, fn)`? */
+function isSerializingCall(call: CallExpression, serializers: Set<string>): boolean {
+  const expr = call.getExpression();
+  const callee = expr.getText();
+  if (serializers.has(callee)) return true;
+  if (Node.isPropertyAccessExpression(expr)) {
+    const name = expr.getName();
+    const receiver = expr.getExpression().getText();
+    if (SERIALIZING_CALLS.has(name)) return true;
+    if ((name === 'add' || name === 'push' || name === 'run') && serializers.has(receiver)) return true;
+  }
+  return false;
+}
+
+/** Is `.then(fn)` a per-key (or global) promise chain: `x = x.then(fn)`, `chains.set(k, (chains.get(k) ?? p).then(fn))`? */
+function isChainedThen(call: CallExpression): boolean {
+  const expr = call.getExpression();
+  if (!Node.isPropertyAccessExpression(expr) || (expr.getName() !== 'then' && expr.getName() !== 'finally')) return false;
+  const receiver = expr.getExpression().getText();
+  let n: Node | undefined = call;
+  for (let depth = 0; n && depth < 6; depth++) {
+    const parent: Node | undefined = n.getParent();
+    if (!parent) return false;
+    if (Node.isBinaryExpression(parent) && parent.getOperatorToken().getKind() === SyntaxKind.EqualsToken) {
+      return receiver.includes(parent.getLeft().getText());
+    }
+    if (Node.isCallExpression(parent)) {
+      const outer = parent.getExpression();
+      if (Node.isPropertyAccessExpression(outer) && outer.getName() === 'set') return receiver.includes(`${outer.getExpression().getText()}.get(`);
+    }
+    if (Node.isExpressionStatement(parent) || isFunctionLike(parent)) return false;
+    n = parent;
+  }
+  return false;
+}
+
+/**
+ * Functions whose bodies run one at a time: given to a serializing call or a promise chain, or,
+ * by name, only ever called from such functions. A fixpoint over the file, bounded.
+ */
+export function serializedFunctions(file: SourceFile): Set<Node> {
+  const serializers = serializerNames(file);
+  const serialized = new Set<Node>();
+  for (const call of file.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+    if (!isSerializingCall(call, serializers) && !isChainedThen(call)) continue;
+    for (const arg of call.getArguments()) {
+      if (isFunctionLike(arg)) serialized.add(arg);
+      else if (Node.isIdentifier(arg)) {
+        const fn = file.getFunction(arg.getText());
+        if (fn) serialized.add(fn);
+      }
+    }
+    // the worker of a fastq/async.queue with concurrency 1 is its first argument
+  }
+  for (const decl of file.getDescendantsOfKind(SyntaxKind.VariableDeclaration)) {
+    if (!serializers.has(decl.getName())) continue;
+    const init = decl.getInitializer();
+    if (init && Node.isCallExpression(init)) {
+      const worker = init.getArguments()[0];
+      if (worker && isFunctionLike(worker)) serialized.add(worker);
+      else if (worker && Node.isIdentifier(worker)) {
+        const fn = file.getFunction(worker.getText());
+        if (fn) serialized.add(fn);
+      }
+    }
+  }
+  // a named function called only from serialized functions is serialized too
+  const functions = file.getFunctions().slice(0, MAX_FUNCTIONS);
+  for (let round = 0; round < 5; round++) {
+    let grew = false;
+    for (const fn of functions) {
+      if (serialized.has(fn) || fn.isExported() || fn.isDefaultExport()) continue;
+      const name = fn.getName();
+      if (!name) continue;
+      const refs = file.getDescendantsOfKind(SyntaxKind.Identifier).filter((id) => id.getText() === name && id.getParent() !== fn);
+      if (refs.length === 0) continue;
+      const inside = (id: Node) => {
+        for (let p = id.getParent(); p; p = p.getParent()) if (isFunctionLike(p)) return serialized.has(p);
+        return false;
+      };
+      if (refs.every(inside)) {
+        serialized.add(fn);
+        grew = true;
+      }
+    }
+    if (!grew) break;
+  }
+  return serialized;
+}
+
+/** Does a function hold a lock from before `pos`: `await mutex.acquire()`, `const release = await lock.acquire()`? */
+function lockAcquiredBefore(fn: Node, pos: number): boolean {
+  let found = false;
+  forEachInBody(fn, (n) => {
+    if (found || !Node.isAwaitExpression(n) || n.getStart() >= pos) return;
+    const call = n.getExpression();
+    if (Node.isCallExpression(call)) {
+      const expr = call.getExpression();
+      if (Node.isPropertyAccessExpression(expr) && (expr.getName() === 'acquire' || expr.getName() === 'lock' || expr.getName() === 'waitForUnlock')) found = true;
+    }
+  });
+  return found;
+}
+
+// ---- check-then-act ----
+
+/** Run once at start-up, not per event or request: their check-then-act has nobody to race with. */
+const ONE_SHOT = new Set(['main', 'init', 'initialize', 'bootstrap', 'setup', 'start', 'run', 'constructor']);
+
+/**
+ * Shared state read, then written after an `await`, in an async function, with no write in between
+ * (the act happened before the await) and no fresh read after the last await (a re-check).
+ */
+export function checkThenActAcrossAwait(file: ParsedFile, checkBudget: () => void): TsFinding[] {
+  const source = file.ts();
+  const findings: TsFinding[] = [];
+  const modState = moduleState(source);
+  const serialized = serializedFunctions(source);
+  let functions = 0;
+  source.forEachDescendant((fn) => {
+    if (!isFunctionLike(fn) || !isAsyncFunction(fn)) return;
+    if (++functions > MAX_FUNCTIONS) return;
+    checkBudget();
+    if (serialized.has(fn) || ONE_SHOT.has(functionName(fn) ?? '')) return;
+    const cls = fn.getFirstAncestor((a) => Node.isClassDeclaration(a) || Node.isClassExpression(a));
+    const state = new Map([...modState, ...(cls && Node.isMethodDeclaration(fn) ? classState(cls) : cls && Node.isArrowFunction(fn) ? classState(cls) : [])]);
+    if (state.size === 0) return;
+    const shadowed = localNames(fn);
+    const accesses = new Map<string, Access[]>();
+    const awaits: Node[] = [];
+    forEachInBody(fn, (n) => {
+      if (Node.isAwaitExpression(n) || (Node.isForOfStatement(n) && n.isAwaited())) awaits.push(n);
+      let ref: string | undefined;
+      if (Node.isIdentifier(n) && state.has(n.getText()) && !shadowed.has(n.getText())) {
+        const parent = n.getParent();
+        // `x.seen` or `{ seen: 1 }` is not the variable `seen`
+        if (parent && Node.isPropertyAccessExpression(parent) && parent.getNameNode() === n) return;
+        if (parent && (Node.isPropertyAssignment(parent) || Node.isShorthandPropertyAssignment(parent)) && parent.getNameNode() === n && !Node.isShorthandPropertyAssignment(parent)) return;
+        ref = n.getText();
+      } else if (Node.isPropertyAccessExpression(n) && n.getExpression().getKind() === SyntaxKind.ThisKeyword && state.has(n.getText())) {
+        ref = n.getText();
+      }
+      if (!ref) return;
+      const list = accesses.get(ref) ?? [];
+      if (list.length < MAX_EVENTS_PER_FUNCTION) list.push(classify(n));
+      accesses.set(ref, list);
+    });
+    if (awaits.length === 0) return;
+    for (const [ref, list] of accesses) {
+      const found = staleWrite(list, awaits);
+      if (!found) continue;
+      const { read, wait, write } = found;
+      if (lockAcquiredBefore(fn, read.pos)) continue;
+      const lines = [read.node.getStartLineNumber(), wait.getStartLineNumber(), write.node.getStartLineNumber()];
+      const changed = lines.filter((l) => file.isChanged(l));
+      if (changed.length === 0) continue;
+      const line = file.isChanged(lines[2]!) ? lines[2]! : changed[0]!;
+      findings.push({
+        line,
+        endLine: Math.max(line, write.node.getEndLineNumber()),
+        key: `${ref} check-then-act ${functionName(fn) ?? ''}`,
+        message: `\`${ref}\` is read at line ${lines[0]} (\`${clip(readContext(read.node))}\`), then written at line ${lines[2]} (\`${clip(write.node.getText())}\`) after \`${clip(wait.getText())}\` (line ${lines[1]}): two events or requests handled at once both pass the check before either writes, so the work runs twice or one update is lost (check-then-act across an await). Serialize the section (async-mutex \`runExclusive\`, a per-key promise chain, or a work queue), or write first (mark the key as in progress before awaiting) and undo on failure.`,
+      });
+    }
+  });
+  return findings;
+}
+
+function localNames(fn: Node): Set<string> {
+  const names = new Set<string>();
+  for (const d of fn.getDescendantsOfKind(SyntaxKind.VariableDeclaration)) names.add(d.getName());
+  if (Node.isFunctionDeclaration(fn) || Node.isFunctionExpression(fn) || Node.isArrowFunction(fn) || Node.isMethodDeclaration(fn)) {
+    for (const p of fn.getParameters()) names.add(p.getName());
+  }
+  return names;
+}
+
+/** A read, then an await, then a write, with no write between the read and the await and no re-read after it. */
+function staleWrite(list: Access[], awaits: Node[]): { read: Access; wait: Node; write: Access } | undefined {
+  for (const write of list) {
+    if (write.kind !== 'write') continue;
+    // the last await that completes before this write takes effect, and is not inside the write's own operands
+    const before = awaits.filter((a) => a.getEnd() <= write.pos && !(a.getStart() >= write.node.getStart() && a.getEnd() <= write.node.getEnd()));
+    const inWrite = awaits.filter((a) => a.getStart() >= write.node.getStart() && a.getEnd() <= write.node.getEnd());
+    const wait = [...before, ...inWrite].sort((a, b) => a.getEnd() - b.getEnd()).pop();
+    if (!wait) continue;
+    const reRead = list.some((a) => a.kind === 'read' && a.pos >= wait.getEnd() && a.pos < write.pos && !withinNode(a.node, write.node));
+    if (reRead) continue;
+    const read = list.find(
+      (a) =>
+        a.kind === 'read' &&
+        a.pos < wait.getStart() &&
+        !list.some((b) => b.kind === 'write' && b.pos > a.pos && b.pos <= wait.getStart()),
+    );
+    if (read) return { read, wait, write };
+  }
+  return undefined;
+}
+
+function withinNode(inner: Node, outer: Node): boolean {
+  return inner.getStart() >= outer.getStart() && inner.getEnd() <= outer.getEnd();
+}
+
+function readContext(ref: Node): string {
+  const parent = ref.getParent();
+  const grand = parent?.getParent();
+  if (parent && Node.isPropertyAccessExpression(parent) && grand && Node.isCallExpression(grand)) return grand.getText();
+  if (parent && Node.isElementAccessExpression(parent)) return parent.getText();
+  return ref.getText();
+}
+
+export function clip(text: string, max = 60): string {
+  const one = text.replace(/\s+/g, ' ');
+  return one.length > max ? `${one.slice(0, max - 3)}...` : one;
+}
+
+// ---- Kubernetes event handlers ----
+
+const INFORMER_EVENTS = new Set(['add', 'update', 'change', 'delete']);
+
+export interface EventHandler {
+  /** the `.on(...)` or `.watch(...)` call */
+  registration: CallExpression;
+  /** the handler function, when this file declares it */
+  fn: Node;
+  /** `informer 'update'` or `Watch.watch` */
+  what: string;
+}
+
+/** Informer `.on('add'|'update'|'change'|'delete', fn)` and `Watch.watch(path, query, fn, done)` handlers. */
+export function eventHandlers(source: SourceFile): EventHandler[] {
+  const informers = new Set<string>();
+  const watches = new Set<string>();
+  for (const decl of source.getDescendantsOfKind(SyntaxKind.VariableDeclaration)) {
+    const init = decl.getInitializer();
+    const text = init?.getText() ?? '';
+    if (init && Node.isCallExpression(init) && /(^|\.)makeInformer$/.test(init.getExpression().getText())) informers.add(decl.getName());
+    if (init && Node.isNewExpression(init) && /(^|\.)Watch$/.test(init.getExpression().getText()) && text.length < 500) watches.add(decl.getName());
+  }
+  const handlers: EventHandler[] = [];
+  for (const call of source.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+    const expr = call.getExpression();
+    if (!Node.isPropertyAccessExpression(expr)) continue;
+    const receiver = expr.getExpression().getText();
+    const args = call.getArguments();
+    if (expr.getName() === 'on' && args.length >= 2) {
+      const event = args[0]!;
+      if (!Node.isStringLiteral(event) || !INFORMER_EVENTS.has(event.getLiteralValue())) continue;
+      if (!informers.has(receiver) && !/informer/i.test(receiver)) continue;
+      const fn = resolveFunction(source, args[1]!);
+      if (fn) handlers.push({ registration: call, fn, what: `informer '${event.getLiteralValue()}' handler` });
+    } else if (expr.getName() === 'watch' && args.length >= 3) {
+      if (!watches.has(receiver) && !/watch/i.test(receiver)) continue;
+      const fn = resolveFunction(source, args[2]!);
+      if (fn) handlers.push({ registration: call, fn, what: 'Watch.watch callback' });
+    }
+  }
+  return handlers;
+}
+
+/** A function argument, or the file's function (or const arrow) of that name. */
+export function resolveFunction(source: SourceFile, arg: Node): Node | undefined {
+  if (isFunctionLike(arg)) return arg;
+  if (Node.isIdentifier(arg)) {
+    const fn = source.getFunction(arg.getText());
+    if (fn) return fn;
+    const init = source.getVariableDeclaration(arg.getText())?.getInitializer();
+    if (init && isFunctionLike(init)) return init;
+  }
+  if (Node.isPropertyAccessExpression(arg) && arg.getExpression().getKind() === SyntaxKind.ThisKeyword) {
+    const cls = arg.getFirstAncestorByKind(SyntaxKind.ClassDeclaration);
+    return cls?.getMethod(arg.getName());
+  }
+  // `this.onUpdate.bind(this)`
+  if (Node.isCallExpression(arg)) {
+    const inner = arg.getExpression();
+    if (Node.isPropertyAccessExpression(inner) && inner.getName() === 'bind') return resolveFunction(source, inner.getExpression());
+  }
+  return undefined;
+}
+
+/** Same-file async functions by name, so a fire-and-forget `reconcile(obj)` counts as async work. */
+export function asyncFunctionNames(source: SourceFile): Set<string> {
+  const names = new Set<string>();
+  for (const fn of source.getFunctions()) if (fn.isAsync() && fn.getName()) names.add(fn.getName()!);
+  for (const decl of source.getDescendantsOfKind(SyntaxKind.VariableDeclaration)) {
+    const init = decl.getInitializer();
+    if (init && (Node.isArrowFunction(init) || Node.isFunctionExpression(init)) && init.isAsync()) names.add(decl.getName());
+  }
+  for (const m of source.getDescendantsOfKind(SyntaxKind.MethodDeclaration)) if (m.isAsync()) names.add(`this.${m.getName()}`);
+  return names;
+}
+
+/**
+ * The async work a handler starts directly, outside any serialization: its awaits, `.then(...)`
+ * calls and calls of same-file async functions. Empty when the handler serializes (a mutex, a
+ * concurrency-1 limiter or queue, a per-key chain) or only enqueues.
+ */
+export function directAsyncWork(fn: Node, asyncNames: Set<string>, serialized: Set<Node>, serializers = new Set<string>()): Node[] {
+  if (serialized.has(fn)) return [];
+  const work: Node[] = [];
+  let serializes = false;
+  forEachInBody(fn, (n) => {
+    if (Node.isAwaitExpression(n)) work.push(n);
+    if (!Node.isCallExpression(n)) return;
+    const expr = n.getExpression();
+    const callee = expr.getText();
+    if (isSerializingCall(n, serializers) || isChainedThen(n) || /enqueue/i.test(callee) || (Node.isPropertyAccessExpression(expr) && /queue/i.test(expr.getExpression().getText()) && /^(add|push|enqueue|addRateLimited|addAfter)$/.test(expr.getName()))) {
+      serializes = true;
+    } else if (Node.isPropertyAccessExpression(expr) && expr.getName() === 'then') work.push(n);
+    else if (asyncNames.has(callee)) work.push(n);
+  });
+  return serializes ? [] : work;
+}
+
+export { serializerNames };
+
+// ---- handler findings (event-ordering) ----
+
+/** Same-file functions a handler reaches by name, itself included (depth-bounded). */
+function reachedFunctions(source: SourceFile, fn: Node, depth = 3): Node[] {
+  const reached: Node[] = [fn];
+  for (let i = 0; i < reached.length && reached.length < 50; i++) {
+    const current = reached[i]!;
+    if (i > 0 && depth <= 0) break;
+    for (const call of current.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+      const target = resolveFunction(source, call.getExpression());
+      if (target && !reached.includes(target)) reached.push(target);
+    }
+    depth--;
+  }
+  return reached;
+}
+
+/** The body a status write sends: `{ ..., body }` (client-node 1.x) or the positional body argument (0.x). */
+function statusBody(call: CallExpression): Node | undefined {
+  const args = call.getArguments();
+  const first = args[0];
+  if (first && Node.isObjectLiteralExpression(first)) {
+    const prop = first.getProperty('body');
+    if (prop && Node.isPropertyAssignment(prop)) return prop.getInitializer();
+    if (prop && Node.isShorthandPropertyAssignment(prop)) return prop.getNameNode();
+    return undefined;
+  }
+  const name = Node.isPropertyAccessExpression(call.getExpression()) ? (call.getExpression() as import('ts-morph').PropertyAccessExpression).getName() : '';
+  return args[name.includes('CustomObject') ? 5 : 2];
+}
+
+/**
+ * Does a status write carry a precondition: a `resourceVersion` in its body, a JSON-patch `test` op,
+ * or the whole object the handler read (which carries its resourceVersion)? Undecidable bodies count as yes.
+ */
+function hasPrecondition(body: Node | undefined): boolean {
+  if (!body) return true;
+  while (Node.isAsExpression(body) || Node.isParenthesizedExpression(body)) body = body.getExpression();
+  if (Node.isIdentifier(body)) {
+    const decl = body
+      .getFirstAncestor(isFunctionLike)
+      ?.getDescendantsOfKind(SyntaxKind.VariableDeclaration)
+      .find((d) => d.getName() === body!.getText());
+    const init = decl?.getInitializer();
+    // a parameter or a read object: it is the object itself, resourceVersion included
+    if (!init || !(Node.isObjectLiteralExpression(init) || Node.isArrayLiteralExpression(init))) return true;
+    const assigned = body.getFirstAncestor(isFunctionLike)?.getText() ?? '';
+    return hasPrecondition(init) || assigned.includes(`${body.getText()}.metadata.resourceVersion`);
+  }
+  if (Node.isObjectLiteralExpression(body)) {
+    const text = body.getText();
+    if (text.includes('resourceVersion')) return true;
+    // `{ ...obj, status }` copies the read object's metadata, resourceVersion included
+    return body.getProperties().some((p) => Node.isSpreadAssignment(p) && !Node.isObjectLiteralExpression(p.getExpression()));
+  }
+  if (Node.isArrayLiteralExpression(body)) {
+    return body.getElements().some((e) => {
+      if (!Node.isObjectLiteralExpression(e)) return false;
+      const op = e.getProperty('op');
+      return !!op && Node.isPropertyAssignment(op) && /^['"`]test['"`]$/.test(op.getInitializer()?.getText() ?? '');
+    });
+  }
+  return true;
+}
+
+function isStatusWrite(call: CallExpression): boolean {
+  const expr = call.getExpression();
+  if (!Node.isPropertyAccessExpression(expr)) return false;
+  const name = expr.getName();
+  return (name.startsWith('replace') || name.startsWith('patch')) && name.endsWith('Status');
+}
+
+/** Unordered async work in watch/informer handlers, and status writes from them without a precondition. */
+export function checkHandlers(file: ParsedFile, checkBudget: () => void): TsFinding[] {
+  const source = file.ts();
+  const handlers = eventHandlers(source);
+  if (handlers.length === 0) return [];
+  const findings: TsFinding[] = [];
+  const asyncNames = asyncFunctionNames(source);
+  const serialized = serializedFunctions(source);
+  const serializers = serializerNames(source);
+  for (const h of handlers) {
+    checkBudget();
+    const work = directAsyncWork(h.fn, asyncNames, serialized, serializers);
+    if (work.length === 0) continue;
+    const start = h.registration.getStartLineNumber();
+    const lines = [start, ...work.map((w) => w.getStartLineNumber())];
+    const line = lines.find((l) => file.isChanged(l));
+    if (line !== undefined) {
+      findings.push({
+        line,
+        endLine: Math.max(line, h.fn.getEndLineNumber()),
+        key: `unordered handler ${h.what} ${clip(work[0]!.getText())}`,
+        message: `This ${h.what} runs async work directly (\`${clip(work[0]!.getText())}\`, line ${work[0]!.getStartLineNumber()}): the next event for the same object starts before this one finishes, so two handlers run at once and can finish out of order, leaving the older event's result last. Put the object's key on a per-key work queue and process it from there (or chain the work per key, or serialize it with a mutex).`,
+      });
+    }
+    for (const fn of reachedFunctions(source, h.fn)) {
+      for (const call of fn.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+        if (!isStatusWrite(call) || !file.isChanged(call.getStartLineNumber())) continue;
+        if (hasPrecondition(statusBody(call))) continue;
+        const name = (call.getExpression() as import('ts-morph').PropertyAccessExpression).getName();
+        findings.push({
+          line: call.getStartLineNumber(),
+          endLine: call.getEndLineNumber(),
+          key: `status write without resourceVersion ${name}`,
+          message: `\`${name}\` is called from a ${h.what} (line ${start}) without a resourceVersion precondition: a handler working from an older event overwrites a newer status, silently. Include the resourceVersion you read (\`metadata: { resourceVersion: obj.metadata.resourceVersion }\` in the body, or a JSON-patch \`test\` op) so a stale write fails with 409 Conflict and is retried from a fresh read.`,
+        });
+      }
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,249 @@
+// Go concurrency facts over tree-sitter trees: where state is written, whether a mutex is held at
+// a point, which function literals run as goroutines, and what kind of variable a name is.
+// Shared by unsynchronized-state (shared writes) and event-ordering (reconcile-path loops).
+
+import type { GoNode } from '../engine/types.js';
+import { calleeText, functionName, lineOf, walk } from '../lang/go.js';
+import { stateKindOfType, stateKindOfValue, type StateKind } from './controller.js';
+
+export type WriteForm = 'assign' | 'append' | 'increment' | 'index' | 'delete';
+
+/** One write to a variable or a field: `x = ...`, `x = append(x, ...)`, `x++`, `m[k] = v`, `delete(m, k)`. */
+export interface GoWrite {
+  node: GoNode;
+  /** the written expression (for delete, the map) */
+  target: GoNode;
+  /** the identifier the expression starts from: `r` in `r.cache[k]`, `results` in `results` */
+  root: string;
+  /** the field selected on the root, when there is one: `cache` in `r.cache[k]` */
+  field?: string;
+  /** the write goes through an index (`m[k] = v`, `s[i] = v`, `delete(m, k)`) */
+  indexed: boolean;
+  /** the index expression of the outermost index, for `s[i] = v` */
+  index?: GoNode;
+  /** the write goes through a selector beyond the field (`r.stats.count++`): a pointee or nested value */
+  deep: boolean;
+  form: WriteForm;
+  line: number;
+}
+
+interface Access {
+  root: string;
+  field?: string;
+  indexed: boolean;
+  index?: GoNode;
+  deep: boolean;
+}
+
+/** Peel `a.b[c].d` down to its root identifier. Undefined for writes through calls or dereferences of expressions. */
+function accessOf(expr: GoNode): Access | undefined {
+  const chain: GoNode[] = [];
+  let n: GoNode | null = expr;
+  let index: GoNode | undefined;
+  for (let depth = 0; n && depth < 50; depth++) {
+    if (n.type === 'identifier') break;
+    if (n.type === 'selector_expression') {
+      chain.push(n);
+      n = n.childForFieldName('operand');
+    } else if (n.type === 'index_expression') {
+      chain.push(n);
+      index ??= n.childForFieldName('index') ?? undefined;
+      n = n.childForFieldName('operand');
+    } else if (n.type === 'parenthesized_expression' || (n.type === 'unary_expression' && n.text.startsWith('*'))) {
+      n = n.namedChildren[0] ?? null;
+    } else return undefined;
+  }
+  if (!n || n.type !== 'identifier') return undefined;
+  chain.reverse();
+  const first = chain[0];
+  const field = first?.type === 'selector_expression' ? first.childForFieldName('field')?.text : undefined;
+  const rest = field ? chain.slice(1) : chain;
+  return {
+    root: n.text,
+    field,
+    indexed: rest.some((c) => c.type === 'index_expression'),
+    index,
+    deep: rest.some((c) => c.type === 'selector_expression'),
+  };
+}
+
+/** Every write under `scope`, in source order (nested function literals included). */
+export function goWrites(scope: GoNode): GoWrite[] {
+  const writes: GoWrite[] = [];
+  const add = (node: GoNode, target: GoNode, form: WriteForm) => {
+    const access = accessOf(target);
+    if (!access || access.root === '_') return;
+    const indexedForm = form === 'assign' && access.indexed ? 'index' : form;
+    writes.push({ node, target, ...access, form: indexedForm, line: lineOf(node) });
+  };
+  walk(scope, (n) => {
+    if (n.type === 'assignment_statement') {
+      const left = n.childForFieldName('left')?.namedChildren ?? [];
+      const right = n.childForFieldName('right')?.namedChildren ?? [];
+      const operator = n.childForFieldName('operator')?.text ?? '=';
+      left.forEach((l, i) => {
+        if (!l) return;
+        const r = right[i];
+        if (operator !== '=') add(n, l, 'increment');
+        else if (r?.type === 'call_expression' && calleeText(r) === 'append') add(n, l, 'append');
+        else add(n, l, 'assign');
+      });
+    } else if (n.type === 'inc_statement' || n.type === 'dec_statement') {
+      const target = n.namedChildren[0];
+      if (target) add(n, target, 'increment');
+    } else if (n.type === 'call_expression' && calleeText(n) === 'delete') {
+      const target = n.childForFieldName('arguments')?.namedChildren[0];
+      if (target) add(n, target, 'delete');
+    }
+    return true;
+  });
+  return writes;
+}
+
+export function isFunctionNode(n: GoNode): boolean {
+  return n.type === 'function_declaration' || n.type === 'method_declaration' || n.type === 'func_literal';
+}
+
+/** The innermost function (declaration or literal) a node sits in. */
+export function innermostFunction(node: GoNode): GoNode | undefined {
+  for (let n: GoNode | null = node.parent; n; n = n.parent) if (isFunctionNode(n)) return n;
+  return undefined;
+}
+
+export type LockHeld = 'write' | 'read' | 'none';
+
+/**
+ * Is a mutex held at `at`, counting only `Lock`/`RLock` calls of the same function before it and
+ * not released (`Unlock` outside a `defer`) before it? Branches are not followed: a lock taken in
+ * one branch counts as held after it, which errs on the silent side.
+ * A function named `...Locked` is, by Go convention, called with its lock held.
+ */
+export function lockHeldAt(fn: GoNode, at: GoNode): LockHeld {
+  if (/Locked$/.test(functionName(fn) ?? '')) return 'write';
+  const held = new Map<string, 'write' | 'read'>();
+  const until = at.startIndex;
+  walk(fn, (n) => {
+    if (n.startIndex >= until) return false;
+    if (n.id !== fn.id && n.type === 'func_literal') return false;
+    if (n.type !== 'call_expression') return true;
+    const callee = calleeText(n);
+    const dot = callee.lastIndexOf('.');
+    if (dot === -1 || (n.childForFieldName('arguments')?.namedChildCount ?? 0) > 0) return true;
+    const mutex = callee.slice(0, dot);
+    const method = callee.slice(dot + 1);
+    if (method === 'Lock') held.set(mutex, 'write');
+    else if (method === 'RLock') held.set(mutex, 'read');
+    else if ((method === 'Unlock' || method === 'RUnlock') && n.parent?.type !== 'defer_statement') held.delete(mutex);
+    return true;
+  });
+  const modes = [...held.values()];
+  return modes.includes('write') ? 'write' : modes.includes('read') ? 'read' : 'none';
+}
+
+/** A function literal that runs as a goroutine: `go func() {...}()`, `g.Go(func() error {...})`. */
+export interface Goroutine {
+  literal: GoNode;
+  /** the `go` statement or the `.Go(...)` call */
+  start: GoNode;
+  /** started inside a loop of its enclosing function: many run at once */
+  inLoop: boolean;
+  /** how it is started, for messages: `go func` or `g.Go` */
+  how: string;
+}
+
+export function goroutines(root: GoNode): Goroutine[] {
+  const found: Goroutine[] = [];
+  walk(root, (n) => {
+    if (n.type === 'go_statement') {
+      const call = n.namedChildren[0];
+      const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : undefined;
+      if (fn?.type === 'func_literal') found.push({ literal: fn, start: n, inLoop: inLoop(n), how: 'go func' });
+    } else if (n.type === 'call_expression') {
+      const callee = calleeText(n);
+      const first = n.childForFieldName('arguments')?.namedChildren[0];
+      // errgroup.Group.Go, sync.WaitGroup.Go (Go 1.25), conc pools: each call runs its literal concurrently
+      if (callee.endsWith('.Go') && first?.type === 'func_literal') found.push({ literal: first, start: n, inLoop: inLoop(n), how: callee });
+    }
+    return true;
+  });
+  return found;
+}
+
+function inLoop(start: GoNode): boolean {
+  for (let n: GoNode | null = start.parent; n && !isFunctionNode(n); n = n.parent) if (n.type === 'for_statement') return true;
+  return false;
+}
+
+/** Names of functions and methods started as goroutines by name: `go r.worker(ctx)` gives `worker`. */
+export function goroutineStartedNames(root: GoNode): Map<string, { start: GoNode; inLoop: boolean }> {
+  const names = new Map<string, { start: GoNode; inLoop: boolean }>();
+  for (const stmt of root.descendantsOfType('go_statement')) {
+    const call = stmt?.namedChildren[0];
+    const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : undefined;
+    if (!stmt || !fn) continue;
+    const name = fn.type === 'identifier' ? fn.text : fn.type === 'selector_expression' ? fn.childForFieldName('field')?.text : undefined;
+    if (name) names.set(name, { start: stmt, inLoop: inLoop(stmt) });
+  }
+  return names;
+}
+
+/** Every name a function declares: parameters, `:=`, `var`, range variables (nested literals included). */
+export function declaredNames(fn: GoNode): Set<string> {
+  const names = new Set<string>();
+  walk(fn, (n) => {
+    if (n.type === 'parameter_declaration' || n.type === 'variadic_parameter_declaration' || n.type === 'var_spec' || n.type === 'const_spec') {
+      for (const name of n.childrenForFieldName('name')) if (name) names.add(name.text);
+    } else if (n.type === 'short_var_declaration' || (n.type === 'range_clause' && n.text.includes(':='))) {
+      for (const id of n.childForFieldName('left')?.namedChildren ?? []) if (id?.type === 'identifier') names.add(id.text);
+    }
+    return true;
+  });
+  // the receiver of a method is declared in its receiver list, which `parameter_declaration` covers
+  return names;
+}
+
+/** What a variable holds, from its declaration in `fn` (not in nested literals): `var x []T`, `x := map[..]..{}`, a parameter. */
+export function localKind(fn: GoNode, name: string): { kind: StateKind; line: number } | undefined {
+  let result: { kind: StateKind; line: number } | undefined;
+  walk(fn, (n) => {
+    if (result) return false;
+    if (n.id !== fn.id && n.type === 'func_literal') return false;
+    if (n.type === 'var_spec' || n.type === 'parameter_declaration') {
+      const names = n.childrenForFieldName('name').map((x) => x?.text);
+      const i = names.indexOf(name);
+      if (i === -1) return true;
+      const type = n.childForFieldName('type');
+      const value = n.childForFieldName('value')?.namedChildren[i];
+      result = { kind: type ? stateKindOfType(type.text) : stateKindOfValue(value), line: lineOf(n) };
+      return false;
+    }
+    if (n.type === 'short_var_declaration') {
+      const left = n.childForFieldName('left')?.namedChildren ?? [];
+      const i = left.findIndex((x) => x?.text === name);
+      if (i === -1) return true;
+      result = { kind: stateKindOfValue(n.childForFieldName('right')?.namedChildren[i]), line: lineOf(n) };
+      return false;
+    }
+    return true;
+  });
+  return result;
+}
+
+/** Package-level variables of a file with the kind of state they hold. */
+export function packageVariables(root: GoNode): Map<string, { kind: StateKind; line: number; typeText: string }> {
+  const vars = new Map<string, { kind: StateKind; line: number; typeText: string }>();
+  for (const decl of root.namedChildren) {
+    if (decl?.type !== 'var_declaration') continue;
+    for (const spec of decl.descendantsOfType('var_spec')) {
+      if (!spec) continue;
+      const type = spec.childForFieldName('type');
+      const values = spec.childForFieldName('value')?.namedChildren ?? [];
+      spec.childrenForFieldName('name').forEach((name, i) => {
+        if (!name || name.text === '_') return;
+        const kind = type ? stateKindOfType(type.text) : stateKindOfValue(values[i]);
+        vars.set(name.text, { kind, line: lineOf(spec), typeText: type?.text ?? values[i]?.text.slice(0, 40) ?? '' });
+      });
+    }
+  }
+  return vars;
+}

@@ -1,0 +1,310 @@
+// A Go package seen as a controller-runtime operator: its files, struct types and methods, the
+// reconcilers (types with a Reconcile method), what their SetupWithManager watches, how many
+// reconciles run at once, and which functions the reconcile path reaches. Shared by the
+// unsynchronized-state and event-ordering checks; reads only through the check's context.
+
+import type { CheckContext, GoNode, ParsedFile } from '../engine/types.js';
+import { calleeText, functionName, goImports, lineOf, receiverName, receiverType, walk } from '../lang/go.js';
+
+/** Bounds on what one package may cost: PR input is hostile and packages can be huge. */
+const MAX_PACKAGE_FILES = 200;
+const MAX_REACHABLE_FUNCTIONS = 2_000;
+
+export interface GoFile {
+  path: string;
+  parsed: ParsedFile;
+  root: GoNode;
+  /** local name -> import path (the inverse of `goImports`) */
+  importsByName: Map<string, string>;
+  /** import path -> local name, as `goImports` gives it (what waits.ts wants) */
+  imports: Map<string, string>;
+}
+
+export interface GoFunction {
+  file: GoFile;
+  node: GoNode;
+  name: string;
+  /** receiver type name for methods */
+  receiver?: string;
+  receiverName?: string;
+}
+
+export interface StructField {
+  name: string;
+  typeText: string;
+  kind: StateKind;
+}
+
+/** The kinds of state whose unsynchronized writes race; `other` is not tracked, `safe` synchronizes itself. */
+export type StateKind = 'map' | 'slice' | 'counter' | 'pointer' | 'other' | 'safe';
+
+/** A kind of object as `For`, `Owns` and `Watches` name it and as a Go composite literal builds it. */
+export interface ObjectKind {
+  importPath: string;
+  kind: string;
+}
+
+export interface ControllerSetup {
+  /** reconciler type whose SetupWithManager this is, when it is a method */
+  reconciler?: string;
+  fn: GoFunction;
+  kinds: ObjectKind[];
+  /** a For/Owns/Watches argument names no kind this can resolve (a variable, a helper call): what is watched is unknown */
+  opaque: boolean;
+  /** the MaxConcurrentReconciles value: a number, `variable` when set from an expression, undefined when not set */
+  maxConcurrent?: number | 'variable';
+  maxConcurrentLine?: number;
+}
+
+export interface GoPackage {
+  dir: string;
+  files: GoFile[];
+  structs: Map<string, Map<string, StructField>>;
+  functions: GoFunction[];
+  methodsOf: Map<string, GoFunction[]>;
+  reconcilers: Set<string>;
+  setups: ControllerSetup[];
+}
+
+export function dirOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash === -1 ? '' : path.slice(0, slash);
+}
+
+/** The Go files of one package directory (tests excluded: they do not run in the operator). */
+export async function loadGoPackage(ctx: CheckContext, dir: string): Promise<GoPackage> {
+  const prefix = dir === '' ? '' : `${dir}/`;
+  const paths = (await ctx.list(dir))
+    .filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/') && p.endsWith('.go') && !p.endsWith('_test.go'))
+    .slice(0, MAX_PACKAGE_FILES);
+  const files: GoFile[] = [];
+  for (const path of paths) {
+    ctx.checkBudget();
+    const parsed = await ctx.parse(path);
+    if (!parsed || parsed.language !== 'go') continue;
+    const root = parsed.go().rootNode;
+    const imports = goImports(root);
+    const importsByName = new Map<string, string>();
+    for (const [importPath, name] of imports) importsByName.set(name, importPath);
+    files.push({ path, parsed, root, imports, importsByName });
+  }
+  return buildPackage(dir, files);
+}
+
+function buildPackage(dir: string, files: GoFile[]): GoPackage {
+  const structs = new Map<string, Map<string, StructField>>();
+  const functions: GoFunction[] = [];
+  const methodsOf = new Map<string, GoFunction[]>();
+  for (const file of files) {
+    for (const decl of file.root.namedChildren) {
+      if (!decl) continue;
+      if (decl.type === 'type_declaration') {
+        for (const spec of decl.namedChildren) {
+          const type = spec?.childForFieldName('type');
+          const name = spec?.childForFieldName('name')?.text;
+          if (spec?.type === 'type_spec' && name && type?.type === 'struct_type') structs.set(name, structFields(type));
+        }
+      } else if (decl.type === 'function_declaration' || decl.type === 'method_declaration') {
+        const fn: GoFunction = {
+          file,
+          node: decl,
+          name: functionName(decl) ?? '',
+          receiver: receiverType(decl),
+          receiverName: decl.type === 'method_declaration' ? receiverName(decl) : undefined,
+        };
+        functions.push(fn);
+        if (fn.receiver) {
+          const list = methodsOf.get(fn.receiver) ?? [];
+          list.push(fn);
+          methodsOf.set(fn.receiver, list);
+        }
+      }
+    }
+  }
+  const reconcilers = new Set(functions.filter((f) => f.receiver && f.name === 'Reconcile').map((f) => f.receiver!));
+  const setups = functions.filter(isControllerSetup).map(controllerSetup);
+  return { dir, files, structs, functions, methodsOf, reconcilers, setups };
+}
+
+function structFields(struct: GoNode): Map<string, StructField> {
+  const fields = new Map<string, StructField>();
+  for (const decl of struct.descendantsOfType('field_declaration')) {
+    if (!decl || decl.parent?.parent !== struct) continue;
+    const type = decl.childForFieldName('type');
+    if (!type) continue;
+    for (const name of decl.childrenForFieldName('name')) {
+      if (name) fields.set(name.text, { name: name.text, typeText: type.text, kind: stateKindOfType(type.text) });
+    }
+  }
+  return fields;
+}
+
+const INTEGER_TYPES = new Set(['int', 'int8', 'int16', 'int32', 'int64', 'uint', 'uint8', 'uint16', 'uint32', 'uint64', 'uintptr', 'float32', 'float64']);
+
+/** What kind of shared state a Go type is, from its text. */
+export function stateKindOfType(typeText: string): StateKind {
+  const t = typeText.replace(/\s+/g, '');
+  const bare = t.replace(/^\*/, '');
+  if (bare.startsWith('sync.') || bare.startsWith('atomic.') || t.startsWith('chan') || t.startsWith('<-chan')) return 'safe';
+  if (t.startsWith('map[')) return 'map';
+  if (t.startsWith('[')) return 'slice';
+  if (t.startsWith('*')) return 'pointer';
+  if (INTEGER_TYPES.has(t)) return 'counter';
+  return 'other';
+}
+
+/** The kind of state a Go initializer expression creates (`map[string]int{}`, `make([]T, 0)`, `0`, `&T{}`). */
+export function stateKindOfValue(value: GoNode | null | undefined): StateKind {
+  if (!value) return 'other';
+  if (value.type === 'composite_literal') return stateKindOfType(value.childForFieldName('type')?.text ?? '');
+  if (value.type === 'int_literal') return 'counter';
+  if (value.type === 'unary_expression' && value.text.startsWith('&')) {
+    const operand = value.childForFieldName('operand');
+    return stateKindOfType(`*${operand?.childForFieldName('type')?.text ?? operand?.text ?? ''}`);
+  }
+  if (value.type === 'call_expression') {
+    const callee = calleeText(value);
+    const first = value.childForFieldName('arguments')?.namedChildren[0];
+    if (callee === 'make' || callee === 'new') {
+      const kind = stateKindOfType(first?.text ?? '');
+      return callee === 'new' && kind !== 'safe' ? 'pointer' : kind;
+    }
+    if (/^(int|int64|int32|uint|uint64|uint32)$/.test(callee)) return 'counter';
+  }
+  return 'other';
+}
+
+function isControllerSetup(fn: GoFunction): boolean {
+  if (fn.name === 'SetupWithManager') return true;
+  let found = false;
+  walk(fn.node, (n) => {
+    if (found) return false;
+    if (n.type === 'call_expression') {
+      const callee = calleeText(n);
+      if (callee.endsWith('NewControllerManagedBy') || callee.endsWith('controller.New')) found = true;
+    }
+    return true;
+  });
+  return found;
+}
+
+function controllerSetup(fn: GoFunction): ControllerSetup {
+  const kinds: ObjectKind[] = [];
+  let opaque = false;
+  let maxConcurrent: number | 'variable' | undefined;
+  let maxConcurrentLine: number | undefined;
+  walk(fn.node, (n) => {
+    if (n.type === 'call_expression') {
+      const callee = calleeText(n);
+      const method = callee.slice(callee.lastIndexOf('.') + 1);
+      if (method === 'For' || method === 'Owns' || method.startsWith('Watch')) {
+        // `For(&v1.Database{})`, `Owns(&appsv1.Deployment{})`, `Watches(&corev1.ConfigMap{}, h)`,
+        // `Watches(source.Kind(cache, &corev1.Secret{}), h)`, `c.Watch(source.Kind(...))`: every kind in the arguments counts
+        const args = n.childForFieldName('arguments');
+        let resolved = 0;
+        if (args) for (const lit of args.descendantsOfType('composite_literal')) {
+          const kind = lit && kindOfTypeNode(lit.childForFieldName('type'), fn.file);
+          if (kind) {
+            kinds.push(kind);
+            resolved++;
+          }
+        }
+        if (resolved === 0 && (args?.namedChildCount ?? 0) > 0) opaque = true;
+      }
+    }
+    if (n.type === 'keyed_element' && n.namedChildren[0]?.text === 'MaxConcurrentReconciles') {
+      const value = n.namedChildren[n.namedChildren.length - 1];
+      const text = value?.text.replaceAll('_', '') ?? '';
+      maxConcurrent = /^\d+$/.test(text) ? Number(text) : 'variable';
+      maxConcurrentLine = lineOf(n);
+    }
+    return true;
+  });
+  return { reconciler: fn.receiver, fn, kinds, opaque, maxConcurrent, maxConcurrentLine };
+}
+
+/** `appsv1.Deployment` in a file importing `k8s.io/api/apps/v1` as appsv1 -> {k8s.io/api/apps/v1, Deployment}. */
+export function kindOfTypeNode(type: GoNode | null | undefined, file: GoFile): ObjectKind | undefined {
+  if (!type) return undefined;
+  if (type.type === 'pointer_type') return kindOfTypeNode(type.namedChildren[0], file);
+  if (type.type === 'qualified_type') {
+    const pkg = type.childForFieldName('package')?.text ?? '';
+    const name = type.childForFieldName('name')?.text ?? '';
+    const importPath = file.importsByName.get(pkg);
+    return importPath && name ? { importPath, kind: name } : undefined;
+  }
+  if (type.type === 'type_identifier') return { importPath: `.${file.path.slice(0, file.path.lastIndexOf('/'))}`, kind: type.text };
+  return undefined;
+}
+
+export function sameKind(a: ObjectKind, b: ObjectKind): boolean {
+  return a.kind === b.kind && a.importPath === b.importPath;
+}
+
+/** `apps/v1 Deployment`, `v1 PersistentVolumeClaim` (core), `example.com/op/api/v1 Database`. */
+export function describeKind(k: ObjectKind): string {
+  const prefix = 'k8s.io/api/';
+  if (k.importPath.startsWith(prefix)) {
+    const [group, version] = k.importPath.slice(prefix.length).split('/');
+    return group === 'core' ? `${version} ${k.kind}` : `${group}/${version} ${k.kind}`;
+  }
+  return `${k.importPath.replace(/^\./, '')} ${k.kind}`;
+}
+
+/** The setups that govern a reconciler type: its own SetupWithManager, else every setup of the package. */
+export function setupsFor(pkg: GoPackage, reconciler: string | undefined): ControllerSetup[] {
+  const own = pkg.setups.filter((s) => s.reconciler !== undefined && s.reconciler === reconciler);
+  return own.length ? own : pkg.setups;
+}
+
+/** The largest MaxConcurrentReconciles among setups (`variable` wins: it can be anything). */
+export function maxConcurrency(setups: ControllerSetup[]): { value: number | 'variable'; line?: number; path?: string } {
+  let best: { value: number | 'variable'; line?: number; path?: string } = { value: 1 };
+  for (const s of setups) {
+    if (s.maxConcurrent === undefined) continue;
+    if (s.maxConcurrent === 'variable' || (best.value !== 'variable' && s.maxConcurrent > best.value)) {
+      best = { value: s.maxConcurrent, line: s.maxConcurrentLine, path: s.fn.file.path };
+    }
+  }
+  return best;
+}
+
+/**
+ * Functions the reconcile path reaches: every Reconcile method, then what they call in the package
+ * (`r.method(...)` on the same receiver type, `helper(...)` package functions), transitively.
+ */
+export function reconcilePath(pkg: GoPackage): Set<number> {
+  const byName = new Map<string, GoFunction[]>();
+  for (const f of pkg.functions) {
+    const key = f.receiver ? `${f.receiver}.${f.name}` : f.name;
+    byName.set(key, [...(byName.get(key) ?? []), f]);
+  }
+  // node ids: web-tree-sitter hands out a new wrapper object on every access
+  const reached = new Set<number>();
+  const queue = pkg.functions.filter((f) => f.receiver && pkg.reconcilers.has(f.receiver) && f.name === 'Reconcile');
+  while (queue.length && reached.size < MAX_REACHABLE_FUNCTIONS) {
+    const fn = queue.shift()!;
+    if (reached.has(fn.node.id)) continue;
+    reached.add(fn.node.id);
+    walk(fn.node, (n) => {
+      if (n.type !== 'call_expression') return true;
+      const callee = n.childForFieldName('function');
+      let targets: GoFunction[] | undefined;
+      if (callee?.type === 'identifier') targets = byName.get(callee.text);
+      else if (callee?.type === 'selector_expression' && fn.receiver && callee.childForFieldName('operand')?.text === fn.receiverName) {
+        targets = byName.get(`${fn.receiver}.${callee.childForFieldName('field')?.text}`);
+      }
+      for (const t of targets ?? []) if (!reached.has(t.node.id)) queue.push(t);
+      return true;
+    });
+  }
+  return reached;
+}
+
+/** The package function or method declaration around a node. */
+export function functionAt(pkg: GoPackage, node: GoNode): GoFunction | undefined {
+  for (let n: GoNode | null = node; n; n = n.parent) {
+    if (n.type === 'function_declaration' || n.type === 'method_declaration') return pkg.functions.find((f) => f.node.id === n!.id);
+  }
+  return undefined;
+}
