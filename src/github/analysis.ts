@@ -224,13 +224,14 @@ export async function runAnalysis(octokit: Octokit, target: AnalysisTarget, deps
     }
     ref = refOf(owner, repo, pr, headSha, target.mergeGroup?.baseSha ?? pr?.base.sha ?? '');
     if (target.pullNumber !== undefined && pr) ref = { ...ref, number: pr.number, changedFiles: pr.changed_files, commitCount: pr.commits };
+    // the snapshot first: when the config is broken, its commits still tell whether the PR is AI-authored
+    const snapshot = await githubSnapshot(octokit, ref);
+    commits = snapshot.commits;
     try {
       config = await loadConfig(octokit, owner, repo);
     } catch (error) {
       throw new ConfigLoadError(error instanceof Error ? error.message : String(error));
     }
-    const snapshot = await githubSnapshot(octokit, ref);
-    commits = snapshot.commits;
     const earlierHeads = [...target.previousHeads, ...(pr && pr.head.sha !== headSha ? [pr.head.sha] : []), ...snapshot.commits.map((c) => c.sha).reverse()];
     acceptances = mergeAcceptances(await recordedAcceptances(octokit, target, earlierHeads, deps, previous), target.newAcceptances);
     const verdict = await review(snapshot, { config, checks: deps.checks, acceptances });
