@@ -62,18 +62,32 @@ export async function reviewDemo(dir = DEMO_DIR): Promise<Verdict> {
   return review(snapshot, { config, checks: CHECKS });
 }
 
-/** The check run as a terminal shows it: the markdown summary as is, then one line per annotation. */
+/**
+ * Markdown as GitHub would display it, for a terminal: the escapes the check-run renderer adds
+ * to PR text are undone, and control characters are replaced so they cannot drive the terminal.
+ */
+export function displayMarkdown(markdown: string): string {
+  return markdown
+    .replace(/\\([\\`*_{}[\]()#+\-!|~<>.])/g, '$1')
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&amp;', '&')
+    .replaceAll('\u200b', '')
+    .replace(/[\x00-\x08\x0b-\x1f\x7f\x9b]/g, '?');
+}
+
+/** The check run as a terminal shows it: conclusion and title, the summary as displayed, one line per annotation. */
 export function renderCheckRunForTerminal(verdict: Verdict): string {
   const output = renderCheckRun(verdict, { docsUrl: (id) => `docs/checks.md#${id}` });
   const lines = [
     `Check run "causal-review": ${verdict.conclusion}`,
     `Title: ${output.title}`,
     '',
-    '--- summary (markdown) ---',
-    output.summary.trimEnd(),
+    '--- summary ---',
+    displayMarkdown(output.summary).trimEnd(),
     '',
     `--- ${output.annotations.length} line annotation${output.annotations.length === 1 ? '' : 's'} ---`,
-    ...output.annotations.map((a) => `${a.path}:${a.start_line} [${a.annotation_level}] ${a.title}\n  ${a.message.split('\n').join('\n  ')}`),
+    ...output.annotations.map((a) => displayMarkdown(`${a.path}:${a.start_line} [${a.annotation_level}] ${a.title}\n  ${a.message.split('\n').join('\n  ')}`)),
     '',
   ];
   return lines.join('\n');

@@ -1,0 +1,295 @@
+// The CLI end to end on real git repositories: formats, exit codes, every bad input, --all,
+// configuration from the base, suppressions, escalation over commits; in-process and as a process.
+
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { captureIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import { TestRepo, cleanTemps, tempDir } from '../git/repo.js';
+
+afterAll(cleanTemps);
+
+const CLAUDE = 'Co-Authored-By: Claude <noreply@anthropic.com>';
+
+const reconciler = (...body: string[]) =>
+  [
+    'package controller',
+    '',
+    'import (',
+    '\t"context"',
+    '\t"time"',
+    '',
+    '\tctrl "sigs.k8s.io/controller-runtime"',
+    ')',
+    '',
+    'type WidgetReconciler struct{}',
+    '',
+    'func (r *WidgetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {',
+    ...body.map((l) => `\t${l}`),
+    '\treturn ctrl.Result{}, nil',
+    '}',
+    '',
+    'var _ = time.Second',
+    '',
+  ].join('\n');
+
+const CONTROLLER = 'internal/controller/widget_controller.go';
+
+async function run(...argv: string[]) {
+  const io = captureIo();
+  const code = await main(argv, io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+/** main on `main` plus a PR branch whose one commit adds a sleep to a reconciler. */
+function sleepPr(message = `status: wait for the API server\n\n${CLAUDE}`, extra: Record<string, string | null> = {}) {
+  const repo = TestRepo.init();
+  repo.commit('base', { [CONTROLLER]: reconciler('_ = ctx'), 'README.md': '# widgets\n' });
+  repo.git('checkout', '-q', '-b', 'fix');
+  repo.commit(message, { [CONTROLLER]: reconciler('_ = ctx', 'time.Sleep(5 * time.Second)'), ...extra });
+  return repo;
+}
+
+describe('analyze: outputs and exit codes', () => {
+  const repo = sleepPr();
+
+  it('json: only the document on stdout, failure and exit 1 on an AI-authored PR', async () => {
+    const r = await run('analyze', '--repo', repo.dir, '--format', 'json');
+    expect(r.err).toBe('');
+    const out = JSON.parse(r.out);
+    expect(out).toMatchObject({ conclusion: 'failure', aiAuthored: true });
+    expect(out.findings).toEqual([expect.objectContaining({ checkId: 'sleep-fix', path: CONTROLLER, line: 14, severity: 'error', blocking: true })]);
+    expect(r.code).toBe(1);
+  });
+
+  it('text: the finding with its source line, the verdict and the authorship, no ANSI', async () => {
+    const r = await run('analyze', '--repo', repo.dir, '--base', 'main', '--head', 'fix');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`${CONTROLLER}:14  sleep-fix (error, blocking)`);
+    expect(r.out).toContain('| time.Sleep(5 * time.Second)');
+    expect(r.out).toMatch(/failure: 1 blocking finding on an AI-authored PR\.\nAI-authored: yes \(commit \w+ has the trailer "Co-Authored-By: Claude/);
+    expect(r.out).not.toContain('\x1b[');
+  });
+
+  it('sarif: a 2.1.0 log with the finding located in the file', async () => {
+    const r = await run('analyze', '--repo', repo.dir, '--format', 'sarif');
+    const log = JSON.parse(r.out);
+    expect(log.version).toBe('2.1.0');
+    expect(log.runs[0].results).toHaveLength(1);
+    expect(log.runs[0].results[0]).toMatchObject({ ruleId: 'sleep-fix', level: 'error' });
+    expect(log.runs[0].results[0].locations[0].physicalLocation).toEqual({ artifactLocation: { uri: CONTROLLER, uriBaseId: '%SRCROOT%' }, region: { startLine: 14 } });
+    expect(r.code).toBe(1);
+  });
+
+  it('neutral and exit 0 for the same sleep on a PR that is not AI-authored', async () => {
+    const human = sleepPr('status: wait for the API server');
+    const r = await run('analyze', '--repo', human.dir, '--format', 'json');
+    expect(JSON.parse(r.out)).toMatchObject({ conclusion: 'neutral', aiAuthored: false });
+    expect(r.code).toBe(0);
+  });
+
+  it('success and exit 0 when the PR adds nothing to flag; the description feeds the title and body', async () => {
+    const clean = TestRepo.init();
+    clean.commit('base', { 'a.go': 'package a\n' });
+    clean.git('checkout', '-q', '-b', 'docs');
+    clean.commit('docs', { 'README.md': '# docs\n' });
+    const description = join(tempDir(), 'pr.md');
+    writeFileSync(description, '# Update docs\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)\n');
+    const r = await run('analyze', '--repo', clean.dir, '--pr-description', description, '--format', 'json');
+    expect(JSON.parse(r.out)).toMatchObject({ conclusion: 'success', aiAuthored: true, findings: [] });
+    expect(JSON.parse(r.out).aiReasons.join()).toContain('Generated with [Claude Code]');
+    expect(r.code).toBe(0);
+  });
+
+  it('a branch with an agent prefix counts as AI-authored through --head', async () => {
+    const repo2 = sleepPr('status: wait');
+    repo2.git('branch', 'claude/status-race', 'fix');
+    const r = await run('analyze', '--repo', repo2.dir, '--head', 'claude/status-race', '--format', 'json');
+    expect(JSON.parse(r.out).aiReasons).toEqual(['the branch claude/status-race starts with "claude/"']);
+    expect(r.code).toBe(1);
+  });
+});
+
+describe('analyze: renames, deletions, --all', () => {
+  it('reports only the changed line of a renamed file, and nothing for a deleted one', async () => {
+    const repo = TestRepo.init();
+    const padding = Array.from({ length: 30 }, (_, i) => `var pad${i} = ${i}`);
+    repo.commit('base', { 'old/widget.go': [reconciler('_ = ctx'), ...padding].join('\n'), 'gone.go': reconciler('time.Sleep(time.Second)') });
+    repo.git('checkout', '-q', '-b', 'fix');
+    repo.commit(`move\n\n${CLAUDE}`, {
+      'old/widget.go': null,
+      'gone.go': null,
+      'new/widget.go': [reconciler('_ = ctx', 'time.Sleep(2 * time.Second)'), ...padding].join('\n'),
+    });
+    const r = await run('analyze', '--repo', repo.dir, '--format', 'json');
+    const out = JSON.parse(r.out);
+    expect(out.findings.map((f: { path: string; line: number }) => `${f.path}:${f.line}`)).toEqual(['new/widget.go:14']);
+  });
+
+  it('--all reviews every tracked file, including sleeps that no PR touched', async () => {
+    const repo = sleepPr();
+    const r = await run('analyze', '--all', '--repo', repo.dir, '--format', 'json');
+    const out = JSON.parse(r.out);
+    expect(out.findings.map((f: { checkId: string; path: string }) => `${f.checkId} ${f.path}`)).toEqual([`sleep-fix ${CONTROLLER}`]);
+    // a whole-tree scan has no commits, so no authorship: the finding is advice under enforce: ai-authored
+    expect(out).toMatchObject({ conclusion: 'neutral', aiAuthored: false });
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('analyze: configuration', () => {
+  it('reads .github/causal-review.yml at the base, so the PR cannot switch off its own gate', async () => {
+    const repo = TestRepo.init();
+    repo.commit('base', { [CONTROLLER]: reconciler('_ = ctx'), '.github/causal-review.yml': 'enforce: all\n' });
+    repo.git('checkout', '-q', '-b', 'fix');
+    repo.commit('add a wait', {
+      [CONTROLLER]: reconciler('_ = ctx', 'time.Sleep(5 * time.Second)'),
+      '.github/causal-review.yml': 'enforce: none\nchecks:\n  sleep-fix:\n    enabled: false\n',
+    });
+    const r = await run('analyze', '--repo', repo.dir, '--format', 'json');
+    expect(JSON.parse(r.out)).toMatchObject({ conclusion: 'failure', aiAuthored: false });
+    expect(r.code).toBe(1);
+  });
+
+  it('--config overrides the repository file', async () => {
+    const repo = sleepPr();
+    const config = join(tempDir(), 'c.yml');
+    writeFileSync(config, 'checks:\n  sleep-fix:\n    severity: warning\n');
+    const r = await run('analyze', '--repo', repo.dir, '--config', config, '--format', 'json');
+    expect(JSON.parse(r.out)).toMatchObject({ conclusion: 'success', findings: [expect.objectContaining({ severity: 'warning', blocking: false })] });
+    expect(r.code).toBe(0);
+  });
+
+  it('a malformed file at the base is exit 2 naming the file and revision', async () => {
+    const repo = TestRepo.init();
+    repo.commit('base', { '.github/causal-review.yml': 'enforce: [\n' });
+    repo.git('checkout', '-q', '-b', 'fix');
+    repo.commit('x', { 'a.go': 'package a\n' });
+    const r = await run('analyze', '--repo', repo.dir);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^causal-review: \.github\/causal-review\.yml at main: not valid YAML/);
+    expect(r.out).toBe('');
+  });
+});
+
+describe('analyze: suppressions end to end', () => {
+  it('a directive with a reason suppresses the finding; one without is reported and suppresses nothing', async () => {
+    const repo = TestRepo.init();
+    repo.commit('base', { [CONTROLLER]: reconciler('_ = ctx'), 'other.go': reconciler('_ = ctx') });
+    repo.git('checkout', '-q', '-b', 'fix');
+    repo.commit(`waits\n\n${CLAUDE}`, {
+      [CONTROLLER]: reconciler('_ = ctx', '// causal-review:ignore sleep-fix -- the device needs 5 s after reset (datasheet 4.2)', 'time.Sleep(5 * time.Second)'),
+      'other.go': reconciler('_ = ctx', 'time.Sleep(5 * time.Second) // causal-review:ignore sleep-fix'),
+    });
+    const r = await run('analyze', '--repo', repo.dir, '--format', 'json');
+    const out = JSON.parse(r.out);
+    expect(out.findings.map((f: { checkId: string; path: string; line: number }) => `${f.checkId} ${f.path}:${f.line}`)).toEqual([
+      'sleep-fix other.go:14',
+      'suppression other.go:14',
+    ]);
+    expect(r.code).toBe(1);
+  });
+});
+
+describe('analyze: escalation over commits', () => {
+  it('reports a sleep lengthened 5s -> 30s -> 120s -> 600s over three commits as escalated', async () => {
+    const repo = TestRepo.init();
+    repo.commit('base', { [CONTROLLER]: reconciler('time.Sleep(5 * time.Second)') });
+    repo.git('checkout', '-q', '-b', 'fix');
+    for (const seconds of [30, 120, 600]) {
+      repo.commit(`wait longer (${seconds}s)\n\n${CLAUDE}`, { [CONTROLLER]: reconciler(`time.Sleep(${seconds} * time.Second)`) });
+    }
+    const r = await run('analyze', '--repo', repo.dir, '--format', 'json');
+    const out = JSON.parse(r.out);
+    expect(out.findings).toHaveLength(1);
+    expect(out.findings[0]).toMatchObject({ checkId: 'sleep-fix', line: 13, blocking: true });
+    expect(out.findings[0].message).toContain('escalated 5s -> 30s -> 120s -> 600s over 3 commits');
+    expect(r.code).toBe(1);
+  });
+});
+
+describe('bad input: exit 2 with one line on stderr and nothing on stdout', () => {
+  const repo = sleepPr();
+  const dir = tempDir();
+  const malformed = join(dir, 'malformed.yml');
+  writeFileSync(malformed, 'checks: {sleep-fix: [\n');
+  const unknownKey = join(dir, 'unknown.yml');
+  writeFileSync(unknownKey, 'enforce: all\nsleeps: 3\n');
+  mkdirSync(join(dir, 'a-directory'));
+
+  it.each([
+    ['not a git repository', ['--repo', dir], /^causal-review: --repo .*: not a git repository/],
+    ['a missing directory', ['--repo', join(dir, 'nope')], /^causal-review: --repo .*: no such directory$/],
+    ['an unknown base', ['--repo', repo.dir, '--base', 'nosuch'], /^causal-review: --base nosuch: unknown revision in /],
+    ['an unknown head', ['--repo', repo.dir, '--head', 'nosuch'], /^causal-review: --head nosuch: unknown revision in /],
+    ['an unreadable config', ['--repo', repo.dir, '--config', join(dir, 'missing.yml')], /^causal-review: --config .*missing\.yml: no such file$/],
+    ['a config that is a directory', ['--repo', repo.dir, '--config', join(dir, 'a-directory')], /^causal-review: --config .*a-directory: is a directory$/],
+    ['malformed config YAML', ['--repo', repo.dir, '--config', malformed], /^causal-review: --config .*malformed\.yml: not valid YAML/],
+    ['a config with an unknown key', ['--repo', repo.dir, '--config', unknownKey], /^causal-review: --config .*unknown\.yml: \(top level\): unknown key "sleeps"$/],
+    ['a bad --format', ['--repo', repo.dir, '--format', 'xml'], /^causal-review: --format xml: must be one of text, json, sarif$/],
+    ['an unreadable --pr-description', ['--repo', repo.dir, '--pr-description', join(dir, 'missing.md')], /^causal-review: --pr-description .*missing\.md: no such file$/],
+    ['an unknown option', ['--repo', repo.dir, '--bogus'], /^causal-review: unknown option '--bogus'/],
+    ['a missing option value', ['--repo'], /^causal-review: .*--repo/],
+    ['--all with --base', ['--all', '--base', 'main', '--repo', repo.dir], /^causal-review: --all .* takes no --base$/],
+  ])('%s', async (_, args, message) => {
+    const r = await run('analyze', ...args, '--format', args.includes('--format') ? 'xml' : 'json');
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.split('\n')).toHaveLength(2); // one line and its newline
+    expect(r.err.trimEnd()).toMatch(message);
+  });
+
+  it('an unknown command, and no command at all', async () => {
+    expect(await run('analyse')).toMatchObject({ code: 2, out: '', err: 'causal-review: unknown command "analyse"; try causal-review --help\n' });
+    expect((await run()).code).toBe(2);
+  });
+});
+
+describe('help, version and delegated commands', () => {
+  it('prints help for the tool and each command, and the version', async () => {
+    const top = await run('--help');
+    expect(top.code).toBe(0);
+    for (const command of ['analyze', 'demo', 'docs', 'chaos', 'protect', 'serve']) expect(top.out).toContain(command);
+    const analyze = await run('analyze', '--help');
+    expect(analyze.out).toContain('--pr-description FILE');
+    expect(analyze.out).toMatch(/Exit codes:[\s\S]*2 {2}bad input/);
+    expect((await run('demo', '--help')).out).toContain('Usage: causal-review demo');
+    expect((await run('docs', '--help')).out).toContain('--check');
+    expect((await run('serve', '--help')).code).toBe(0);
+    expect(await run('--version')).toMatchObject({ code: 0, out: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
+  });
+});
+
+describe('the real bin/causal-review.js process', () => {
+  const bin = fileURLToPath(new URL('../../bin/causal-review.js', import.meta.url));
+  const spawnCli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    new Promise<{ code: number; out: string; err: string }>((resolve) => {
+      execFile(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' }, (error, out, err) => {
+        resolve({ code: error ? Number(error.code) : 0, out, err });
+      });
+    });
+
+  it('analyze --format json: exit 1, clean stdout', async () => {
+    const repo = sleepPr();
+    const r = await spawnCli(['analyze', '--repo', repo.dir, '--format', 'json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).conclusion).toBe('failure');
+  });
+
+  it('bad input: exit 2 and one line', async () => {
+    const r = await spawnCli(['analyze', '--repo', tempDir()]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^causal-review: --repo .*: not a git repository[^\n]*\n$/);
+  });
+
+  it('demo: the check run of the bundled PR fails on the sleep, with no colour when piped', async () => {
+    const r = await spawnCli(['demo'], { FORCE_COLOR: '1' });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('Check run "causal-review": failure');
+    expect(r.out).toContain('internal/controller/database_controller.go:44 [failure] sleep-fix');
+    expect(r.out).not.toContain('\x1b[');
+  });
+});
