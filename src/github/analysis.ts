@@ -5,7 +5,7 @@
 import { configFromObject, DEFAULT_CONFIG, type Config } from '../config/schema.js';
 import { detectAuthorship } from '../engine/authorship.js';
 import { conclude, review } from '../engine/engine.js';
-import type { Check, Verdict } from '../engine/types.js';
+import type { Check, Commit, Verdict } from '../engine/types.js';
 import {
   ANNOTATIONS_PER_REQUEST,
   CHECK_NAME,
@@ -208,7 +208,7 @@ export async function runAnalysis(octokit: Octokit, target: AnalysisTarget, deps
   const { run, previous } = await startRun(octokit, target, deps);
   let config: Config | undefined;
   let ref: PullRequestRef | undefined;
-  let commits: { sha: string; message: string; author: { name: string; email: string } }[] = [];
+  let commits: Commit[] | undefined;
   let acceptances: AcceptanceRecord[] = target.newAcceptances;
   try {
     const number = target.pullNumber ?? (target.mergeGroup ? pullNumberOfQueueRef(target.mergeGroup.headRef) : undefined);
@@ -225,8 +225,7 @@ export async function runAnalysis(octokit: Octokit, target: AnalysisTarget, deps
     ref = refOf(owner, repo, pr, headSha, target.mergeGroup?.baseSha ?? pr?.base.sha ?? '');
     if (target.pullNumber !== undefined && pr) ref = { ...ref, number: pr.number, changedFiles: pr.changed_files, commitCount: pr.commits };
     // the snapshot first: when the config is broken, its commits still tell whether the PR is AI-authored
-    const snapshot = await githubSnapshot(octokit, ref);
-    commits = snapshot.commits;
+    const snapshot = await githubSnapshot(octokit, ref, (read) => (commits = read));
     try {
       config = await loadConfig(octokit, owner, repo);
     } catch (error) {
@@ -250,10 +249,11 @@ export async function runAnalysis(octokit: Octokit, target: AnalysisTarget, deps
     const detail = error instanceof Error ? error.message : String(error);
     deps.log.error({ err: error, owner, repo, headSha }, 'analysis failed');
     const effective = config ?? structuredClone(DEFAULT_CONFIG);
-    const aiAuthored = ref
-      ? detectAuthorship({ ...ref, repo: `${owner}/${repo}`, files: [], commits: commits.map((c) => ({ ...c })), notes: [], read: async () => undefined, list: async () => [] }, effective).aiAuthored
-      : false;
-    const conclusion = effective.onInternalError === 'neutral' ? 'neutral' : conclude(effective.enforce, { aiAuthored, reasons: [] }, 1).conclusion;
+    // authorship unknown (the commits never arrived) counts as AI-authored: fail closed when in doubt
+    const aiAuthored = ref && commits
+      ? detectAuthorship({ ...ref, repo: `${owner}/${repo}`, files: [], commits, notes: [], read: async () => undefined, list: async () => [] }, effective).aiAuthored
+      : undefined;
+    const conclusion = effective.onInternalError === 'neutral' ? 'neutral' : conclude(effective.enforce, { aiAuthored: aiAuthored ?? true, reasons: [] }, 1).conclusion;
     const output = { ...renderError(kind, detail, conclusion, aiAuthored, acceptances), annotations: [] };
     await completeInBatches(octokit, target, run.id, output, conclusion, [BUTTONS.rerun], deps);
   }

@@ -109,14 +109,18 @@ async function pullCommits(octokit: Octokit, pr: PullRequestRef, notes: string[]
  * The snapshot of a PR (files from the pulls API) or of a comparison (a merge group's change
  * against the queue base: files and commits from the compare API, when `pr.number` is unset).
  */
-export async function githubSnapshot(octokit: Octokit, pr: PullRequestRef): Promise<PullRequestSnapshot> {
+export async function githubSnapshot(octokit: Octokit, pr: PullRequestRef, onCommits?: (commits: Commit[]) => void): Promise<PullRequestSnapshot> {
   const notes: string[] = [];
   let files: ChangedFile[];
   let commits: Commit[];
   if (pr.number === undefined) {
     ({ files, commits } = await compareCommitsAndFiles(octokit, pr, notes, true));
+    onCommits?.(commits);
   } else {
-    [files, commits] = await Promise.all([pullFiles(octokit, pr, notes), pullCommits(octokit, pr, notes)]);
+    // commits first: if the files then fail, the commits still tell whether the PR is AI-authored
+    commits = await pullCommits(octokit, pr, notes);
+    onCommits?.(commits);
+    files = await pullFiles(octokit, pr, notes);
   }
   const reader = new RepositoryReader(octokit, pr.owner, pr.repo, { base: pr.baseSha, head: pr.headSha }, notes);
   return {

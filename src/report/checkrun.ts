@@ -216,14 +216,14 @@ export function renderCheckRun(verdict: Verdict, options: RenderOptions = {}): C
 }
 
 /** The output of a run that could not finish: what failed, and what the reader can do. */
-export function renderError(kind: 'internal' | 'config', detail: string, conclusion: string, aiAuthored: boolean, acceptances: readonly AcceptanceRecord[] = []): Omit<CheckRunOutput, 'annotations'> {
+export function renderError(kind: 'internal' | 'config', detail: string, conclusion: string, aiAuthored: boolean | undefined, acceptances: readonly AcceptanceRecord[] = []): Omit<CheckRunOutput, 'annotations'> {
   const what = kind === 'config' ? 'The configuration file .github/causal-review.yml is not valid' : 'The analysis failed';
   const policy = conclusion === 'failure'
     ? 'The PR is not passed while its findings are unknown (onInternalError: failure).'
     : 'The check is neutral: the PR does not count as AI-authored, or the configuration says onInternalError: neutral.';
   return {
     title: kind === 'config' ? 'Configuration error' : 'Internal error',
-    summary: [`**${what}.**`, '', fenced(detail.slice(0, 4_000)), '', policy, '', `AI-authored: ${aiAuthored ? 'yes' : 'no'}. Use "Re-run" to try again.`].join('\n'),
+    summary: [`**${what}.**`, '', fenced(detail.slice(0, 4_000)), '', policy, '', `AI-authored: ${aiAuthored === undefined ? 'unknown (the commits could not be read), so treated as yes' : aiAuthored ? 'yes' : 'no'}. Use "Re-run" to try again.`].join('\n'),
     text: encodeAcceptances(acceptances),
   };
 }

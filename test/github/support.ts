@@ -79,3 +79,8 @@ export function pullRequestPayload(pull: FakePull, action = 'opened', extra: obj
   payload.pull_request.body = pull.body;
   return { ...payload, ...extra };
 }
+
+/** A delivery from another example repository, moved to the fake one. */
+export function inRepo<T extends { repository?: unknown }>(payload: T): T {
+  return { ...payload, repository: example('pull_request', 'opened').repository };
+}

@@ -296,7 +296,7 @@ export class FakeGitHub {
         const fromPull = repo.pulls.find((x) => x.head.sha === head)?.commits;
         const commits = fromPull ?? (loose ? [{ sha: head!, message: loose.message, parents: loose.parents }] : []);
         return this.page(res, url, commits.map((c) => this.commitJson(c)), (items) => ({
-          status: 'ahead', ahead_by: commits.length, behind_by: 0, total_commits: commits.length,
+          url: `https://api.github.com/repos/${repo.owner}/${repo.name}/compare/${p.basehead}`, status: 'ahead', ahead_by: commits.length, behind_by: 0, total_commits: commits.length,
           commits: items, files: this.filesOf({ base: { tree: baseTree }, head: { tree: headTree } }),
         }));
       }
