@@ -125,6 +125,7 @@ export function knobOf(name: string): { kind: TuningKind; label: string } | unde
   if (n === 'backofflimit' || n.endsWith('retries') || n.endsWith('retry') || n.endsWith('attempts') || n === 'retrycount' || n === 'maxretry') {
     return { kind: 'retries', label: n === 'backofflimit' ? 'backoffLimit' : 'retry count' };
   }
+  if (n === 'testtimeout' || n === 'hooktimeout') return { kind: 'timeout', label: 'test timeout' };
   if (n.includes('timeout') || n.includes('deadline')) return { kind: 'timeout', label: 'timeout' };
   return undefined;
 }
@@ -432,11 +433,9 @@ function tsValues(file: ParsedFile): TunedValue[] {
         }
         return;
       }
-      if ((callee === 'jest.setTimeout' || callee === 'vi.setConfig') && args[0]) {
-        const arg = args[0];
-        const expr = TsNode.isObjectLiteralExpression(arg) ? arg.getProperty('testTimeout') : undefined;
-        const value = expr && TsNode.isPropertyAssignment(expr) ? expr.getInitializer() : TsNode.isObjectLiteralExpression(arg) ? undefined : (arg as Expression);
-        if (value) push(node, callee, { kind: 'timeout', label: 'test timeout' }, callee, tsKnobValue({ kind: 'timeout' }, 'timeout', value));
+      // vi.setConfig({ testTimeout }) and vitest.config's testTimeout are object keys, handled below
+      if (callee === 'jest.setTimeout' && args[0]) {
+        push(node, callee, { kind: 'timeout', label: 'test timeout' }, callee, tsKnobValue({ kind: 'timeout' }, 'timeout', args[0] as Expression));
         return;
       }
     } else if (TsNode.isPropertyAssignment(node)) {
