@@ -8,6 +8,7 @@ import { goWaitCall } from '../src/analysis/waits.js';
 import {
   describeKind,
   dirOf,
+  functionAt,
   kindOfTypeNode,
   loadGoPackage,
   reconcilePath,
@@ -221,7 +222,7 @@ function unwatchedChildren(ctx: CheckContext, pkg: GoPackage, file: ParsedFile):
     const kind = child && kindOfTypeNode(child.type, child.file);
     // an unresolved child (a variable of interface type, unstructured) cannot be compared: stay silent
     if (!kind || kind.importPath.includes('unstructured')) return true;
-    const decl = enclosingMethod(pkg, n);
+    const decl = functionAt(pkg, n);
     const setups = setupsFor(pkg, decl?.receiver);
     // no SetupWithManager in this package (it may be wired in cmd/ or elsewhere), or one that watches
     // through a variable: what is watched is unknown, so the check cannot decide and stays silent
@@ -238,13 +239,6 @@ function unwatchedChildren(ctx: CheckContext, pkg: GoPackage, file: ParsedFile):
     });
     return true;
   });
-}
-
-function enclosingMethod(pkg: GoPackage, node: GoNode): GoFunction | undefined {
-  for (let n: GoNode | null = node.parent; n; n = n.parent) {
-    if (n.type === 'function_declaration' || n.type === 'method_declaration') return pkg.functions.find((f) => f.node.id === n!.id);
-  }
-  return undefined;
 }
 
 async function runGo(ctx: CheckContext): Promise<void> {

@@ -60,8 +60,10 @@ function racyWrite(kind: StateKind, w: GoWrite): boolean {
   }
 }
 
+/** The writing statement as written, on one line and clipped: `r.seen[k] = true`, `delete(m, k)`, `n++`. */
 function describeWrite(w: GoWrite): string {
-  return w.target.text.length > 60 ? `${w.target.text.slice(0, 57)}...` : w.target.text;
+  const text = w.node.text.replace(/\s+/g, ' ');
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /** The goroutine a write runs in, when it sits in one of `all` (innermost first). */
@@ -123,7 +125,8 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
       const g = goroutineOf(w, all);
       const held = lockHeldAt(inner, w.node);
       if (held === 'write') continue;
-      const readLockOnly = held === 'read' ? ' Only a read lock (RLock) is held here, and a write needs the write lock (Lock).' : '';
+      // a read lock lets other readers in, so a write under it still races
+      const unlocked = held === 'read' ? 'holding only a read lock (RLock), which a write needs Lock for' : 'without holding a mutex';
 
       // (a) a field of the receiver: reconcilers and types whose methods run as goroutines
       if (decl.receiver && w.root === decl.receiverName && w.field && !(g && declaredNames(g.literal).has(w.root))) {
@@ -135,22 +138,22 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
           const mcr = maxConcurrency(setupsFor(pkg, decl.receiver));
           const where = mcr.path ? ` (${mcr.path}:${mcr.line})` : '';
           if (g) {
-            findings.push({ w, file, severity: 'error', message: `${what} from a goroutine (${g.how}, line ${lineOfNode(g.start)}) without holding a mutex: the goroutine outlives the reconcile and races with the next one, so ${HAZARD[field.kind]}.${readLockOnly} ${capitalize(REMEDY[field.kind]!)}, or send the result back on a channel.` });
+            findings.push({ w, file, severity: 'error', message: `${what} from a goroutine (${g.how}, line ${lineOfNode(g.start)}) ${unlocked}: the goroutine outlives the reconcile and races with the next one, so ${HAZARD[field.kind]}. ${capitalize(REMEDY[field.kind]!)}, or send the result back on a channel.` });
           } else if (mcr.value === 'variable' || mcr.value > 1) {
             const n = mcr.value === 'variable' ? 'several' : String(mcr.value);
             const setBy = mcr.value === 'variable' ? 'sets MaxConcurrentReconciles from a variable' : `sets MaxConcurrentReconciles to ${mcr.value}`;
-            findings.push({ w, file, severity: 'error', message: `${what} without holding a mutex, and SetupWithManager ${setBy}${where}: ${n} Reconcile calls run at once on this one reconciler, so ${HAZARD[field.kind]}.${readLockOnly} ${capitalize(REMEDY[field.kind]!)}, or keep this state in the object's status instead of the reconciler.` });
+            findings.push({ w, file, severity: 'error', message: `${what} ${unlocked}, and SetupWithManager ${setBy}${where}: ${n} Reconcile calls run at once on this one reconciler, so ${HAZARD[field.kind]}. ${capitalize(REMEDY[field.kind]!)}, or keep this state in the object's status instead of the reconciler.` });
           } else {
-            findings.push({ w, file, severity: 'warning', message: `${what} without holding a mutex. Reconciles are serialized only while MaxConcurrentReconciles stays 1; once it is raised (or another goroutine uses the reconciler), ${HAZARD[field.kind]}.${readLockOnly} ${capitalize(REMEDY[field.kind]!)}, or keep this state in the object's status instead of the reconciler.` });
+            findings.push({ w, file, severity: 'warning', message: `${what} ${unlocked}. Reconciles are serialized only while MaxConcurrentReconciles stays 1; once it is raised (or another goroutine uses the reconciler), ${HAZARD[field.kind]}. ${capitalize(REMEDY[field.kind]!)}, or keep this state in the object's status instead of the reconciler.` });
           }
           continue;
         }
         if (goroutineTypes.has(decl.receiver) && sharedAcrossMethods(pkg, decl.receiver, w.field, started)) {
-          findings.push({ w, file, severity: 'error', message: `${what}, whose methods run as goroutines (\`go ...${[...started.keys()].find((m) => pkg.methodsOf.get(decl.receiver!)?.some((x) => x.name === m))}(...)\`), without holding a mutex: ${HAZARD[field.kind]}.${readLockOnly} ${capitalize(REMEDY[field.kind]!)}.` });
+          findings.push({ w, file, severity: 'error', message: `${what}, whose methods run as goroutines (\`${goStart(pkg, decl.receiver, started)}\`), ${unlocked}: ${HAZARD[field.kind]}. ${capitalize(REMEDY[field.kind]!)}.` });
           continue;
         }
         if (g?.inLoop) {
-          findings.push({ w, file, severity: 'error', message: `${what} from goroutines started in a loop (${g.how}, line ${lineOfNode(g.start)}) without holding a mutex: ${HAZARD[field.kind]}.${readLockOnly} ${capitalize(REMEDY[field.kind]!)}.` });
+          findings.push({ w, file, severity: 'error', message: `${what} from goroutines started in a loop (${g.how}, line ${lineOfNode(g.start)}) ${unlocked}: ${HAZARD[field.kind]}. ${capitalize(REMEDY[field.kind]!)}.` });
         }
         continue;
       }
@@ -166,7 +169,7 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
         if (!g && !fromReconcile && !startedAs) continue;
         const what = `\`${describeWrite(w)}\` writes the package-level ${pv.kind} \`${w.root}\` (${pv.path}:${pv.line})`;
         if (g || startedAs) {
-          findings.push({ w, file, severity: 'error', message: `${what} from a goroutine (${g ? `${g.how}, line ${lineOfNode(g.start)}` : `\`go ${decl.name}(...)\``}) without holding a mutex: ${HAZARD[pv.kind]}.${readLockOnly} ${capitalize(REMEDY[pv.kind]!)}.` });
+          findings.push({ w, file, severity: 'error', message: `${what} from a goroutine (${g ? `${g.how}, line ${lineOfNode(g.start)}` : `\`go ${decl.name}(...)\``}) ${unlocked}: ${HAZARD[pv.kind]}. ${capitalize(REMEDY[pv.kind]!)}.` });
         } else {
           const recv = decl.receiver && pkg.reconcilers.has(decl.receiver) ? decl.receiver : undefined;
           const mcr = maxConcurrency(setupsFor(pkg, recv));
@@ -174,7 +177,7 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
           const why = concurrent
             ? `SetupWithManager sets MaxConcurrentReconciles to ${mcr.value === 'variable' ? 'a variable' : mcr.value}${mcr.path ? ` (${mcr.path}:${mcr.line})` : ''}, so reconciles run at once and ${HAZARD[pv.kind]}`
             : `every controller in the manager runs its reconciles in its own goroutines, and a package variable is shared by all of them: once two run at once, ${HAZARD[pv.kind]}`;
-          findings.push({ w, file, severity: concurrent ? 'error' : 'warning', message: `${what} on the reconcile path (${decl.name}) without holding a mutex; ${why}.${readLockOnly} ${capitalize(REMEDY[pv.kind]!)}, or move the state into the reconciler behind a mutex.` });
+          findings.push({ w, file, severity: concurrent ? 'error' : 'warning', message: `${what} on the reconcile path (${decl.name}) ${unlocked}; ${why}. ${capitalize(REMEDY[pv.kind]!)}, or move the state into the reconciler behind a mutex.` });
         }
         continue;
       }
@@ -186,7 +189,7 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
       if (!racyCapturedWrite(captured.kind, w)) continue;
       // one goroutine writing what its starter reads after wg.Wait() is ordered; many goroutines are not
       if (!g.inLoop) continue;
-      findings.push({ w, file, severity: 'error', message: capturedMessage(w, g, captured.kind, readLockOnly) });
+      findings.push({ w, file, severity: 'error', message: capturedMessage(w, g, captured.kind, held === 'read') });
     }
   }
   return findings;
@@ -207,15 +210,16 @@ function racyCapturedWrite(kind: StateKind, w: GoWrite): boolean {
   }
 }
 
-function capturedMessage(w: GoWrite, g: Goroutine, kind: StateKind, readLockOnly: string): string {
-  const head = `\`${w.root}\` is written by every goroutine started in the loop (${g.how}, line ${lineOfNode(g.start)}) with no mutex, atomic or channel`;
+function capturedMessage(w: GoWrite, g: Goroutine, kind: StateKind, readLocked: boolean): string {
+  const guard = readLocked ? 'under only a read lock (RLock)' : 'with no mutex, atomic or channel';
+  const head = `\`${w.root}\` is written by every goroutine started in the loop (${g.how}, line ${lineOfNode(g.start)}) ${guard}`;
   if (w.form === 'append') {
-    return `${head}: concurrent appends to \`${w.root}\` lose results or corrupt the slice.${readLockOnly} Hold a sync.Mutex around the append, send each result on a channel and collect them in one goroutine, or pre-size the slice (\`make([]T, n)\`) and assign \`${w.root}[i] = ...\` by goroutine index.`;
+    return `${head}: concurrent appends to \`${w.root}\` lose results or corrupt the slice. Hold a sync.Mutex around the append, send each result on a channel and collect them in one goroutine, or pre-size the slice (\`make([]T, n)\`) and assign \`${w.root}[i] = ...\` by goroutine index.`;
   }
   if (w.form === 'increment' || w.form === 'assign') {
-    return `${head}: \`${describeWrite(w)}\` is a read-modify-write, so updates are lost.${readLockOnly} Use sync/atomic (\`atomic.Int64\` and Add), hold a sync.Mutex, or send the values on a channel and sum them in one goroutine.`;
+    return `${head}: \`${describeWrite(w)}\` is a read-modify-write, so updates are lost. Use sync/atomic (\`atomic.Int64\` and Add), hold a sync.Mutex, or send the values on a channel and sum them in one goroutine.`;
   }
-  return `${head}: ${HAZARD[kind]}.${readLockOnly} Hold a sync.Mutex around the write, send the entries on a channel and fill the map in one goroutine, or use sync.Map.`;
+  return `${head}: ${HAZARD[kind]}. Hold a sync.Mutex around the write, send the entries on a channel and fill the map in one goroutine, or use sync.Map.`;
 }
 
 /** The kind of a variable captured by a goroutine, from its declaration in an enclosing function. */
@@ -235,6 +239,13 @@ function sharedAcrossMethods(pkg: GoPackage, type: string, field: string, starte
   const inGoroutine = touching.filter((m) => started.has(m.name));
   if (inGoroutine.some((m) => started.get(m.name)!.inLoop)) return true;
   return inGoroutine.length > 0 && touching.length > 1;
+}
+
+/** `go c.refresh(ctx)`: how a type's method is started as a goroutine, for messages. */
+function goStart(pkg: GoPackage, type: string, started: Map<string, { start: GoNode }>): string {
+  const method = pkg.methodsOf.get(type)?.find((m) => started.has(m.name));
+  const text = method ? started.get(method.name)!.start.text.replace(/\s+/g, ' ') : 'go ...';
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 function lineOfNode(n: GoNode): number {

@@ -129,7 +129,7 @@ function buildPackage(dir: string, files: GoFile[]): GoPackage {
 function structFields(struct: GoNode): Map<string, StructField> {
   const fields = new Map<string, StructField>();
   for (const decl of struct.descendantsOfType('field_declaration')) {
-    if (!decl || decl.parent?.parent !== struct) continue;
+    if (!decl || decl.parent?.parent?.id !== struct.id) continue;
     const type = decl.childForFieldName('type');
     if (!type) continue;
     for (const name of decl.childrenForFieldName('name')) {
