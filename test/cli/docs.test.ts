@@ -1,0 +1,71 @@
+// Generated documentation: docs/checks.md and the README's configuration table must match the
+// code (checks' metadata, CONFIG_SCHEMA, DEFAULT_CONFIG); the generator must cover every check and key.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CHECKS } from '../../checks/index.js';
+import { CHECKS_DOC, README, configKeys, readmeWithConfig, renderChecksDoc, renderConfigReference } from '../../src/cli/docs.js';
+import { captureIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import type { Check } from '../../src/engine/types.js';
+
+describe('docs/checks.md', () => {
+  it('is what `causal-review docs` generates (run it and commit when this fails)', async () => {
+    expect(readFileSync(CHECKS_DOC, 'utf8')).toBe(renderChecksDoc());
+    const io = captureIo();
+    expect(await main(['docs', '--check'], io)).toBe(0);
+  });
+
+  it('has a section per check with its title, summary, examples, severity, languages and suppression', () => {
+    const doc = renderChecksDoc();
+    for (const check of CHECKS) {
+      const at = doc.indexOf(`\n## ${check.id}\n`);
+      expect(at, check.id).toBeGreaterThan(-1);
+      const section = doc.slice(at, doc.indexOf('\n## ', at + 1) === -1 ? undefined : doc.indexOf('\n## ', at + 1));
+      expect(section).toContain(check.title);
+      expect(section).toContain(check.docs.summary.trim());
+      if (check.docs.bad.code.trim()) expect(section).toContain(check.docs.bad.code.trimEnd());
+      expect(section).toContain(`Default severity: \`${check.defaultSeverity}\``);
+      expect(section).toContain(`causal-review:ignore ${check.id} -- <reason>`);
+    }
+  });
+
+  it('fences examples that contain backticks and lists options with their defaults', () => {
+    const check: Check = {
+      id: 'x-check',
+      title: 'A check',
+      docs: { summary: 'S.', bad: { language: 'ts', code: 'const s = `a ``` b`;' }, good: { language: 'go', code: 'ok()' } },
+      defaultSeverity: 'warning',
+      languages: ['ts'],
+      defaultOptions: { maxSeconds: 120, allow: ['a|b'] },
+      run() {},
+    };
+    const doc = renderChecksDoc([check]);
+    expect(doc).toContain('````typescript\nconst s = `a ``` b`;\n````');
+    expect(doc).toContain('| `maxSeconds` | `120` |');
+    expect(doc).toContain('| `allow` | `["a\\|b"]` |');
+  });
+});
+
+describe('README configuration reference', () => {
+  it('is generated from the schema and defaults and committed', () => {
+    const readme = readFileSync(README, 'utf8');
+    expect(readmeWithConfig(readme)).toBe(readme);
+  });
+
+  it('covers every key of the schema, with its default', () => {
+    const table = renderConfigReference();
+    const keys = configKeys().map((k) => k.key);
+    expect(keys).toEqual(expect.arrayContaining(['enforce', 'checks.<check-id>.severity', 'ai.branchPrefixes', 'paths.ignore', 'limits.checkTimeoutMs', 'onInternalError']));
+    for (const key of keys) expect(table).toContain(`| \`${key}\` |`);
+    expect(table).toContain('| `enforce` | `"ai-authored"` |');
+    expect(table).toContain('| `limits.maxFileBytes` | `1000000` |');
+  });
+
+  it('starts with the two commands for a fresh machine', () => {
+    const readme = readFileSync(README, 'utf8');
+    const firstBlock = readme.slice(readme.indexOf('```sh'), readme.indexOf('```', readme.indexOf('```sh') + 5));
+    expect(firstBlock).toContain('npm ci && npx causal-review demo');
+    expect(firstBlock).toContain('npm test');
+  });
+});
