@@ -245,8 +245,11 @@ function overQuota(workloads: Workload[], baseById: Map<string, Workload>, limit
     const others = usages.filter((o) => o !== u && o.total > 0n);
     const rest = others.reduce((sum, o) => sum + o.total, 0n);
     const breakdown = others.length === 0 ? own : `${u.w.name}: ${own}, plus ${fmt(rest, resource)} from ${others.length} other workload${others.length === 1 ? '' : 's'}`;
+    const count = u.w.kind === 'Job' || u.w.kind === 'CronJob' ? 'parallelism' : u.w.kind === 'DaemonSet' || u.w.kind === 'Pod' ? undefined : 'replicas';
     const advice =
-      limit.field === 'pods' ? 'run fewer replicas' : limit.field === 'requests' ? 'lower the request or the replicas' : 'lower the limit or the replicas';
+      limit.field === 'pods'
+        ? `lower the ${count ?? 'number of pods'}`
+        : `lower the ${limit.field === 'requests' ? 'request' : 'limit'}${count ? ` or the ${count}` : ''}`;
     const message =
       `${limit.key} ${partial ? 'at least ' : ''}${fmt(total, resource)} (${breakdown}) exceeds the vcluster quota ${fmt(limit.hard, resource)}; ` +
       `${advice}, or raise chaos.vcluster.quota in .github/causal-review.yml if the real cluster allows it.`;

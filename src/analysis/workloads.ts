@@ -286,11 +286,11 @@ function container(r: Reader, node: YamlNode | undefined, role: 'app' | 'init', 
   };
 }
 
-function toleratesControlPlane(r: Reader, podSpec: YamlNode | undefined): boolean {
+/** The toleration that lets a DaemonSet onto the control plane, or undefined when it stays on the workers. */
+function controlPlaneToleration(r: Reader, podSpec: YamlNode | undefined): YamlNode | undefined {
   const tolerations = get(r, podSpec, 'tolerations');
-  if (!isSeq(tolerations)) return false;
-  return tolerations.items.some((item) => {
-    const t = resolve(r, item);
+  if (!isSeq(tolerations)) return undefined;
+  return tolerations.items.map((item) => resolve(r, item)).find((t) => {
     const key = text(get(r, t, 'key'));
     const operator = text(get(r, t, 'operator')) ?? 'Equal';
     const effect = text(get(r, t, 'effect'));
@@ -347,11 +347,13 @@ function workloadOf(r: Reader, object: YamlNode | undefined, nodes: number, posi
       pods = count(r, spec, 'replicas', 1);
       podsText = (n) => plural(n, 'replica');
       break;
-    case 'DaemonSet':
+    case 'DaemonSet': {
       podSpec = get(r, spec, 'template', 'spec');
-      pods = { value: daemonSetNodes(nodes, toleratesControlPlane(r, podSpec)), where: [] };
+      const toleration = controlPlaneToleration(r, podSpec);
+      pods = { value: daemonSetNodes(nodes, toleration !== undefined), where: originsOf(r, r.lineOf(toleration)) };
       podsText = (n) => plural(n, 'node');
       break;
+    }
     case 'Job':
     case 'CronJob': {
       // A CronJob counts once: its schedule starts one Job at a time unless runs overlap.
