@@ -146,3 +146,41 @@ describe('configuration', () => {
     expect(decodeAcceptances(repo.checkRuns[0]!.output.text)).toEqual([]);
   });
 });
+
+describe('limits', () => {
+  it('sends annotations 50 per request and completes the run on the last batch', async () => {
+    const lines = Array.from({ length: 120 }, (_, i) => `// MARK ${i}`);
+    const { repo, pull } = addPull(h.github, { head: { 'a.go': go(...lines) } });
+    await h.deliver('pull_request', pullRequestPayload(pull));
+    await h.app.idle();
+    const patches = h.github.requests.filter((r) => r.method === 'PATCH' && r.route === '/repos/{owner}/{repo}/check-runs/{check_run_id}');
+    expect(patches.map((p) => p.body.output.annotations.length)).toEqual([50, 50, 20]);
+    expect(patches.map((p) => p.body.conclusion ?? null)).toEqual([null, null, 'failure']);
+    expect(repo.checkRuns[0]!.annotations).toHaveLength(120);
+    // at most 30 review comments in the one review; the rest stay annotations
+    expect(repo.reviews).toHaveLength(1);
+    expect(repo.reviews[0]!.comments).toHaveLength(30);
+  });
+
+  it('keeps the summary within 65,535 characters for a PR with thousands of findings', async () => {
+    const lines = Array.from({ length: 1_500 }, (_, i) => `// MARK ${i} ${'x'.repeat(60)}`);
+    const { repo, pull } = addPull(h.github, { head: { 'a.go': go(...lines) } });
+    await h.deliver('pull_request', pullRequestPayload(pull));
+    await h.app.idle();
+    const run = repo.checkRuns[0]!;
+    expect(run.conclusion).toBe('failure');
+    expect(run.output.summary!.length).toBeLessThanOrEqual(65_535);
+    expect(run.output.summary).toMatch(/\d+ more findings left out of this table/);
+    expect(run.annotations).toHaveLength(1_000);
+  });
+
+  it('marks the whole file changed when GitHub leaves out the patch', async () => {
+    const { repo, pull } = addPull(h.github, { base: { 'a.go': go('// MARK old') }, head: { 'a.go': go('// MARK old', 'var x = 1') } });
+    pull.noPatch = ['a.go'];
+    await h.deliver('pull_request', pullRequestPayload(pull));
+    await h.app.idle();
+    expect(repo.checkRuns[0]!.annotations.map((a: { start_line: number }) => a.start_line)).toEqual([3]);
+    // no hunk to hang a review comment on
+    expect(repo.reviews).toEqual([]);
+  });
+});
