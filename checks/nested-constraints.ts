@@ -269,6 +269,7 @@ function growthSites(w: Workload, before: Workload | undefined, limit: QuotaLimi
       const rose = !old || old.role !== c.role || (isKnown(now) && (!isKnown(then) || now.nanos > then.nanos));
       if (rose) sites.push(...(now?.where ?? []), ...c.resourcesWhere, ...c.where);
     }
+    if ((w.overhead[limit.resource!] ?? 0n) > (before?.overhead[limit.resource!] ?? 0n)) sites.push(...w.overheadWhere);
   }
   return [...sites, ...w.lines];
 }
@@ -285,7 +286,8 @@ function missingRequests(w: Workload, c: Container, old: Container | undefined, 
   const names = missing.map((l) => l.key).join(', ');
   const defaults = [...new Set(missing.map((l) => (l.field === 'requests' ? 'defaultRequest' : 'default')))].join(' and ');
   add(
-    [...c.resourcesWhere, ...c.where, ...c.lines],
+    // A new container is flagged where it starts; one that lost its requests, on its resources.
+    old ? [...c.resourcesWhere, ...c.where, ...c.lines] : [...c.where, ...c.lines],
     `Container "${c.name}" of ${w.kind} ${w.name} sets no ${names}, but the vcluster quota limits ${names}: ` +
       `the ResourceQuota admission rejects its pods ("must specify ${names}"). Set ${missing.map((l) => `resources.${l.key}`).join(' and ')} on the container, ` +
       `or give chaos.vcluster.limitRange a ${defaults} if the vcluster's LimitRange has one.`,

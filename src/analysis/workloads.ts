@@ -52,6 +52,7 @@ export interface Workload {
   /** the pod's containers could not be read */
   opaque: boolean;
   overhead: Partial<Record<Resource, bigint>>;
+  overheadWhere: Origin[];
   lines: Origin[];
 }
 
@@ -394,10 +395,12 @@ function workloadOf(r: Reader, object: YamlNode | undefined, nodes: number, posi
     });
   }
   const overhead: Partial<Record<Resource, bigint>> = {};
+  const overheadWhere: Origin[] = [];
   const written = amounts(r, get(r, podSpec, 'overhead'));
   for (const resource of RESOURCES) {
     const a = written.values[resource];
     if (a && !('unknown' in a)) overhead[resource] = a.nanos;
+    if (a) overheadWhere.push(...a.where);
   }
   return {
     kind,
@@ -410,6 +413,7 @@ function workloadOf(r: Reader, object: YamlNode | undefined, nodes: number, posi
     containers,
     opaque,
     overhead,
+    overheadWhere,
     lines: originsOfRange(r, object),
   };
 }
