@@ -29,6 +29,8 @@ const TUNED: Record<TuningKind, string> = {
   probe: 'a probe delay',
 };
 
+const MAX_CLAIMS = 20;
+
 /** Lines that change nothing a program does: blank, comments. */
 function isInert(line: string): boolean {
   const t = line.trim();
@@ -107,7 +109,8 @@ export const unverifiedDiagnosis: Check = {
     const title = text.lines[0] ?? '';
     const tuning = await tuningChanges(ctx);
     const mismatch = await onlyTuning(ctx, tuning);
-    for (const claim of claims) {
+    // a hostile body can state hundreds of causes; the first ones make the point
+    for (const claim of claims.slice(0, MAX_CLAIMS)) {
       ctx.checkBudget();
       if (tests.some((t) => t.isNew && testRelatesTo(t, `${claim.text} ${title}`))) continue;
       ctx.report({

@@ -103,14 +103,15 @@ function sentences(text: PrText, markdown: Markdown): Sentence[] {
   let starts: { offset: number; line: number }[] = [];
   const flush = () => {
     let offset = 0;
+    // pieces come in order, so the line they start on only moves forward: one pass over `starts`
+    let k = 0;
     for (const piece of splitSentences(buffer)) {
       for (let cut = 0; cut < piece.length; cut += SENTENCE_LIMIT) {
         const part = piece.slice(cut, cut + SENTENCE_LIMIT);
         const lead = part.length - part.trimStart().length;
         const at = offset + cut + lead;
-        let line = starts[0]?.line ?? 1;
-        for (const s of starts) if (s.offset <= at) line = s.line;
-        if (part.trim()) out.push({ text: part.trim(), line });
+        while (k + 1 < starts.length && starts[k + 1]!.offset <= at) k++;
+        if (part.trim()) out.push({ text: part.trim(), line: starts[k]?.line ?? 1 });
       }
       offset += piece.length;
     }

@@ -380,30 +380,40 @@ export function isEvidenceUrl(url: string): boolean {
 }
 
 /** Every piece of observed evidence in the PR text. */
+/** Enough of each kind to report; past this a hostile body cannot make the scan do more work per kind. */
+const MAX_PER_KIND = 20;
+
 export function textEvidence(text: PrText, markdown = splitMarkdown(text)): Evidence[] {
   const found: Evidence[] = [];
+  const count = new Map<EvidenceKind, number>();
+  const full = (kind: EvidenceKind) => (count.get(kind) ?? 0) >= MAX_PER_KIND;
+  const add = (e: Evidence) => {
+    if (full(e.kind)) return;
+    count.set(e.kind, (count.get(e.kind) ?? 0) + 1);
+    found.push(e);
+  };
   for (const fence of markdown.fences) {
-    if (isObservedOutput(fence)) found.push({ kind: 'observed-output', line: fence.openLine, what: `a block of observed output (line ${fence.openLine})` });
+    if (isObservedOutput(fence)) add({ kind: 'observed-output', line: fence.openLine, what: `a block of observed output (line ${fence.openLine})` });
   }
   text.lines.forEach((raw, index) => {
     if (!markdown.prose[index]) return;
     const line = raw.length > BODY_LIMIT ? raw.slice(0, BODY_LIMIT) : raw;
     const n = index + 1;
     const lower = line.toLowerCase();
-    if (lower.includes('causal-review/chaos') || lower.includes('chaos result')) found.push({ kind: 'chaos', line: n, what: 'a chaos result' });
-    for (const url of evidenceLinks(line)) found.push({ kind: 'link', line: n, what: url.slice(0, 200) });
-    for (const span of inlineCodeSpans(line)) {
+    if (lower.includes('causal-review/chaos') || lower.includes('chaos result')) add({ kind: 'chaos', line: n, what: 'a chaos result' });
+    if (!full('link')) for (const url of evidenceLinks(line)) add({ kind: 'link', line: n, what: url.slice(0, 200) });
+    for (const span of full('quoted-error') ? [] : inlineCodeSpans(line)) {
       const code = span.code.toLowerCase();
       const around = (k: number) => (markdown.prose[k] ? (text.lines[k] ?? '') : '');
       if (code.length >= 8 && hasAny(code, ERROR_WORDS) && seenNear(line, span.start, span.end, around(index - 1), around(index + 1))) {
-        found.push({ kind: 'quoted-error', line: n, what: `\`${span.code.slice(0, 120)}\`` });
+        add({ kind: 'quoted-error', line: n, what: `\`${span.code.slice(0, 120)}\`` });
       }
     }
     // a measurement: a tool and a number in one sentence ("the heap profile shows 700Mi in the informer cache")
-    if (line.length <= LINE_LIMIT * 4) {
+    if (line.length <= LINE_LIMIT * 4 && !full('measurement')) {
       for (const sentence of splitSentences(lower)) {
         if (hasAny(sentence, MEASURE_TOOLS) && hasAny(sentence, OBSERVED_VERBS) && hasMeasuredNumber(sentence)) {
-          found.push({ kind: 'measurement', line: n, what: sentence.trim().slice(0, 160) });
+          add({ kind: 'measurement', line: n, what: sentence.trim().slice(0, 160) });
           break;
         }
       }

@@ -1,0 +1,157 @@
+// What counts as observed evidence, and what counts as a causal claim: the pieces both evidence checks rest on.
+
+import { describe, expect, it } from 'vitest';
+import { findClaims, normalizeClaim } from '../../src/analysis/claims.js';
+import {
+  changedTests,
+  inlineCodeSpans,
+  isEvidenceUrl,
+  isObservedOutput,
+  prText,
+  splitMarkdown,
+  testRelatesTo,
+  textEvidence,
+  type Fence,
+} from '../../src/analysis/evidence.js';
+import { changesBetween } from '../../src/engine/memory.js';
+import type { Commit } from '../../src/engine/types.js';
+
+const fence = (info: string, ...content: string[]): Fence => ({ openLine: 1, endLine: content.length + 1, info, content });
+const text = (body: string, title = 'Fix resync', commits: Commit[] = []) => prText({ title, body, commits });
+const evidenceIn = (body: string) => {
+  const t = text(body);
+  return textEvidence(t, splitMarkdown(t)).map((e) => e.kind);
+};
+const claimsIn = (body: string, title = 'Fix resync failures') => {
+  const t = text(body, title);
+  return findClaims(t, splitMarkdown(t));
+};
+
+describe('prText', () => {
+  it('numbers the title as line 1, the body from line 2 and each commit after the previous section', () => {
+    const commits: Commit[] = [
+      { sha: 'a'.repeat(40), message: 'one\n\nbody', author: { name: 'x', email: 'x@y' } },
+      { sha: 'b'.repeat(40), message: 'two', author: { name: 'x', email: 'x@y' } },
+    ];
+    const t = text('first\nsecond', 'Title', commits);
+    expect(t.lines).toEqual(['Title', 'first', 'second', 'one', '', 'body', 'two']);
+    expect(t.sections.map((s) => [s.kind, s.firstLine])).toEqual([
+      ['title', 1],
+      ['body', 2],
+      ['commit', 4],
+      ['commit', 7],
+    ]);
+  });
+
+  it('caps the body at 65,536 characters', () => {
+    expect(text('x'.repeat(100_000)).lines[1]).toHaveLength(65_536);
+  });
+});
+
+describe('observed output or authored code', () => {
+  it('takes klog lines, events tables, race reports and prompts followed by output as observed', () => {
+    expect(isObservedOutput(fence('', 'E1104 10:02:11.482913 1 controller.go:329] "Reconciler error" err="i/o timeout"'))).toBe(true);
+    expect(isObservedOutput(fence('', 'Events:', '  Type     Reason   Age  From     Message', '  Warning  BackOff  1m   kubelet  Back-off restarting'))).toBe(true);
+    expect(isObservedOutput(fence('go', 'WARNING: DATA RACE', 'Write at 0x00c0001b4090 by goroutine 42:'))).toBe(true);
+    expect(isObservedOutput(fence('console', '$ kubectl get pods', 'NAME  READY  STATUS  RESTARTS  AGE', 'op-1  0/1    Error   4         2m'))).toBe(true);
+    expect(isObservedOutput(fence('yaml', 'status:', '  containerStatuses:', '  - lastState:', '      terminated:', '        exitCode: 137', '        reason: OOMKilled'))).toBe(true);
+  });
+
+  it('does not take code or manifests the author wrote as observed, whatever strings they hold', () => {
+    expect(isObservedOutput(fence('go', 'if err != nil {', '\treturn errors.New("connection refused")', '}'))).toBe(false);
+    expect(isObservedOutput(fence('', 'ctx, cancel := context.WithTimeout(ctx, 30*time.Second) // i/o timeout'))).toBe(false);
+    expect(isObservedOutput(fence('yaml', 'apiVersion: apps/v1', 'kind: Deployment', 'spec:', '  replicas: 2'))).toBe(false);
+    expect(isObservedOutput(fence('', '$ kubectl apply -f config/', '$ make deploy'))).toBe(false);
+  });
+
+  it('lets an unclosed fence run to the end of its section and never into the commit messages', () => {
+    const t = prText({
+      title: 't',
+      body: 'before\n```\nE1104 10:02:11.482913 1 x.go:1] boom',
+      commits: [{ sha: 'c'.repeat(40), message: 'Root cause: DNS fails.', author: { name: 'x', email: 'x@y' } }],
+    });
+    const md = splitMarkdown(t);
+    expect(md.fences).toHaveLength(1);
+    expect(md.fences[0]!.endLine).toBe(4);
+    expect(md.prose[4]).toBe(true);
+  });
+});
+
+describe('evidence in prose', () => {
+  it('takes an error quoted with where it was seen, on its line or the next', () => {
+    expect(evidenceIn('`dial tcp 10.244.1.7:9000: connect: connection refused` for ~500ms after the\ncontainer starts (seen in every operator log at pod start).')).toEqual(['quoted-error']);
+    expect(evidenceIn('Retry on `connection refused` errors.')).toEqual([]);
+    expect(evidenceIn('The `resyncAttempts` constant is seen in the logs.')).toEqual([]);
+  });
+
+  it('takes links to runs, issues, comments and pastes, not to docs or a bare pull request', () => {
+    expect(isEvidenceUrl('https://github.com/acme/op/actions/runs/123')).toBe(true);
+    expect(isEvidenceUrl('https://github.com/acme/op/issues/7')).toBe(true);
+    expect(isEvidenceUrl('https://github.com/acme/op/pull/8#issuecomment-99')).toBe(true);
+    expect(isEvidenceUrl('https://gist.github.com/dev/abc')).toBe(true);
+    expect(isEvidenceUrl('https://pastebin.com/xyz')).toBe(true);
+    expect(isEvidenceUrl('https://example.com/chaos/results.json')).toBe(true);
+    expect(isEvidenceUrl('https://github.com/acme/op/pull/8')).toBe(false);
+    expect(isEvidenceUrl('https://kubernetes.io/docs/concepts/workloads/pods/')).toBe(false);
+  });
+
+  it('takes a measurement with a tool, an observation and a number, not a wish', () => {
+    expect(evidenceIn('The heap profile shows 700Mi retained by the informer cache.')).toEqual(['measurement']);
+    expect(evidenceIn('p99 reconcile latency peaked at 4.2s during the resync.')).toEqual(['measurement']);
+    expect(evidenceIn('The heap needs 1Gi, so raise the limit.')).toEqual([]);
+  });
+
+  it('takes a chaos result', () => {
+    expect(evidenceIn('The causal-review/chaos run passes with the partition fault.')).toContain('chaos');
+  });
+
+  it('finds backtick spans as CommonMark pairs them and skips runs with no closer', () => {
+    expect(inlineCodeSpans('a `x` b ``y ` z`` c').map((s) => s.code)).toEqual(['x', 'y ` z']);
+    expect(inlineCodeSpans('`'.repeat(60_000))).toEqual([]);
+    expect(inlineCodeSpans(`\`${'a'.repeat(1_000)}\``)).toEqual([]);
+  });
+});
+
+describe('causal claims', () => {
+  it('finds a claim with a marker and a mechanism, and names the mechanism', () => {
+    const [claim] = claimsIn('Root cause: the Kubernetes API server is overloaded during resync and drops our\nrequests. More attempts let it finish.');
+    expect(claim).toMatchObject({ line: 2, mechanism: 'apiserver' });
+    expect(claim!.text).toBe('Root cause: the Kubernetes API server is overloaded during resync and drops our requests.');
+  });
+
+  it('finds a mechanism stated next to a failure without a marker', () => {
+    expect(claimsIn('The reconciler leaks memory and gets OOMKilled after a day.').map((c) => c.mechanism)).toEqual(['memory']);
+  });
+
+  it('stays silent on questions, negations, guards and causes that are not about the runtime', () => {
+    expect(claimsIn('Could this be caused by DNS?')).toEqual([]);
+    expect(claimsIn('The timeouts are not caused by the network.')).toEqual([]);
+    expect(claimsIn('Add a guard so the reconciler survives API server throttling and avoids failed updates.')).toEqual([]);
+    expect(claimsIn('Reconcile failed because of a typo in the finalizer name.')).toEqual([]);
+    expect(claimsIn('Changed the helper because the API changed its signature.', 'Refactor helpers')).toEqual([]);
+    expect(claimsIn('Use a channel because it reads better.', 'Refactor queue')).toEqual([]);
+  });
+
+  it('normalizes a claim so whitespace, case and punctuation do not change its key', () => {
+    expect(normalizeClaim('Root cause:  the API server\nis overloaded.')).toBe(normalizeClaim('root cause - the api server is OVERLOADED'));
+  });
+});
+
+describe('reproduction tests in the diff', () => {
+  const read = (base: Record<string, string>, head: Record<string, string>) => async (path: string, rev: unknown) => (rev === 'base' ? base : head)[path];
+
+  it('marks tests the PR adds as new and relates them to a claim by a shared domain word', async () => {
+    const base = { 'pkg/sync/resync_test.go': 'package sync\n\nfunc TestResyncLists(t *testing.T) {\n}\n' };
+    const head = { 'pkg/sync/resync_test.go': 'package sync\n\nfunc TestResyncLists(t *testing.T) {\n}\n\nfunc TestResyncUnderThrottling(t *testing.T) {\n\trun(t)\n}\n' };
+    const tests = await changedTests(changesBetween(base, head), read(base, head));
+    expect(tests.map((t) => [t.name, t.isNew])).toEqual([['TestResyncUnderThrottling', true]]);
+    expect(testRelatesTo(tests[0]!, 'the API server throttles our list calls during resync')).toBe(true);
+    expect(testRelatesTo(tests[0]!, 'a memory leak in the watch cache')).toBe(false);
+  });
+
+  it('reads vitest titles and ignores files that are not tests', async () => {
+    const head = { 'test/cache.test.ts': "it('keeps the cache after a leader change', async () => {});\n", 'src/cache.ts': 'export {};\n' };
+    const tests = await changedTests(changesBetween({}, head), read({}, head));
+    expect(tests.map((t) => t.name)).toEqual(['keeps the cache after a leader change']);
+  });
+});
