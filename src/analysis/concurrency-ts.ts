@@ -196,24 +196,24 @@ function isSerializingCall(call: CallExpression, serializers: Set<string>): bool
   return false;
 }
 
-/** Is `.then(fn)` a per-key (or global) promise chain: `x = x.then(fn)`, `chains.set(k, (chains.get(k) ?? p).then(fn))`? */
+/**
+ * Is `.then(fn)` a promise chain that orders the work: `x = x.then(fn)`, or a per-key chain
+ * `const next = (chains.get(k) ?? p).then(fn); chains.set(k, next)`?
+ */
 function isChainedThen(call: CallExpression): boolean {
   const expr = call.getExpression();
   if (!Node.isPropertyAccessExpression(expr) || (expr.getName() !== 'then' && expr.getName() !== 'finally')) return false;
   const receiver = expr.getExpression().getText();
-  let n: Node | undefined = call;
-  for (let depth = 0; n && depth < 6; depth++) {
-    const parent: Node | undefined = n.getParent();
-    if (!parent) return false;
-    if (Node.isBinaryExpression(parent) && parent.getOperatorToken().getKind() === SyntaxKind.EqualsToken) {
-      return receiver.includes(parent.getLeft().getText());
-    }
-    if (Node.isCallExpression(parent)) {
-      const outer = parent.getExpression();
-      if (Node.isPropertyAccessExpression(outer) && outer.getName() === 'set') return receiver.includes(`${outer.getExpression().getText()}.get(`);
-    }
-    if (Node.isExpressionStatement(parent) || isFunctionLike(parent)) return false;
-    n = parent;
+  if (receiver.length > 500) return false;
+  const get = receiver.indexOf('.get(');
+  if (get > 0) {
+    const map = receiver.slice(0, get).replace(/^[(\s]+/, '');
+    const scope = call.getFirstAncestor(isFunctionLike) ?? call.getSourceFile();
+    if (/^[\w.$]+$/.test(map) && scope.getText().includes(`${map}.set(`)) return true;
+  }
+  const parent = call.getParent();
+  if (parent && Node.isBinaryExpression(parent) && parent.getOperatorToken().getKind() === SyntaxKind.EqualsToken && parent.getRight() === call) {
+    return receiver === parent.getLeft().getText();
   }
   return false;
 }
@@ -248,6 +248,10 @@ export function serializedFunctions(file: SourceFile): Set<Node> {
       }
     }
   }
+  // a reentrancy guard (`if (this.draining) return; this.draining = true;`) lets one run at a time
+  file.forEachDescendant((fn) => {
+    if (isFunctionLike(fn) && hasReentrancyGuard(fn)) serialized.add(fn);
+  });
   // a named function called only from serialized functions is serialized too
   const functions = file.getFunctions().slice(0, MAX_FUNCTIONS);
   for (let round = 0; round < 5; round++) {
@@ -270,6 +274,19 @@ export function serializedFunctions(file: SourceFile): Set<Node> {
     if (!grew) break;
   }
   return serialized;
+}
+
+/** Does a function start with `if (flag) return;` then `flag = true;`? */
+function hasReentrancyGuard(fn: Node): boolean {
+  const body = (fn as FunctionLike).getBody?.();
+  if (!body || !Node.isBlock(body)) return false;
+  const [first, second] = body.getStatements();
+  if (!first || !second || !Node.isIfStatement(first) || !Node.isExpressionStatement(second)) return false;
+  const then = first.getThenStatement();
+  const exits = Node.isReturnStatement(then) || (Node.isBlock(then) && then.getStatements().length === 1 && Node.isReturnStatement(then.getStatements()[0]));
+  const set = second.getExpression();
+  if (!exits || !Node.isBinaryExpression(set) || set.getRight().getText() !== 'true') return false;
+  return first.getExpression().getText() === set.getLeft().getText();
 }
 
 /** Does a function hold a lock from before `pos`: `await mutex.acquire()`, `const release = await lock.acquire()`? */
@@ -463,15 +480,15 @@ export function resolveFunction(source: SourceFile, arg: Node): Node | undefined
   return undefined;
 }
 
-/** Same-file async functions by name, so a fire-and-forget `reconcile(obj)` counts as async work. */
-export function asyncFunctionNames(source: SourceFile): Set<string> {
-  const names = new Set<string>();
-  for (const fn of source.getFunctions()) if (fn.isAsync() && fn.getName()) names.add(fn.getName()!);
+/** Same-file async functions by name (`this.name` for methods), so a fire-and-forget `reconcile(obj)` counts as async work. */
+export function asyncFunctionNames(source: SourceFile): Map<string, Node> {
+  const names = new Map<string, Node>();
+  for (const fn of source.getFunctions()) if (fn.isAsync() && fn.getName()) names.set(fn.getName()!, fn);
   for (const decl of source.getDescendantsOfKind(SyntaxKind.VariableDeclaration)) {
     const init = decl.getInitializer();
-    if (init && (Node.isArrowFunction(init) || Node.isFunctionExpression(init)) && init.isAsync()) names.add(decl.getName());
+    if (init && (Node.isArrowFunction(init) || Node.isFunctionExpression(init)) && init.isAsync()) names.set(decl.getName(), init);
   }
-  for (const m of source.getDescendantsOfKind(SyntaxKind.MethodDeclaration)) if (m.isAsync()) names.add(`this.${m.getName()}`);
+  for (const m of source.getDescendantsOfKind(SyntaxKind.MethodDeclaration)) if (m.isAsync()) names.set(`this.${m.getName()}`, m);
   return names;
 }
 
@@ -480,7 +497,7 @@ export function asyncFunctionNames(source: SourceFile): Set<string> {
  * calls and calls of same-file async functions. Empty when the handler serializes (a mutex, a
  * concurrency-1 limiter or queue, a per-key chain) or only enqueues.
  */
-export function directAsyncWork(fn: Node, asyncNames: Set<string>, serialized: Set<Node>, serializers = new Set<string>()): Node[] {
+export function directAsyncWork(fn: Node, asyncNames: Map<string, Node>, serialized: Set<Node>, serializers = new Set<string>()): Node[] {
   if (serialized.has(fn)) return [];
   const work: Node[] = [];
   let serializes = false;
@@ -492,7 +509,7 @@ export function directAsyncWork(fn: Node, asyncNames: Set<string>, serialized: S
     if (isSerializingCall(n, serializers) || isChainedThen(n) || /enqueue/i.test(callee) || (Node.isPropertyAccessExpression(expr) && /queue/i.test(expr.getExpression().getText()) && /^(add|push|enqueue|addRateLimited|addAfter)$/.test(expr.getName()))) {
       serializes = true;
     } else if (Node.isPropertyAccessExpression(expr) && expr.getName() === 'then') work.push(n);
-    else if (asyncNames.has(callee)) work.push(n);
+    else if (asyncNames.has(callee) && !serialized.has(asyncNames.get(callee)!)) work.push(n);
   });
   return serializes ? [] : work;
 }
