@@ -1,7 +1,7 @@
 // sleep-fix: a sleep or fixed delay that a PR adds or lengthens where it stands in for a real wait
 // (an event, a condition with a deadline, a synchronization). The flagship check of causal-review.
 
-import { Node as TsNode, type SourceFile } from 'ts-morph';
+import { Node as TsNode, SyntaxKind, type SourceFile } from 'ts-morph';
 import {
   formatDuration,
   goConstants,
@@ -286,7 +286,7 @@ function adviceFor(site: WaitSite): string {
       return `right after starting a goroutine ${pollNote}it guesses how long the goroutine takes. Signal completion with a channel or a sync.WaitGroup (or errgroup) and wait on that.`;
     case 'kubectl':
       return (
-        `${site.detail ? `around ${quote(site.detail)} ` : ''}${pollNote}it guesses how long the cluster takes. Wait for the state itself with a deadline: ` +
+        `${site.detail ? `${site.detail} ` : ''}${pollNote}it guesses how long the cluster takes. Wait for the state itself with a deadline: ` +
         '`kubectl wait --for=condition=... --timeout=...` or `kubectl rollout status ... --timeout=...`.'
       );
     case 'after-write':
@@ -669,7 +669,9 @@ async function tsSites(ctx: CheckContext, file: ParsedFile, deep: boolean): Prom
       while (TsNode.isParenthesizedExpression(outer.getParentOrThrow())) outer = outer.getParentOrThrow();
       const parent = outer.getParent();
       const awaited = parent && (TsNode.isAwaitExpression(parent) || (TsNode.isPropertyAccessExpression(parent) && parent.getName() === 'then'));
-      if (awaited) add(parent!, 'new Promise(setTimeout)', sleep.duration);
+      const fn = node.getFirstAncestor((a) => TsNode.isFunctionDeclaration(a) || TsNode.isArrowFunction(a) || TsNode.isFunctionExpression(a) || TsNode.isMethodDeclaration(a));
+      // the body of a sleep helper: its callers are the waits
+      if (awaited && !(fn && tsSleepHelper(fn) !== undefined)) add(parent!, 'new Promise(setTimeout)', sleep.duration);
       return;
     }
     if (!TsNode.isCallExpression(node)) return;
@@ -701,12 +703,11 @@ const awaitedOrSelf = (node: TsNode): TsNode => {
  * when it is benign, undefined when it is not a wait at all (part of a promise sleep, counted there).
  */
 function deferredWork(call: TsNode, isTest: boolean): string | undefined {
-  for (let n = call.getParent(); n; n = n.getParent()) {
-    if (TsNode.isNewExpression(n) && n.getExpression().getText() === 'Promise') {
-      // a promise sleep is reported where it is awaited; a setTimeout racing a promise is a timeout
-      return tsPromiseSleep(n) ? undefined : 'a timeout racing a promise';
-    }
-    if (TsNode.isFunctionLikeDeclaration(n)) break;
+  const fn = call.getFirstAncestor((a) => TsNode.isFunctionLikeDeclaration(a) || TsNode.isArrowFunction(a));
+  const holder = fn?.getParent();
+  if (holder && TsNode.isNewExpression(holder) && holder.getExpression().getText() === 'Promise') {
+    // a promise sleep is reported where it is awaited; a setTimeout racing a promise is a timeout
+    return tsPromiseSleep(holder) ? undefined : 'a timeout racing a promise';
   }
   if (!call.getParent() || !TsNode.isExpressionStatement(call.getParentOrThrow())) return 'a cancellable timer (its handle is kept)';
   const callback = (call as import('ts-morph').CallExpression).getArguments()[0]?.getText() ?? '';
@@ -732,7 +733,26 @@ function tsBenign(node: TsNode, ms: number | undefined, faked: boolean): string 
   return undefined;
 }
 
-const TS_BOUNDS = ['Date.now()', 'performance.now()', 'deadline', 'attempt', 'retries', 'retry', 'tries', 'timeout', 'Timeout', 'maxWait', '.aborted'];
+const TS_BOUND_NAMES = ['now', 'deadline', 'attempt', 'retries', 'retry', 'tries', 'timeout', 'maxwait', 'aborted', 'until'];
+
+/** What bounds a TS loop, read from its code (identifiers and counters), never from its comments. */
+function tsBoundedBy(node: TsNode): boolean {
+  let bounded = false;
+  let seen = 0;
+  node.forEachDescendant((d, traversal) => {
+    if (bounded || ++seen > 5000) return traversal.stop();
+    if (TsNode.isIdentifier(d)) {
+      const name = d.getText().toLowerCase();
+      if (TS_BOUND_NAMES.some((w) => name.includes(w))) bounded = true;
+    } else if ((TsNode.isPostfixUnaryExpression(d) || TsNode.isPrefixUnaryExpression(d)) && d.getOperatorToken() === SyntaxKind.PlusPlusToken) {
+      bounded = true;
+    } else if (TsNode.isBinaryExpression(d) && d.getOperatorToken().getKind() === SyntaxKind.PlusEqualsToken) {
+      bounded = true;
+    }
+    return undefined;
+  });
+  return bounded;
+}
 
 /** The innermost loop around a TS wait within its function. */
 function tsLoopAround(node: TsNode): LoopKind | undefined {
@@ -740,14 +760,22 @@ function tsLoopAround(node: TsNode): LoopKind | undefined {
     if (TsNode.isFunctionLikeDeclaration(n) || TsNode.isArrowFunction(n) || TsNode.isSourceFile(n)) return undefined;
     if (TsNode.isForOfStatement(n) || TsNode.isForInStatement(n)) return 'each';
     if (TsNode.isForStatement(n) || TsNode.isWhileStatement(n) || TsNode.isDoStatement(n)) {
-      const condition = (TsNode.isForStatement(n) ? n.getCondition()?.getText() : n.getExpression().getText()) ?? '';
-      const incremented = TsNode.isForStatement(n) && n.getIncrementor() !== undefined;
-      if (incremented && condition) return 'bounded';
-      const body = n.getStatement().getText().slice(0, 20_000);
-      if (TS_BOUNDS.some((w) => condition.includes(w) || body.includes(w)) || /\+\+|\+= ?1\b/.test(body.slice(0, 20_000))) return 'bounded';
-      const endless = condition === '' || condition === 'true' || condition === '1';
+      const condition = TsNode.isForStatement(n) ? n.getCondition() : n.getExpression();
+      if (TsNode.isForStatement(n) && n.getIncrementor() && condition) return 'bounded';
+      if ((condition && tsBoundedBy(condition)) || tsBoundedBy(n.getStatement())) return 'bounded';
+      const conditionText = condition?.getText() ?? '';
+      const endless = conditionText === '' || conditionText === 'true' || conditionText === '1';
       if (!endless) return 'poll';
-      return body.includes('break') || body.includes('return') ? 'poll' : 'periodic';
+      let exits = false;
+      n.getStatement().forEachDescendant((d, traversal) => {
+        if (TsNode.isFunctionLikeDeclaration(d) || TsNode.isArrowFunction(d)) return traversal.skip();
+        if (TsNode.isBreakStatement(d) || TsNode.isReturnStatement(d) || TsNode.isThrowStatement(d)) {
+          exits = true;
+          return traversal.stop();
+        }
+        return undefined;
+      });
+      return exits ? 'poll' : 'periodic';
     }
   }
   return undefined;
@@ -911,7 +939,8 @@ function shellSites(file: ParsedFile): WaitSite[] {
     else if (ms === 0) site.benign = 'a yield, not a wait';
     else if (kind === 'bounded') site.benign = 'a poll with a deadline or attempt cap';
     else if (kind === 'periodic') site.benign = 'a periodic loop';
-    if (!site.benign) shellSituation(site, command, commands, file);
+    // a poll loop's advice is about the loop, not about the command after it
+    if (!site.benign && !site.poll) shellSituation(site, command, commands, file);
     sites.push(site);
   }
   return sites;
@@ -942,12 +971,11 @@ function shellSituation(site: WaitSite, command: ShellCommand, commands: ShellCo
   const previous = at > 0 && sameJob(commands[at - 1]!) ? commands[at - 1] : undefined;
   if (next?.words[0] === 'kubectl' && !KUBECTL_WAITERS.includes(next.words[1] ?? '')) {
     site.situation = 'kubectl';
-    site.detail = next.text;
-    const suggestion = kubectlSuggestion(command, next, site.ms, file);
-    if (suggestion && !site.poll) site.suggestion = suggestion;
+    site.detail = `before ${quote(next.text)}`;
+    site.suggestion = kubectlSuggestion(command, next, site.ms, file);
   } else if (previous && (previous.words[0] === 'kubectl' || previous.words[0] === 'helm' || previous.words[0] === 'kind')) {
     site.situation = 'kubectl';
-    site.detail = previous.text;
+    site.detail = `after ${quote(previous.text)}`;
   }
 }
 
@@ -962,7 +990,14 @@ function kubectlSuggestion(sleep: ShellCommand, get: ShellCommand, ms: number | 
   if (ms === undefined || ms < 1000 || get.line !== sleep.endLine + 1 || get.endLine !== get.line) return undefined;
   const sleepLine = file.lines[sleep.line - 1] ?? '';
   const getLine = file.lines[get.line - 1] ?? '';
-  if (sleepLine.trim() !== sleep.text || getLine.trim() !== get.text) return undefined;
+  // each command alone on its line (a trailing comment is allowed: it goes with the sleep it explains)
+  const alone = (line: string, text: string) => {
+    const trimmed = line.trim();
+    if (!trimmed.startsWith(text)) return false;
+    const rest = trimmed.slice(text.length).trim();
+    return rest === '' || rest.startsWith('#');
+  };
+  if (!alone(sleepLine, sleep.text) || !alone(getLine, get.text)) return undefined;
   if (file.language === 'shell' && file.path.split('/').pop()!.toLowerCase().includes('makefile') && get.text.includes('$')) return undefined;
   const words = get.words;
   if (words[1] !== 'get') return undefined;

@@ -1,0 +1,87 @@
+// sleep-fix against its fixture table: every case folder under test/fixtures/sleep-fix runs through
+// the real engine; an unexpected finding or an unmet `want` fails. Then what the table cannot say
+// inline: suggestions, severities, fingerprints that survive a lengthening, and the docs.
+
+import { describe, expect, it } from 'vitest';
+import { sleepFix } from '../../checks/sleep-fix.js';
+import { describeProblems, loadCase, loadCases, runCase, FIXTURES } from '../support/fixtures.js';
+import { join } from 'node:path';
+
+const cases = loadCases('sleep-fix');
+const byName = (name: string) => loadCase(join(FIXTURES, 'sleep-fix', name));
+
+describe('sleep-fix fixtures', () => {
+  it('has flagged cases and silent near-misses', () => {
+    expect(cases.filter((c) => c.wants.length > 0).length).toBeGreaterThan(20);
+    expect(cases.filter((c) => c.wants.length === 0).length).toBeGreaterThan(20);
+  });
+
+  for (const c of cases) {
+    it(c.name, async () => {
+      const result = await runCase(c, [sleepFix]);
+      expect(describeProblems(result)).toBe('');
+    });
+  }
+});
+
+describe('sleep-fix details', () => {
+  it('suggests kubectl wait for a sleep before kubectl get pods -l', async () => {
+    const { findings } = await runCase(byName('sh-sleep-before-kubectl-get-pods'), [sleepFix]);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.suggestion).toEqual({
+      startLine: findings[0]!.line,
+      endLine: findings[0]!.line + 1,
+      replacement: 'kubectl wait --for=condition=Ready pod -l control-plane=controller-manager -n db-operator-system --timeout=30s',
+    });
+  });
+
+  it('suggests kubectl rollout status for a deployment, keeping the indentation', async () => {
+    const { findings } = await runCase(byName('sh-sleep-before-kubectl-get-deployment'), [sleepFix]);
+    expect(findings[0]!.suggestion?.replacement).toBe('  kubectl rollout status deployment/db-operator-controller-manager -n db-operator-system --timeout=1m');
+  });
+
+  it('suggests nothing when the kubectl output is used or the resource cannot be derived', async () => {
+    for (const name of ['sh-sleep-before-kubectl-get-with-output', 'sh-sleep-after-apply-before-apply', 'workflow-sleep-step-lengthened']) {
+      const { findings } = await runCase(byName(name), [sleepFix]);
+      expect(findings.length, name).toBeGreaterThan(0);
+      expect(findings.every((f) => f.suggestion === undefined), name).toBe(true);
+    }
+  });
+
+  it('suggests in a workflow step with the step indentation', async () => {
+    const { findings } = await runCase(byName('workflow-sleep-before-kubectl'), [sleepFix]);
+    expect(findings[0]!.suggestion?.replacement).toBe(
+      '          kubectl wait --for=condition=Ready pod -n db-operator-system -l control-plane=controller-manager --timeout=1m',
+    );
+  });
+
+  it('blocks in production code and only warns for an undecidable test helper', async () => {
+    const reconcile = await runCase(byName('go-reconcile-sleep-in-called-method'), [sleepFix]);
+    expect(reconcile.findings[0]).toMatchObject({ severity: 'error', blocking: true });
+    expect(reconcile.verdict.conclusion).toBe('failure');
+    for (const name of ['go-test-helper-sleep-warning', 'ts-jest-test-helper-sleep-warning']) {
+      const helper = await runCase(byName(name), [sleepFix]);
+      expect(helper.findings[0], name).toMatchObject({ severity: 'warning', blocking: false });
+    }
+  });
+
+  it('keeps the fingerprint of a wait when the PR lengthens it', async () => {
+    const lengthened = await runCase(byName('go-reconcile-sleep-lengthened'), [sleepFix]);
+    const escalated = await runCase(byName('go-reconcile-sleep-escalated-over-commits'), [sleepFix]);
+    expect(lengthened.findings[0]!.key).toBe('DatabaseReconciler.finalize: time.Sleep');
+    expect(lengthened.findings[0]!.fingerprint).toBe(escalated.findings[0]!.fingerprint);
+  });
+
+  it('carries the wait as written and its durations as evidence', async () => {
+    const { findings } = await runCase(byName('go-reconcile-sleep-escalated-over-commits'), [sleepFix]);
+    expect(findings[0]!.evidence).toBe('time.Sleep(600 * time.Second) (10m); durations over the PR: 5s, 30s, 2m, 10m');
+  });
+
+  it('documents itself', () => {
+    expect(sleepFix.title).not.toMatch(/\.$/);
+    expect(sleepFix.docs.summary.length).toBeGreaterThan(100);
+    expect(sleepFix.docs.details).toMatch(/Silent/);
+    expect(sleepFix.docs.bad.code).toContain('time.Sleep');
+    expect(sleepFix.docs.good.code).toContain('RequeueAfter');
+  });
+});
