@@ -406,6 +406,18 @@ export class FakeGitHub {
       case 'PUT /repos/{owner}/{repo}/branches/{branch}/protection':
         repo.branchProtection[p.branch!] = body;
         return json(res, 200, body);
+      case 'GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks': {
+        const checks = repo.branchProtection[p.branch!]?.required_status_checks;
+        return checks ? json(res, 200, checks) : json(res, 404, { message: 'Required status checks not enabled' });
+      }
+      case 'PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks': {
+        const protection = repo.branchProtection[p.branch!];
+        if (!protection?.required_status_checks) return json(res, 404, { message: 'Required status checks not enabled' });
+        protection.required_status_checks = { ...protection.required_status_checks, ...body };
+        return json(res, 200, protection.required_status_checks);
+      }
+      case 'GET /repos/{owner}/{repo}':
+        return json(res, 200, { name: repo.name, full_name: `${repo.owner}/${repo.name}`, default_branch: repo.defaultBranch, owner: { login: repo.owner } });
       default:
         this.violations.push(`the fake has no handler for ${key}`);
         return json(res, 501, { message: `not in the fake: ${key}` });
