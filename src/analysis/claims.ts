@@ -30,6 +30,12 @@ const STRONG_MARKERS = [
 /** Markers that state a cause only when the sentence also speaks of a failure or names a mechanism. */
 const WEAK_MARKERS = ['because', 'due to', 'as a result of', 'owing to', 'is why', 'thanks to', 'which causes', 'which caused', 'leads to', 'led to'];
 
+/** Markers after their cause: "the cache is to blame", "a leak is causing the restarts". */
+const CAUSE_BEFORE = new Set([
+  'is causing', 'was causing', 'are causing', 'were causing', 'is to blame', 'are to blame', 'was to blame', 'is the cause',
+  'was the cause', 'is why', 'which causes', 'which caused', 'leads to', 'led to',
+]);
+
 /** Named mechanisms, most specific first: the first that occurs decides the advice. */
 const MECHANISMS: readonly [string, Mechanism][] = [
   ['exec format', 'binary'], ['no such file', 'binary'], ['missing binary', 'binary'], ['binary is missing', 'binary'],
@@ -124,9 +130,11 @@ function sentences(text: PrText, markdown: Markdown): Sentence[] {
       const raw = text.lines[n - 1]!;
       const line = raw.trim();
       const lower = line.toLowerCase();
-      const breaks = !markdown.prose[n - 1] || line === '' || line.startsWith('#') || /^([-*+]|\d{1,3}[.)])\s/.test(line) || TRAILERS.some((t) => lower.startsWith(t));
+      // template boilerplate states nothing: checklist items ("- [x] I verified the root cause") and table rows
+      const boilerplate = /^[-*+]\s+\[[ xX]\]/.test(line) || line.startsWith('|') || TRAILERS.some((t) => lower.startsWith(t));
+      const breaks = !markdown.prose[n - 1] || line === '' || line.startsWith('#') || /^([-*+]|\d{1,3}[.)])\s/.test(line) || boilerplate;
       if (breaks) flush();
-      if (!markdown.prose[n - 1] || line === '' || TRAILERS.some((t) => lower.startsWith(t))) continue;
+      if (!markdown.prose[n - 1] || line === '' || boilerplate) continue;
       const body = line.startsWith('#') ? `${line.replace(/^#+\s*/, '')}.` : line.replace(/^([-*+>]|\d{1,3}[.)])\s+/, '');
       starts.push({ offset: buffer.length, line: n });
       buffer += `${body} `;
@@ -180,12 +188,19 @@ export function findClaims(text: PrText, markdown: Markdown): Claim[] {
     const weak = strong ? undefined : firstOf(lower, WEAK_MARKERS);
     const marker = strong ?? weak;
     if (marker && negatedBefore(lower, marker.at)) continue;
-    const cause = marker ? lower.slice(marker.at, marker.at + 160) : lower;
+    // the cause sits after "because X" / "caused by X", before "X is to blame" / "X is causing"
+    const cause = !marker
+      ? lower
+      : CAUSE_BEFORE.has(marker.phrase)
+        ? lower.slice(Math.max(0, marker.at - 160), marker.at + marker.phrase.length)
+        : lower.slice(marker.at, marker.at + 160);
     if (hasAny(cause, NON_RUNTIME)) continue;
-    const mechanism = mechanismOf(marker ? cause : lower) ?? mechanismOf(lower);
+    // with a marker, the mechanism must be in the cause: "document DNS because users asked" blames no DNS
+    const causeMechanism = mechanismOf(cause);
+    const mechanism = causeMechanism ?? mechanismOf(lower);
     const failure = hasAny(lower, FAILURE_WORDS);
     const isClaim =
-      (marker && mechanism) ||
+      (marker && causeMechanism) ||
       ((strong || inherited) && (failure || titleFailure || mechanism)) ||
       (weak && failure) ||
       (!marker && mechanism && failure && !hasAny(lower, PROSPECTIVE));

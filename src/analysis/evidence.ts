@@ -35,7 +35,7 @@ export function prText(pr: { title: string; body: string; commits: readonly Comm
   const lines: string[] = [];
   const sections: PrTextSection[] = [];
   const add = (kind: PrTextSection['kind'], text: string, sha?: string) => {
-    const own = text.replace(/\r\n?/g, '\n').split('\n');
+    const own = withoutHtmlComments(text.replace(/\r\n?/g, '\n')).split('\n');
     sections.push({ kind, ...(sha ? { sha } : {}), firstLine: lines.length + 1, lineCount: own.length });
     for (const line of own) lines.push(line);
   };
@@ -43,6 +43,26 @@ export function prText(pr: { title: string; body: string; commits: readonly Comm
   add('body', pr.body.slice(0, BODY_LIMIT));
   for (const commit of pr.commits.slice(-MAX_COMMITS)) add('commit', commit.message.slice(0, COMMIT_LIMIT), commit.sha);
   return { lines, sections };
+}
+
+/**
+ * PR templates leave `<!-- describe the root cause -->` in bodies: nobody wrote it, and GitHub does not show it.
+ * Comments become spaces, newlines kept, so line numbers stay; an unclosed comment runs to the end.
+ */
+export function withoutHtmlComments(text: string): string {
+  let at = text.indexOf('<!--');
+  if (at === -1) return text;
+  let out = '';
+  let from = 0;
+  while (at !== -1) {
+    out += text.slice(from, at);
+    const end = text.indexOf('-->', at + 4);
+    const stop = end === -1 ? text.length : end + 3;
+    for (let i = at; i < stop; i++) out += text[i] === '\n' ? '\n' : ' ';
+    from = stop;
+    at = text.indexOf('<!--', from);
+  }
+  return out + text.slice(from);
 }
 
 export function sectionAt(text: PrText, line: number): PrTextSection {

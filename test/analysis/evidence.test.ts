@@ -155,3 +155,16 @@ describe('reproduction tests in the diff', () => {
     expect(tests.map((t) => t.name)).toEqual(['keeps the cache after a leader change']);
   });
 });
+
+describe('template boilerplate', () => {
+  it('ignores HTML comments, checklists and table rows, keeping line numbers', () => {
+    const body = '## Root cause\n<!-- describe the root cause: DNS, the network ... -->\n- [x] I verified the root cause\n| cause | DNS failure |\n\nThe webhook fails because CoreDNS drops lookups.';
+    const claims = claimsIn(body);
+    expect(claims.map((c) => [c.line, c.mechanism])).toEqual([[7, 'dns']]);
+  });
+
+  it('does not read a mechanism outside the cause as the cause', () => {
+    expect(claimsIn('Document how DNS names are built, because users asked for it.', 'Docs')).toEqual([]);
+    expect(claimsIn('A memory leak in the watch cache is causing the restarts.').map((c) => c.mechanism)).toEqual(['memory']);
+  });
+});
