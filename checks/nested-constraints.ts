@@ -81,11 +81,11 @@ async function deployedAt(ctx: CheckContext, chaos: ChaosConfig, rev: Revision, 
       continue;
     }
     const rendered = await renderChartFile((p) => ctx.read(p, rev), path, text, charts);
+    if (rendered.valuesPath) sources.add(rendered.valuesPath);
     if ('undecidable' in rendered) {
       say(`${path}: ${rendered.undecidable}; its workloads are left out of the quota totals.`);
       continue;
     }
-    if (rendered.valuesPath) sources.add(rendered.valuesPath);
     for (const document of parseRenderedManifests(rendered, path)) workloads.push(...workloadsIn(document, nodes));
     if (workloads.length > MAX_WORKLOADS) break;
   }

@@ -631,7 +631,7 @@ export function renderTemplate(template: string, templatePath: string, values: C
 /** values.yaml per chart root, parsed once per revision; null when it does not parse. */
 export type ChartCache = Map<string, ChartValues | null | undefined>;
 
-export type ChartRendering = (RenderedTemplate & { valuesPath?: string }) | { undecidable: string };
+export type ChartRendering = (RenderedTemplate | { undecidable: string }) & { valuesPath?: string };
 
 /**
  * Render a template file of a chart (the nearest directory above its `templates/` with a Chart.yaml)
@@ -660,11 +660,11 @@ export async function renderChartFile(
     charts.set(root, valuesText === undefined ? undefined : (parseValues(valuesText, valuesPath) ?? null));
   }
   const values = charts.get(root);
-  if (values === null) return { undecidable: `${valuesPath} does not parse, or has too many aliases` };
+  if (values === null) return { undecidable: `${valuesPath} does not parse, or has too many aliases`, valuesPath };
   try {
     return { ...renderTemplate(text, path, values), ...(values ? { valuesPath } : {}) };
   } catch (error) {
-    if (error instanceof Undecidable) return { undecidable: `not evaluated: ${error.message}` };
+    if (error instanceof Undecidable) return { undecidable: `not evaluated: ${error.message}`, ...(values ? { valuesPath } : {}) };
     throw error;
   }
 }
