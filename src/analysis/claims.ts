@@ -48,7 +48,9 @@ const MECHANISMS: readonly [string, Mechanism][] = [
   ['network is', 'network'], ['network was', 'network'], ['unreachable', 'network'], ['mtu', 'network'], ['connectivity', 'network'],
   ['lock contention', 'contention'], ['mutex contention', 'contention'], ['contention', 'contention'], ['deadlock*', 'contention'],
   ['lock is held', 'contention'], ['starvation', 'contention'],
-  ['memory leak*', 'memory'], ['leaks memory', 'memory'], ['leaking memory', 'memory'], ['leak*', 'memory'], ['oomkilled', 'memory'],
+  // a bare "leak" is too wide: buckets, secrets and finalizers "leak" too, and that is not a memory claim
+  ['memory leak*', 'memory'], ['leaks memory', 'memory'], ['leaking memory', 'memory'], ['goroutine leak*', 'memory'],
+  ['leaks goroutines', 'memory'], ['leaking goroutines', 'memory'], ['heap grows', 'memory'], ['oomkilled', 'memory'],
   ['oom', 'memory'], ['out of memory', 'memory'], ['memory pressure', 'memory'], ['gc pause*', 'memory'], ['not enough memory', 'memory'],
   ['api server', 'apiserver'], ['apiserver', 'apiserver'], ['api-server', 'apiserver'], ['kube-apiserver', 'apiserver'],
   ['throttl*', 'apiserver'], ['rate limit*', 'apiserver'], ['rate-limit*', 'apiserver'], ['429', 'apiserver'], ['overload*', 'apiserver'],
@@ -167,8 +169,12 @@ function mechanismOf(lower: string): { mechanism: Mechanism; named: string } | u
  * or a weak marker ("because", "due to") and a failure in the sentence; or a mechanism stated next to a
  * failure. Questions, negations and non-runtime causes (a typo, review feedback, a renamed API) stay silent.
  */
+/** Dependency bumps quote release notes and changelogs: causes there are the upstream's, not the PR's. */
+const BUMP_TITLES = ['bump ', 'chore(deps', 'build(deps', 'fix(deps', 'update dependency', 'update module', 'update go.mod', 'upgrade dependency'];
+
 export function findClaims(text: PrText, markdown: Markdown): Claim[] {
   const title = (text.lines[0] ?? '').toLowerCase();
+  if (BUMP_TITLES.some((t) => title.startsWith(t) || title.includes(`: ${t}`))) return [];
   const titleFailure = hasAny(title, FAILURE_WORDS);
   const claims: Claim[] = [];
   const seen = new Set<string>();
