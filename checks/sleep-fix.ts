@@ -422,7 +422,9 @@ function goSleepHelper(decl: GoNode, imports: Map<string, string>): GoHelper | u
   for (const statement of statements) {
     if (!statement || statement.type === 'for_statement') continue;
     for (const call of statement.descendantsOfType('call_expression')) {
-      const wait = call && goWaitCall(call, imports);
+      // a sleep inside a closure the helper builds (an HTTP handler, a goroutine) is not the helper sleeping
+      if (!call || enclosingFunction(call)?.id !== decl.id) continue;
+      const wait = goWaitCall(call, imports);
       if (!wait || !wait.duration || (wait.kind !== 'sleep' && !(wait.kind === 'delay' && wait.callee.endsWith('.After')))) continue;
       const uses = wait.duration.descendantsOfType('identifier').some((id) => id && params.includes(id.text)) || params.includes(wait.duration.text);
       if (uses) return { params, duration: wait.duration };
@@ -525,6 +527,9 @@ function goBenign(call: GoNode, found: GoWaitFound, decl: GoNode | undefined, fn
   if (found.ms === 0) return 'a yield, not a wait';
   const durationText = (found.duration?.text ?? '').toLowerCase();
   if (['backoff', 'jitter', 'reserve', 'limiter', '.delay()', 'ratelimit'].some((w) => durationText.includes(w))) return 'a delay computed by a backoff or rate limiter';
+  if (durationText.includes('time.until(') || durationText.includes('.sub(')) return 'sleeps until a scheduled time, not for a guessed one';
+  // a handler that sleeps simulates a slow server (in tests) or paces a response: nothing waits on it
+  if (fn?.type === 'func_literal' && (fn.childForFieldName('parameters')?.text ?? '').includes('http.ResponseWriter')) return 'simulated latency in an HTTP handler';
   // the body of a sleep helper: its callers are the waits
   if (decl && !found.helper) {
     const name = functionName(decl);
