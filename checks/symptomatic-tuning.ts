@@ -157,7 +157,8 @@ function yamlValues(file: ParsedFile): TunedValue[] {
       const kind = root.get('kind');
       const meta = root.get('metadata');
       const name = isMap(meta) ? meta.get('name') : undefined;
-      if (typeof kind === 'string' && typeof name === 'string') docId = `${kind}/${name}`;
+      const namespace = isMap(meta) ? meta.get('namespace') : undefined;
+      if (typeof kind === 'string' && typeof name === 'string') docId = `${kind}/${typeof namespace === 'string' ? `${namespace}/` : ''}${name}`;
     }
     const visit = (node: unknown, path: string[], depth: number) => {
       if (depth > 40) return;
@@ -181,7 +182,10 @@ function yamlValues(file: ParsedFile): TunedValue[] {
     };
     visit(root, [], 0);
   });
-  return out;
+  // two documents with one identity (same kind and name, no namespace) cannot be told apart: leave them out
+  const counts = new Map<string, number>();
+  for (const v of out) counts.set(v.id, (counts.get(v.id) ?? 0) + 1);
+  return out.filter((v) => counts.get(v.id) === 1);
 }
 
 function yamlKnob(path: string[], raw: string | number): Omit<TunedValue, 'id' | 'where' | 'line'> | undefined {
@@ -338,6 +342,14 @@ function goValues(file: ParsedFile): TunedValue[] {
       const at = TIMEOUT_CALLS[callee];
       if (at !== undefined && args[at]) {
         push(node, `${goScope(node)}.${callee}`, { kind: 'timeout', label: `${callee} timeout` }, `${callee} in ${goScope(node)}`, goKnobValue({ kind: 'timeout', label: '' }, 'timeout', args[at]));
+      }
+      // command-line flag defaults: flag.Duration("sync-timeout", 30*time.Second, ...), fs.IntVar(&o.Retries, "max-retries", 3, ...)
+      const flagAt = /(^|\.)(Duration|Int|Int32|Int64|Uint)(Var|VarP|P)?$/.test(callee) ? args.findIndex((a) => a?.type === 'interpreted_string_literal') : -1;
+      if (flagAt !== -1 && args[flagAt + 1]) {
+        const flag = args[flagAt]!.text.slice(1, -1);
+        const knob = knobOf(flag.replaceAll('-', '_'));
+        const value = callee.endsWith('P') ? args[flagAt + 2] : args[flagAt + 1];
+        if (knob && value) push(node, `flag:${flag}`, knob, `flag --${flag}`, goKnobValue(knob, flag, value));
       }
       // Eventually(...).WithTimeout(d) / .Within(d)
       if ((callee.endsWith('.WithTimeout') || callee.endsWith('.Within')) && /(^|\.)(Eventually|Consistently)\(/.test(callee) && args[0]) {
