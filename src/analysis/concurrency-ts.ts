@@ -411,7 +411,12 @@ function readContext(ref: Node): string {
 }
 
 export function clip(text: string, max = 60): string {
-  const one = text.replace(/\s+/g, ' ');
+  let firstLine = text.split('\n', 1)[0]!;
+  // a trailing line comment is not part of the code quoted back
+  const comment = firstLine.search(/\s\/\/\s/);
+  if (comment !== -1) firstLine = firstLine.slice(0, comment);
+  firstLine = firstLine.trim();
+  const one = (firstLine.length < text.length ? `${firstLine} ...` : firstLine).replace(/\s+/g, ' ');
   return one.length > max ? `${one.slice(0, max - 3)}...` : one;
 }
 
@@ -518,6 +523,10 @@ export { serializerNames };
 
 // ---- handler findings (event-ordering) ----
 
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? 'an' : 'a';
+}
+
 /** Same-file functions a handler reaches by name, itself included (depth-bounded). */
 function reachedFunctions(source: SourceFile, fn: Node, depth = 3): Node[] {
   const reached: Node[] = [fn];
@@ -621,7 +630,7 @@ export function checkHandlers(file: ParsedFile, checkBudget: () => void): TsFind
           line: call.getStartLineNumber(),
           endLine: call.getEndLineNumber(),
           key: `status write without resourceVersion ${name}`,
-          message: `\`${name}\` is called from a ${h.what} (line ${start}) without a resourceVersion precondition: a handler working from an older event overwrites a newer status, silently. Include the resourceVersion you read (\`metadata: { resourceVersion: obj.metadata.resourceVersion }\` in the body, or a JSON-patch \`test\` op) so a stale write fails with 409 Conflict and is retried from a fresh read.`,
+          message: `\`${name}\` is called from ${article(h.what)} ${h.what} (line ${start}) without a resourceVersion precondition: a handler working from an older event overwrites a newer status, silently. Include the resourceVersion you read (\`metadata: { resourceVersion: obj.metadata.resourceVersion }\` in the body, or a JSON-patch \`test\` op) so a stale write fails with 409 Conflict and is retried from a fresh read.`,
         });
       }
     }
