@@ -42,7 +42,8 @@ export function walk(node: Node, visit: (n: Node) => boolean | void): void {
   const cursor = node.walk();
   let descend = true;
   for (;;) {
-    if (descend && cursor.currentNode.isNamed) {
+    // nodeIsNamed reads the cursor without building a Node: most nodes are punctuation, skipped cheaply
+    if (descend && cursor.nodeIsNamed) {
       descend = visit(cursor.currentNode) !== false;
     }
     if (descend && cursor.gotoFirstChild()) continue;
