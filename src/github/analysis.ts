@@ -5,7 +5,7 @@
 import { configFromObject, DEFAULT_CONFIG, type Config } from '../config/schema.js';
 import { detectAuthorship } from '../engine/authorship.js';
 import { conclude, review } from '../engine/engine.js';
-import type { Check, Commit, Verdict } from '../engine/types.js';
+import type { Check, Commit, Conclusion, PullRequestSnapshot, Verdict } from '../engine/types.js';
 import {
   ANNOTATIONS_PER_REQUEST,
   CHECK_NAME,
@@ -38,8 +38,10 @@ export interface AnalysisTarget {
 
 export interface AnalysisDeps {
   checks: readonly Check[];
-  /** our app's id: markers are read only from check runs this app made */
-  appId: number;
+  /** whose `causal-review` runs are ours: the app's id, or in an Action the slug of the workflow token's app */
+  app: AppIdentity;
+  /** read and carry acceptances (off in an Action: no one can give them there, and any workflow could write a run) */
+  readAcceptances?: boolean;
   now: () => Date;
   log: { info(o: object, msg?: string): void; warn(o: object, msg?: string): void; error(o: object, msg?: string): void };
   /** leave review comments (off in Action mode when the token cannot) */
@@ -59,18 +61,24 @@ export const BUTTONS = {
   acceptDiagnosis: { label: 'Accept diagnosis', description: 'Accept the unverified diagnoses (write)', identifier: 'accept-diagnosis' },
 } as const;
 
+export type AppIdentity = { id: number } | { slug: string };
+
+export function isOurApp(app: { id?: number; slug?: string } | null | undefined, ours: AppIdentity): boolean {
+  return 'id' in ours ? app?.id === ours.id : app?.slug === ours.slug;
+}
+
 /** Our app's `causal-review` runs on a commit, newest first. */
-export async function ourRuns(octokit: Octokit, owner: string, repo: string, sha: string, appId: number): Promise<CheckRun[]> {
+export async function ourRuns(octokit: Octokit, owner: string, repo: string, sha: string, app: AppIdentity): Promise<CheckRun[]> {
   const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
-    owner, repo, ref: sha, check_name: CHECK_NAME, app_id: appId, filter: 'all', per_page: 20,
+    owner, repo, ref: sha, check_name: CHECK_NAME, filter: 'all', per_page: 20, ...('id' in app ? { app_id: app.id } : {}),
   });
-  return (data.check_runs as unknown as CheckRun[]).filter((r) => r.app?.id === appId).sort((a, b) => b.id - a.id);
+  return (data.check_runs as unknown as CheckRun[]).filter((r) => isOurApp(r.app, app)).sort((a, b) => b.id - a.id);
 }
 
 /** Redelivery and re-runs update the run already on the SHA instead of making a second. */
 async function startRun(octokit: Octokit, target: AnalysisTarget, deps: AnalysisDeps): Promise<{ run: CheckRun; previous?: CheckRun }> {
   const { owner, repo, headSha } = target;
-  const [existing] = await ourRuns(octokit, owner, repo, headSha, deps.appId);
+  const [existing] = await ourRuns(octokit, owner, repo, headSha, deps.app);
   const started_at = deps.now().toISOString();
   if (existing) {
     const { data } = await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
@@ -90,7 +98,7 @@ async function loadConfig(octokit: Octokit, owner: string, repo: string): Promis
   return configFromObject(config, CONFIG_PATH);
 }
 
-class ConfigLoadError extends Error {}
+export class ConfigLoadError extends Error {}
 
 /** Acceptances on record: the newest marker among our runs on this head and the PR's earlier heads. */
 async function recordedAcceptances(octokit: Octokit, target: AnalysisTarget, shas: string[], deps: AnalysisDeps, current?: CheckRun): Promise<AcceptanceRecord[]> {
@@ -102,7 +110,7 @@ async function recordedAcceptances(octokit: Octokit, target: AnalysisTarget, sha
   for (const sha of shas) {
     if (seen.has(sha) || seen.size > ACCEPTANCE_LOOKBACK) continue;
     seen.add(sha);
-    for (const run of await ourRuns(octokit, target.owner, target.repo, sha, deps.appId)) {
+    for (const run of await ourRuns(octokit, target.owner, target.repo, sha, deps.app)) {
       const found = decodeAcceptances(run.output.text);
       if (found.length > 0) return found;
     }
@@ -202,38 +210,69 @@ async function postReviewComments(octokit: Octokit, target: AnalysisTarget, verd
   }
 }
 
+/** What an analysis learnt, step by step: an error part-way still leaves what came before. */
+export interface Progress {
+  ref?: PullRequestRef;
+  commits?: Commit[];
+  config?: Config;
+  acceptances: AcceptanceRecord[];
+}
+
+export type Analysis =
+  | { kind: 'verdict'; verdict: Verdict; snapshot: PullRequestSnapshot; acceptances: AcceptanceRecord[] }
+  | { kind: 'superseded'; by: string };
+
+/** Snapshot, configuration, acceptances on record and the engine: everything but the reporting. */
+export async function analyse(octokit: Octokit, target: AnalysisTarget, deps: AnalysisDeps, progress: Progress, previous?: CheckRun): Promise<Analysis> {
+  const { owner, repo, headSha } = target;
+  const number = target.pullNumber ?? (target.mergeGroup ? pullNumberOfQueueRef(target.mergeGroup.headRef) : undefined);
+  const pr = number === undefined
+    ? undefined
+    : ((await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { owner, repo, pull_number: number })).data as unknown as PullRequestData);
+  if (target.pullNumber !== undefined && pr && pr.head.sha !== headSha) return { kind: 'superseded', by: pr.head.sha };
+  let ref = refOf(owner, repo, pr, headSha, target.mergeGroup?.baseSha ?? pr?.base.sha ?? '');
+  if (target.pullNumber !== undefined && pr) ref = { ...ref, number: pr.number, changedFiles: pr.changed_files, commitCount: pr.commits };
+  progress.ref = ref;
+  // the snapshot first: when the config is broken, its commits still tell whether the PR is AI-authored
+  const snapshot = await githubSnapshot(octokit, ref, (read) => (progress.commits = read));
+  try {
+    progress.config = await loadConfig(octokit, owner, repo);
+  } catch (error) {
+    throw new ConfigLoadError(error instanceof Error ? error.message : String(error));
+  }
+  if (deps.readAcceptances !== false) {
+    const earlierHeads = [...target.previousHeads, ...snapshot.commits.map((c) => c.sha).reverse()];
+    progress.acceptances = mergeAcceptances(await recordedAcceptances(octokit, target, earlierHeads, deps, previous), target.newAcceptances);
+  }
+  const verdict = await review(snapshot, { config: progress.config, checks: deps.checks, acceptances: progress.acceptances });
+  return { kind: 'verdict', verdict, snapshot, acceptances: progress.acceptances };
+}
+
+/** The conclusion of a run that could not finish: fail closed on AI-authored PRs, and when authorship is unknown. */
+export function errorConclusion(progress: Progress, target: AnalysisTarget): { conclusion: Conclusion; aiAuthored: boolean | undefined } {
+  const config = progress.config ?? structuredClone(DEFAULT_CONFIG);
+  const aiAuthored = progress.ref && progress.commits
+    ? detectAuthorship({ ...progress.ref, repo: `${target.owner}/${target.repo}`, files: [], commits: progress.commits, notes: [], read: async () => undefined, list: async () => [] }, config).aiAuthored
+    : undefined;
+  const conclusion = config.onInternalError === 'neutral' ? 'neutral' : conclude(config.enforce, { aiAuthored: aiAuthored ?? true, reasons: [] }, 1).conclusion;
+  return { conclusion, aiAuthored };
+}
+
 /** Analyse a target and report; never throws for a run it started without completing that run. */
 export async function runAnalysis(octokit: Octokit, target: AnalysisTarget, deps: AnalysisDeps): Promise<void> {
   const { owner, repo, headSha } = target;
   const { run, previous } = await startRun(octokit, target, deps);
-  let config: Config | undefined;
-  let ref: PullRequestRef | undefined;
-  let commits: Commit[] | undefined;
-  let acceptances: AcceptanceRecord[] = target.newAcceptances;
+  const progress: Progress = { acceptances: target.newAcceptances };
   try {
-    const number = target.pullNumber ?? (target.mergeGroup ? pullNumberOfQueueRef(target.mergeGroup.headRef) : undefined);
-    const pr = number === undefined
-      ? undefined
-      : ((await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { owner, repo, pull_number: number })).data as unknown as PullRequestData);
-    if (target.pullNumber !== undefined && pr && pr.head.sha !== headSha) {
+    const analysis = await analyse(octokit, target, deps, progress, previous);
+    if (analysis.kind === 'superseded') {
       await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
         owner, repo, check_run_id: run.id, status: 'completed', conclusion: 'skipped', completed_at: deps.now().toISOString(),
-        output: { title: 'Superseded', summary: `The PR's head moved on to ${pr.head.sha.slice(0, 12)}; that commit gets its own run.` },
+        output: { title: 'Superseded', summary: `The PR's head moved on to ${analysis.by.slice(0, 12)}; that commit gets its own run.` },
       });
       return;
     }
-    ref = refOf(owner, repo, pr, headSha, target.mergeGroup?.baseSha ?? pr?.base.sha ?? '');
-    if (target.pullNumber !== undefined && pr) ref = { ...ref, number: pr.number, changedFiles: pr.changed_files, commitCount: pr.commits };
-    // the snapshot first: when the config is broken, its commits still tell whether the PR is AI-authored
-    const snapshot = await githubSnapshot(octokit, ref, (read) => (commits = read));
-    try {
-      config = await loadConfig(octokit, owner, repo);
-    } catch (error) {
-      throw new ConfigLoadError(error instanceof Error ? error.message : String(error));
-    }
-    const earlierHeads = [...target.previousHeads, ...(pr && pr.head.sha !== headSha ? [pr.head.sha] : []), ...snapshot.commits.map((c) => c.sha).reverse()];
-    acceptances = mergeAcceptances(await recordedAcceptances(octokit, target, earlierHeads, deps, previous), target.newAcceptances);
-    const verdict = await review(snapshot, { config, checks: deps.checks, acceptances });
+    const { verdict, snapshot, acceptances } = analysis;
     await writeVerdict(octokit, target, run.id, verdict, acceptances, deps);
     deps.log.info({ owner, repo, headSha, conclusion: verdict.conclusion, findings: verdict.findings.length }, 'analysis complete');
     if (target.pullNumber !== undefined && deps.reviewComments !== false && run.app?.slug) {
@@ -248,13 +287,8 @@ export async function runAnalysis(octokit: Octokit, target: AnalysisTarget, deps
     const kind = error instanceof ConfigLoadError ? 'config' : 'internal';
     const detail = error instanceof Error ? error.message : String(error);
     deps.log.error({ err: error, owner, repo, headSha }, 'analysis failed');
-    const effective = config ?? structuredClone(DEFAULT_CONFIG);
-    // authorship unknown (the commits never arrived) counts as AI-authored: fail closed when in doubt
-    const aiAuthored = ref && commits
-      ? detectAuthorship({ ...ref, repo: `${owner}/${repo}`, files: [], commits, notes: [], read: async () => undefined, list: async () => [] }, effective).aiAuthored
-      : undefined;
-    const conclusion = effective.onInternalError === 'neutral' ? 'neutral' : conclude(effective.enforce, { aiAuthored: aiAuthored ?? true, reasons: [] }, 1).conclusion;
-    const output = { ...renderError(kind, detail, conclusion, aiAuthored, acceptances), annotations: [] };
+    const { conclusion, aiAuthored } = errorConclusion(progress, target);
+    const output = { ...renderError(kind, detail, conclusion, aiAuthored, progress.acceptances), annotations: [] };
     await completeInBatches(octokit, target, run.id, output, conclusion, [BUTTONS.rerun], deps);
   }
 }

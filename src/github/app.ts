@@ -56,7 +56,7 @@ export function createApp(options: AppOptions = {}): CausalReviewApp {
   let timer: NodeJS.Timeout | undefined;
   const deps: AnalysisDeps = {
     checks: options.checks ?? CHECKS,
-    appId: options.appId ?? Number(process.env.APP_ID ?? 0),
+    app: { id: options.appId ?? Number(process.env.APP_ID ?? 0) },
     now: options.now ?? (() => new Date()),
     log: { info: () => {}, warn: () => {}, error: () => {} },
   };
@@ -121,7 +121,7 @@ async function sweepOpenPulls(app: Probot, services: AppServices, maxPulls: numb
         if (left <= 0) break;
         left--;
         budget--;
-        const runs = await ourRuns(octokit, owner, repo, pull.head.sha, services.deps.appId);
+        const runs = await ourRuns(octokit, owner, repo, pull.head.sha, services.deps.app);
         if (runs.length === 0) {
           services.enqueue(octokit, { owner, repo, headSha: pull.head.sha, pullNumber: pull.number, previousHeads: [], newAcceptances: [] });
           queued++;

@@ -4,7 +4,7 @@
 
 import type { Context } from 'probot';
 import { escapeMarkdown, type AcceptanceRecord } from '../report/checkrun.js';
-import { BUTTONS, pullNumberOfQueueRef, type AnalysisDeps, type AnalysisTarget } from './analysis.js';
+import { BUTTONS, isOurApp, pullNumberOfQueueRef, type AnalysisDeps, type AnalysisTarget } from './analysis.js';
 import { canOverride, parseCommand } from './commands.js';
 import type { Octokit } from './snapshot.js';
 
@@ -98,7 +98,7 @@ async function targetOfRun(context: Context, run: RunPayload): Promise<AnalysisT
 }
 
 function isOurs(run: RunPayload, services: AppServices): boolean {
-  return run.app?.id === services.deps.appId;
+  return isOurApp(run.app, services.deps.app);
 }
 
 const rerequested: EventHandler = {

@@ -8,9 +8,10 @@ import type { Octokit } from './snapshot.js';
 
 export const RULESET_NAME = 'causal-review';
 
+/** The CLI's io (src/cli/io.ts CliIo fits it), plus test hooks. */
 export interface CommandIO {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
+  stdout: { write(chunk: string): unknown };
+  stderr: { write(chunk: string): unknown };
   env: Record<string, string | undefined>;
   /** injectable for tests: requests go nowhere else */
   fetch?: typeof fetch;
@@ -84,16 +85,16 @@ async function protectWithRuleset(octokit: Octokit, o: ProtectOptions): Promise<
   return `created ruleset "${RULESET_NAME}" (${data.id})`;
 }
 
-type Check = { context: string; app_id?: number | null };
+type Check = { context: string; app_id?: number };
 
 /** Classic protection: add our check to the required ones, keeping the rest of the branch's protection. */
 async function protectWithBranchProtection(octokit: Octokit, o: ProtectOptions): Promise<string> {
   const { owner, repo } = o;
   const branch = o.branch ?? (await octokit.request('GET /repos/{owner}/{repo}', { owner, repo })).data.default_branch;
-  const ours: Check = { context: CHECK_NAME, app_id: o.appId };
+  const ours = { context: CHECK_NAME, app_id: o.appId };
   try {
     const { data } = await octokit.request('GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks', { owner, repo, branch });
-    const checks = ((data.checks ?? []) as Check[]).filter((c) => c.context !== CHECK_NAME).map((c) => ({ context: c.context, ...(c.app_id ? { app_id: c.app_id } : {}) }));
+    const checks = ((data.checks ?? []) as { context: string; app_id?: number | null }[]).filter((c) => c.context !== CHECK_NAME).map((c) => ({ context: c.context, ...(c.app_id ? { app_id: c.app_id } : {}) }));
     await octokit.request('PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks', {
       owner, repo, branch, strict: data.strict ?? false, checks: [...checks, ours],
     });
@@ -116,12 +117,12 @@ async function protectWithBranchProtection(octokit: Octokit, o: ProtectOptions):
 export async function protectCommand(argv: string[], io: CommandIO): Promise<number> {
   const options = parseArgs(argv, io.env);
   if (typeof options === 'string') {
-    io.stderr(`${options}\n${USAGE}\n`);
+    io.stderr.write(`${options}\n${USAGE}\n`);
     return 2;
   }
   const token = io.env.GITHUB_TOKEN;
   if (!token) {
-    io.stderr(`GITHUB_TOKEN is required (a token with administration: write on ${options.owner}/${options.repo})\n`);
+    io.stderr.write(`GITHUB_TOKEN is required (a token with administration: write on ${options.owner}/${options.repo})\n`);
     return 2;
   }
   const Octokit = configuredOctokit(io.tuning);
@@ -134,11 +135,11 @@ export async function protectCommand(argv: string[], io: CommandIO): Promise<num
       if (!isUnavailable(error)) throw error;
       done = await protectWithBranchProtection(octokit, options);
     }
-    io.stdout(`${options.owner}/${options.repo}: ${done}; the check must come from app ${options.appId}.\n`);
+    io.stdout.write(`${options.owner}/${options.repo}: ${done}; the check must come from app ${options.appId}.\n`);
     return 0;
   } catch (error) {
     const status = (error as { status?: number }).status;
-    io.stderr(`causal-review protect: ${status ? `GitHub answered ${status}: ` : ''}${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`causal-review protect: ${status ? `GitHub answered ${status}: ` : ''}${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
 }

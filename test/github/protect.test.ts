@@ -22,8 +22,8 @@ afterEach(async () => {
 
 function io(env: Record<string, string> = {}): CommandIO {
   return {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
+    stdout: { write: (t: string) => out.push(t) },
+    stderr: { write: (t: string) => err.push(t) },
     env: { GITHUB_TOKEN: 't', GITHUB_API_URL: github.url, ...env },
     fetch: loopbackFetch(() => github.url),
     tuning: { retryAfterBaseValue: 1, noWritePacing: true },
