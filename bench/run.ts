@@ -1,0 +1,167 @@
+// `npm run bench`: figures for `analyze --all` over a large Go tree (generated, or a checkout given
+// as an argument) against `gofmt -l` on the same tree, and for a 50-file PR end to end. Prints
+// figures only: nothing here asserts a time. Also runs every bench/*.bench.ts module.
+
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { captureIo } from '../src/cli/io.js';
+import { main } from '../src/cli/main.js';
+import { generatePullRequest, generateTree } from './generate.js';
+
+export interface BenchResult {
+  name: string;
+  figures: Record<string, string | number>;
+}
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const BIN = join(ROOT, 'bin/causal-review.js');
+
+function timed(command: string, args: string[], cwd = ROOT): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const started = performance.now();
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => done({ ms: performance.now() - started, code, stdout, stderr }));
+  });
+}
+
+function hasCommand(name: string): boolean {
+  try {
+    execFileSync(name, ['--help'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+}
+
+/** Files and bytes git tracks in a tree (what --all reads). */
+function treeSize(dir: string): { files: number; bytes: number; goFiles: number } {
+  const paths = execFileSync('git', ['ls-files', '-z'], { cwd: dir, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 }).split('\0').filter(Boolean);
+  let bytes = 0;
+  for (const p of paths) {
+    try {
+      bytes += statSync(join(dir, p)).size;
+    } catch {
+      // a tracked file deleted in the work tree: git still has it, its size is unknown here
+    }
+  }
+  return { files: paths.length, bytes, goFiles: paths.filter((p) => p.endsWith('.go')).length };
+}
+
+async function analyzeInChild(args: string[]): Promise<{ exit: number; ms: number; maxRssKb: number; wallMs: number }> {
+  const run = await timed(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/analyze-child.ts'), ...args]);
+  const line = run.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return { ...(JSON.parse(line) as { exit: number; ms: number; maxRssKb: number }), wallMs: run.ms };
+  } catch {
+    throw new Error(`analysis child failed (exit ${run.code}): ${run.stderr.slice(-500)}`);
+  }
+}
+
+const round = (n: number, digits = 1) => Number(n.toFixed(digits));
+
+async function wholeTree(target: string | undefined, work: string): Promise<BenchResult> {
+  const files = Number(process.env.BENCH_FILES ?? 3000);
+  const dir = target ? resolve(target) : join(work, 'tree');
+  if (!target) {
+    execFileSync('mkdir', ['-p', dir]);
+    generateTree(dir, files);
+  }
+  const size = treeSize(dir);
+  const analysis = await analyzeInChild(['analyze', '--all', '--repo', dir, '--format', 'json']);
+  const figures: BenchResult['figures'] = {
+    tree: target ? dir : `generated, ${files} controllers`,
+    files: size.files,
+    'go files': size.goFiles,
+    MB: round(size.bytes / 1e6, 2),
+    'analyze --all s': round(analysis.ms / 1000, 2),
+    'process wall s': round(analysis.wallMs / 1000, 2),
+    'files/s': Math.round(size.files / (analysis.ms / 1000)),
+    'MB/s': round(size.bytes / 1e6 / (analysis.ms / 1000), 2),
+    'peak RSS MB': round(analysis.maxRssKb / 1024, 0),
+    exit: analysis.exit,
+  };
+  if (hasCommand('gofmt')) {
+    const gofmt = await timed('gofmt', ['-l', dir]);
+    figures['gofmt -l s'] = round(gofmt.ms / 1000, 2);
+    figures['analyze / gofmt'] = round(analysis.ms / gofmt.ms, 2);
+    figures['target'] = 'analyze / gofmt <= 2';
+  } else {
+    figures['gofmt -l s'] = 'gofmt not installed (apt-get install golang-go)';
+  }
+  return { name: 'analyze --all over a large Go tree', figures };
+}
+
+async function fiftyFilePr(work: string): Promise<BenchResult> {
+  const dir = join(work, 'pr');
+  execFileSync('mkdir', ['-p', dir]);
+  generateTree(dir, 500, 11);
+  generatePullRequest(dir, 50);
+  const args = ['analyze', '--repo', dir, '--base', 'main', '--head', 'pr', '--format', 'json'];
+  // in-process: the first run loads the parsers (what a fresh CLI pays), the second is warm (what the app pays)
+  const inProcess: number[] = [];
+  let findings = 0;
+  for (let i = 0; i < 3; i++) {
+    const io = captureIo();
+    const started = performance.now();
+    await main(args, io);
+    inProcess.push(performance.now() - started);
+    findings = (JSON.parse(io.out()) as { findings: unknown[] }).findings.length;
+  }
+  const node = await timed(process.execPath, [BIN, ...args]);
+  const npx = await timed('npx', ['--no-install', 'causal-review', ...args]);
+  return {
+    name: '50-file PR, end to end',
+    figures: {
+      'changed files': 50,
+      findings,
+      'in-process first s': round(inProcess[0]! / 1000, 3),
+      'in-process warm s': round(Math.min(...inProcess.slice(1)) / 1000, 3),
+      'node bin/causal-review.js s': round(node.ms / 1000, 3),
+      'npx causal-review s': round(npx.ms / 1000, 3),
+      target: '< 1 s',
+    },
+  };
+}
+
+/** Other benchmarks: each bench/*.bench.ts exports run(): Promise<BenchResult[]>. */
+async function extraBenches(): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  const dir = join(ROOT, 'bench');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).sort()) {
+    const module = (await import(pathToFileURL(join(dir, file)).href)) as { run?: () => Promise<BenchResult[]> };
+    if (typeof module.run !== 'function') {
+      results.push({ name: file, figures: { error: 'exports no run()' } });
+      continue;
+    }
+    try {
+      results.push(...(await module.run()));
+    } catch (error) {
+      results.push({ name: file, figures: { error: error instanceof Error ? error.message : String(error) } });
+    }
+  }
+  return results;
+}
+
+function print(result: BenchResult): void {
+  process.stdout.write(`\n${result.name}\n`);
+  const width = Math.max(...Object.keys(result.figures).map((k) => k.length));
+  for (const [key, value] of Object.entries(result.figures)) process.stdout.write(`  ${key.padEnd(width)}  ${value}\n`);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'causal-review-bench-'));
+try {
+  const only = process.env.BENCH_ONLY;
+  if (!only || only === 'tree') print(await wholeTree(process.argv[2], work));
+  if (!only || only === 'pr') print(await fiftyFilePr(work));
+  if (!only || only === 'extra') for (const result of await extraBenches()) print(result);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
