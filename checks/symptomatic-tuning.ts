@@ -136,6 +136,20 @@ function knobValue(knob: { kind: TuningKind }, name: string, raw: string | numbe
   return durationValue(raw, name, fallback);
 }
 
+type Knob = { kind: TuningKind; label: string };
+type Amount = { amount: bigint; shown: string };
+
+/** Collects values, numbering repeated occurrences of one family (`#0`, `#1`) so base and head pair by position. */
+function collector(out: TunedValue[]) {
+  const seen = new Map<string, number>();
+  return (line: number, family: string, knob: Knob, where: string, value: Amount | undefined) => {
+    if (!value) return;
+    const i = seen.get(family) ?? 0;
+    seen.set(family, i + 1);
+    out.push({ id: `${family}#${i}`, ...knob, where, line, ...value });
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // YAML: Helm values, manifests, kustomize patches, workflow `timeout-minutes`.
 
@@ -298,13 +312,8 @@ function goValues(file: ParsedFile): TunedValue[] {
     // the Go parser is loaded by the engine when a check reads Go; without it this check cannot decide
     return out;
   }
-  const seen = new Map<string, number>();
-  const push = (node: GoNode, family: string, knob: { kind: TuningKind; label: string }, where: string, value: { amount: bigint; shown: string } | undefined) => {
-    if (!value) return;
-    const i = seen.get(family) ?? 0;
-    seen.set(family, i + 1);
-    out.push({ id: `${family}#${i}`, ...knob, where, line: lineOf(node), ...value });
-  };
+  const collect = collector(out);
+  const push = (node: GoNode, family: string, knob: Knob, where: string, value: Amount | undefined) => collect(lineOf(node), family, knob, where, value);
   walk(root, (node) => {
     if (node.type === 'const_spec' || node.type === 'var_spec') {
       const names = node.childrenForFieldName('name').filter((n): n is GoNode => !!n);
@@ -418,13 +427,8 @@ function tsValues(file: ParsedFile): TunedValue[] {
   } catch {
     return out;
   }
-  const seen = new Map<string, number>();
-  const push = (node: TsNode, family: string, knob: { kind: TuningKind; label: string }, where: string, value: { amount: bigint; shown: string } | undefined) => {
-    if (!value) return;
-    const i = seen.get(family) ?? 0;
-    seen.set(family, i + 1);
-    out.push({ id: `${family}#${i}`, ...knob, where, line: node.getStartLineNumber(), ...value });
-  };
+  const collect = collector(out);
+  const push = (node: TsNode, family: string, knob: Knob, where: string, value: Amount | undefined) => collect(node.getStartLineNumber(), family, knob, where, value);
   source.forEachDescendant((node) => {
     if (TsNode.isCallExpression(node)) {
       const callee = node.getExpression().getText();
@@ -484,7 +488,7 @@ const SHELL_FLAGS: Record<string, TuningKind> = { '--timeout': 'timeout', '-time
 
 function shellValues(file: ParsedFile): TunedValue[] {
   const out: TunedValue[] = [];
-  const seen = new Map<string, number>();
+  const collect = collector(out);
   for (const command of file.shell().slice(0, 5_000)) {
     const words = command.words;
     for (let i = 0; i < words.length; i++) {
@@ -498,10 +502,7 @@ function shellValues(file: ParsedFile): TunedValue[] {
       const value = kind === 'retries' ? countValue(raw) : durationValue(raw, 'timeout', 's');
       if (!value) continue;
       const shape = [...words.slice(0, i), flag, ...words.slice(i + (eq === -1 ? 2 : 1))].join(' ');
-      const family = `${command.script}:${shape}`;
-      const n = seen.get(family) ?? 0;
-      seen.set(family, n + 1);
-      out.push({ id: `${family}#${n}`, kind, label: `${flag} ${kind === 'retries' ? 'count' : 'value'}`, where: `\`${words.slice(0, 3).join(' ')} ...\``, line: command.line, ...value });
+      collect(command.line, `${command.script}:${shape}`, { kind, label: `${flag} ${kind === 'retries' ? 'count' : 'value'}` }, `\`${words.slice(0, 3).join(' ')} ...\``, value);
     }
   }
   return out;
