@@ -464,6 +464,8 @@ export interface TestCase {
   path: string;
   line: number;
   name: string;
+  /** the test's own lines (up to the next test), capped: a reproduction often says what it reproduces there */
+  body: string;
   /** the test did not exist at the base */
   isNew: boolean;
 }
@@ -507,18 +509,23 @@ export async function changedTests(changes: readonly ChangedFile[], read: (path:
     const before = new Set(testNames(base).map((t) => t.name));
     const added = new Set(change.hunks.flatMap((h) => h.added));
     const names = testNames(head);
+    const lines = head.split('\n');
     names.forEach((t, i) => {
       const next = names[i + 1]?.line ?? Number.MAX_SAFE_INTEGER;
       const isNew = !before.has(t.name);
       let touched = isNew || change.status === 'added' || !!change.wholeFile;
       for (const line of added) if (line >= t.line && line < next) touched = true;
-      if (touched) tests.push({ path: change.path, line: t.line, name: t.name, isNew });
+      const body = lines.slice(t.line, Math.min(next - 1, t.line + 200)).join('\n').slice(0, 4_000);
+      if (touched) tests.push({ path: change.path, line: t.line, name: t.name, body, isNew });
     });
   }
   return tests;
 }
 
-const STOPWORDS = new Set(['test', 'tests', 'should', 'when', 'with', 'that', 'this', 'from', 'into', 'does', 'work', 'works', 'after', 'before', 'status', 'sets', 'the', 'and', 'for', 'fix', 'fixes', 'issue', 'problem', 'cause', 'root', 'because', 'during', 'while', 'there', 'their', 'they', 'them', 'have', 'been', 'more', 'less', 'give', 'make', 'makes']);
+const STOPWORDS = new Set(['test', 'tests', 'should', 'when', 'with', 'that', 'this', 'from', 'into', 'does', 'work', 'works', 'after', 'before', 'status', 'sets', 'the', 'and', 'for', 'fix', 'fixes', 'issue', 'problem', 'cause', 'root', 'because', 'during', 'while', 'there', 'their', 'they', 'them', 'have', 'been', 'more', 'less', 'give', 'make', 'makes',
+  // words every test body has
+  'func', 'testing', 'fatal', 'fatalf', 'errorf', 'error', 'errors', 'expect', 'tobe', 'return', 'context', 'await', 'async', 'const',
+  'true', 'false', 'null', 'string', 'equal', 'should', 'describe', 'assert', 'require', 'helper', 'cleanup', 'background']);
 
 /** Domain words of a text: camelCase and snake_case split, lowercased, short and common words dropped. */
 export function domainWords(text: string): Set<string> {
@@ -535,9 +542,9 @@ export function domainWords(text: string): Set<string> {
   return words;
 }
 
-/** A new test relates to a claim when it shares a domain word with it ("resync", "finalizer", "race"). */
+/** A new test relates to a claim when its name or body shares a domain word with it ("resync", "partition", "race"). */
 export function testRelatesTo(test: TestCase, claim: string): boolean {
   const words = domainWords(claim);
-  for (const w of domainWords(test.name)) if (words.has(w)) return true;
+  for (const w of domainWords(`${test.name} ${test.body}`)) if (words.has(w)) return true;
   return false;
 }

@@ -149,6 +149,14 @@ describe('reproduction tests in the diff', () => {
     expect(testRelatesTo(tests[0]!, 'a memory leak in the watch cache')).toBe(false);
   });
 
+  it('relates a new test by what its body does when its name says nothing', async () => {
+    const head = { 'pkg/sync/issue_test.go': 'package sync\n\nfunc TestIssue412(t *testing.T) {\n\tenv := newEnv(t)\n\tenv.partitionNodes()\n\tif err := env.sync(); err != nil {\n\t\tt.Fatal(err)\n\t}\n}\n' };
+    const [test] = await changedTests(changesBetween({}, head), read({}, head));
+    expect(test!.name).toBe('TestIssue412');
+    expect(testRelatesTo(test!, 'caused by a network partition between nodes')).toBe(true);
+    expect(testRelatesTo(test!, 'CoreDNS drops lookups under load, with an error')).toBe(false);
+  });
+
   it('reads vitest titles and ignores files that are not tests', async () => {
     const head = { 'test/cache.test.ts': "it('keeps the cache after a leader change', async () => {});\n", 'src/cache.ts': 'export {};\n' };
     const tests = await changedTests(changesBetween({}, head), read({}, head));
