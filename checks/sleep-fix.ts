@@ -43,6 +43,8 @@ interface WaitSite {
   /** the reconcile call path, the kubectl command, the API call the wait follows */
   detail?: string;
   suggestion?: Suggestion;
+  /** lines of this file's constants the duration is computed from: a PR can lengthen a wait there */
+  durationLines?: number[];
 }
 
 const MAX_PACKAGE_FILES = 60;
@@ -120,7 +122,9 @@ export const sleepFix: Check = {
     for (const file of ctx.files) {
       ctx.checkBudget();
       const head = await collectSites(ctx, file, true, packages);
-      const candidates = head.filter((s) => !s.benign && changedWithin(file, s.line, s.endLine));
+      const onWait = (s: WaitSite) => changedWithin(file, s.line, s.endLine);
+      const viaConstant = (s: WaitSite) => s.durationLines?.find((line) => file.isChanged(line));
+      const candidates = head.filter((s) => !s.benign && (onWait(s) || viaConstant(s) !== undefined));
       if (candidates.length === 0) continue;
       const basePath = file.change?.previousPath ?? file.path;
       const base = file.change?.status === 'added' ? [] : await sitesAt(ctx, basePath, 'base', packages);
@@ -140,11 +144,14 @@ export const sleepFix: Check = {
           // the same wait as at the base, no longer (or of a length this cannot compare): not the PR's doing
           continue;
         }
+        // a wait whose own line is untouched was lengthened through a constant: report on the constant's line
+        const constantLine = onWait(site) ? undefined : viaConstant(site);
+        if (constantLine !== undefined && change.kind === 'new') continue;
         ctx.report({
           path: file.path,
-          line: site.line,
-          ...(site.endLine !== site.line ? { endLine: site.endLine } : {}),
-          message: messageFor(site, change),
+          line: constantLine ?? site.line,
+          ...(constantLine === undefined && site.endLine !== site.line ? { endLine: site.endLine } : {}),
+          message: messageFor(site, change, constantLine !== undefined),
           evidence: evidenceFor(site, change, before),
           key: `${site.scope}: ${site.callee}`,
           ...(site.situation === 'test-helper' ? { severity: 'warning' as const } : {}),
@@ -250,17 +257,18 @@ async function historyOf(
 const quote = (text: string) => `\`${text.length > TEXT_CAP ? `${text.slice(0, TEXT_CAP - 3)}...` : text}\``;
 const lengthOf = (ms: number | undefined) => (ms === undefined ? 'a fixed' : `a fixed ${formatDuration(ms)}`);
 
-function messageFor(site: WaitSite, change: Change): string {
+function messageFor(site: WaitSite, change: Change, viaConstant = false): string {
+  const subject = viaConstant ? `This constant makes the fixed wait ${quote(site.text)} (line ${site.line}) longer: it` : quote(site.text);
   let opening: string;
   switch (change.kind) {
     case 'new':
       opening = `${quote(site.text)} adds ${lengthOf(site.ms)} wait`;
       break;
     case 'lengthened':
-      opening = `${quote(site.text)} lengthens a fixed wait from ${formatDuration(change.from)} to ${formatDuration(site.ms!)}; a longer sleep makes the race rarer, not gone`;
+      opening = `${subject} lengthens a fixed wait from ${formatDuration(change.from)} to ${formatDuration(site.ms!)}; a longer sleep makes the race rarer, not gone`;
       break;
     case 'escalated':
-      opening = `${quote(site.text)}: this fixed wait escalated ${change.values.map(formatDuration).join(' -> ')} over ${change.commits} commits, each one guessing again; a longer sleep makes the race rarer, not gone`;
+      opening = `${viaConstant ? `This constant escalated the fixed wait ${quote(site.text)} (line ${site.line})` : `${quote(site.text)}: this fixed wait escalated`} ${change.values.map(formatDuration).join(' -> ')} over ${change.commits} commits, each one guessing again; a longer sleep makes the race rarer, not gone`;
       break;
   }
   return `${opening}: ${adviceFor(site)}`;
@@ -443,7 +451,8 @@ async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean, packa
   const slash = file.path.lastIndexOf('/');
   const pkg = await packages.get(slash === -1 ? '' : file.path.slice(0, slash), file.rev, deep);
   const constants = new Map(pkg.constants);
-  goConstants(root, constants);
+  const fileConstants = goConstants(root);
+  for (const [name, value] of fileConstants) constants.set(name, value);
   const isTestFile = file.path.endsWith('_test.go');
   const sites: WaitSite[] = [];
 
@@ -466,12 +475,31 @@ async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean, packa
       poll: false,
       ...(found.benign ? { benign: found.benign } : {}),
     };
+    const lines = constantLines(found.helper ? node.childForFieldName('arguments') ?? undefined : found.duration, fileConstants);
+    if (lines.length > 0) site.durationLines = lines;
     if (!site.benign) site.benign = goBenign(node, found, decl, fn, imports, pkg);
     if (!site.benign && deep) goSituation(site, found.shown, decl, fn, isTestFile, pkg);
     else if (!site.benign) site.poll = loopAround(node, fn, imports) === 'poll';
     sites.push(site);
   });
   return sites;
+}
+
+/** Lines of this file's constants an expression depends on (a few levels deep). */
+function constantLines(expr: GoNode | undefined, fileConstants: Map<string, GoNode>): number[] {
+  const lines = new Set<number>();
+  const visit = (e: GoNode, depth: number) => {
+    if (depth > 3 || lines.size > 10) return;
+    const ids = e.type === 'identifier' ? [e] : e.descendantsOfType('identifier').filter((n): n is GoNode => n !== null);
+    for (const id of ids) {
+      const value = fileConstants.get(id.text);
+      if (!value || lines.has(lineOf(value))) continue;
+      lines.add(lineOf(value));
+      visit(value, depth + 1);
+    }
+  };
+  if (expr) visit(expr, 0);
+  return [...lines];
 }
 
 interface GoWaitFound {
@@ -659,6 +687,8 @@ async function tsSites(ctx: CheckContext, file: ParsedFile, deep: boolean): Prom
       situation: 'generic',
       poll: false,
     };
+    const lines = tsConstantLines(duration);
+    if (lines.length > 0) site.durationLines = lines;
     site.benign = benign ?? tsBenign(node, ms, fakeTimers && callee !== 'setTimeout');
     if (!site.benign) site.poll = tsLoopAround(node) === 'poll';
     if (!site.benign && deep) tsSituation(site, node, isTest);
@@ -696,6 +726,30 @@ async function tsSites(ctx: CheckContext, file: ParsedFile, deep: boolean): Prom
     if (name && index !== undefined) add(awaitedOrSelf(node), name, node.getArguments()[index]);
   });
   return sites;
+}
+
+/** Lines of the top-level `const`s of this file a TS duration depends on. */
+function tsConstantLines(expr: TsNode | undefined): number[] {
+  if (!expr) return [];
+  const consts = new Map<string, TsNode>();
+  for (const statement of expr.getSourceFile().getVariableStatements()) {
+    if (statement.getDeclarationKind() !== 'const') continue;
+    for (const decl of statement.getDeclarations()) consts.set(decl.getName(), decl);
+  }
+  const lines = new Set<number>();
+  const visit = (e: TsNode, depth: number) => {
+    if (depth > 3 || lines.size > 10) return;
+    const ids = TsNode.isIdentifier(e) ? [e] : e.getDescendants().filter(TsNode.isIdentifier);
+    for (const id of ids.slice(0, 50)) {
+      const decl = consts.get(id.getText());
+      if (!decl || lines.has(decl.getStartLineNumber())) continue;
+      lines.add(decl.getStartLineNumber());
+      const init = TsNode.isVariableDeclaration(decl) ? decl.getInitializer() : undefined;
+      if (init) visit(init, depth + 1);
+    }
+  };
+  visit(expr, 0);
+  return [...lines];
 }
 
 const awaitedOrSelf = (node: TsNode): TsNode => {
@@ -909,6 +963,10 @@ interface ShellLoop {
 
 const KUBECTL_WAITERS = ['wait', 'rollout'];
 
+/** `kubectl`, a path to it, or the Makefile/script variable kubebuilder projects call it through. */
+const isKubectl = (word: string | undefined) =>
+  word !== undefined && (word === 'kubectl' || word.endsWith('/kubectl') || word === '$(KUBECTL)' || word === '${KUBECTL}' || word === '$KUBECTL');
+
 function shellSites(file: ParsedFile): WaitSite[] {
   const commands = file.shell();
   const sites: WaitSite[] = [];
@@ -974,11 +1032,11 @@ function shellSituation(site: WaitSite, command: ShellCommand, commands: ShellCo
     break;
   }
   const previous = at > 0 && sameJob(commands[at - 1]!) ? commands[at - 1] : undefined;
-  if (next?.words[0] === 'kubectl' && !KUBECTL_WAITERS.includes(next.words[1] ?? '')) {
+  if (next && isKubectl(next.words[0]) && !KUBECTL_WAITERS.includes(next.words[1] ?? '')) {
     site.situation = 'kubectl';
     site.detail = `before ${quote(next.text)}`;
     site.suggestion = kubectlSuggestion(command, next, site.ms, file);
-  } else if (previous && (previous.words[0] === 'kubectl' || previous.words[0] === 'helm' || previous.words[0] === 'kind')) {
+  } else if (previous && (isKubectl(previous.words[0]) || previous.words[0] === 'helm' || previous.words[0] === 'kind')) {
     site.situation = 'kubectl';
     site.detail = `after ${quote(previous.text)}`;
   }
@@ -1003,8 +1061,10 @@ function kubectlSuggestion(sleep: ShellCommand, get: ShellCommand, ms: number | 
     return rest === '' || rest.startsWith('#');
   };
   if (!alone(sleepLine, sleep.text) || !alone(getLine, get.text)) return undefined;
-  if (file.language === 'shell' && file.path.split('/').pop()!.toLowerCase().includes('makefile') && get.text.includes('$')) return undefined;
   const words = get.words;
+  // in a Makefile a `$` is make's: only the kubectl variable itself is carried over as written
+  const isMake = file.path.split('/').pop()!.toLowerCase().includes('makefile') || file.path.endsWith('.mk');
+  if (isMake && words.slice(1).some((w) => w.includes('$'))) return undefined;
   if (words[1] !== 'get') return undefined;
   let resource: string | undefined;
   let name: string | undefined;
@@ -1036,10 +1096,10 @@ function kubectlSuggestion(sleep: ShellCommand, get: ShellCommand, ms: number | 
   if (['pod', 'pods', 'po'].includes(resource)) {
     const target = name ? `pod/${name}` : 'pod';
     if (!name && !flags.some((f) => f === '-l' || f === '--selector' || f.startsWith('--selector=') || f.startsWith('-l='))) return undefined;
-    replacement = `kubectl wait --for=condition=Ready ${target}${rest ? ` ${rest}` : ''} ${timeout}`;
+    replacement = `${words[0]} wait --for=condition=Ready ${target}${rest ? ` ${rest}` : ''} ${timeout}`;
   } else if (['deployment', 'deployments', 'deploy', 'statefulset', 'statefulsets', 'sts', 'daemonset', 'daemonsets', 'ds'].includes(resource) && name) {
     const kind = resource.startsWith('deploy') ? 'deployment' : resource.startsWith('s') ? 'statefulset' : 'daemonset';
-    replacement = `kubectl rollout status ${kind}/${name}${rest ? ` ${rest}` : ''} ${timeout}`;
+    replacement = `${words[0]} rollout status ${kind}/${name}${rest ? ` ${rest}` : ''} ${timeout}`;
   }
   if (!replacement) return undefined;
   return { startLine: sleep.line, endLine: get.line, replacement: `${indent}${replacement}` };

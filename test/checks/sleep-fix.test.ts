@@ -85,3 +85,10 @@ describe('sleep-fix details', () => {
     expect(sleepFix.docs.good.code).toContain('RequeueAfter');
   });
 });
+
+describe('sleep-fix in Makefiles', () => {
+  it('keeps the kubectl variable of a kubebuilder Makefile in the suggestion', async () => {
+    const { findings } = await runCase(byName('makefile-sleep-before-kubectl-variable'), [sleepFix]);
+    expect(findings[0]!.suggestion?.replacement).toBe('\t$(KUBECTL) wait --for=condition=Ready pod -l control-plane=controller-manager -n db-operator-system --timeout=20s');
+  });
+});
