@@ -52,19 +52,11 @@ async function deployedAt(ctx: CheckContext, chaos: ChaosConfig, rev: Revision, 
       listed.add(path);
     }
   }
-  const charts: ChartCache = new Map();
-  const manifests = new Set<string>();
-  const chartRoots = new Set<string>();
-  for (const path of listed) {
-    const name = path.slice(path.lastIndexOf('/') + 1);
-    const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
-    if (name === 'Chart.yaml' && (matches(dir) || matches(`${dir}/`))) chartRoots.add(dir);
-    else if (name === 'values.yaml' && matches(path) && listed.has(join(dir, 'Chart.yaml'))) chartRoots.add(dir);
-    else if (matches(path) && /\.ya?ml$/.test(name) && name !== 'Chart.yaml' && name !== 'values.yaml') manifests.add(path);
-  }
+  const { manifests, charts: chartRoots } = selectManifests(listed, matches);
   for (const root of chartRoots) {
     for (const path of await ctx.list(join(root, 'templates'), rev)) if (/\.ya?ml$/.test(path)) manifests.add(path);
   }
+  const charts: ChartCache = new Map();
   const sources = new Set<string>();
   const workloads: Workload[] = [];
   for (const path of [...manifests].sort().slice(0, MAX_MANIFESTS)) {
@@ -90,6 +82,35 @@ async function deployedAt(ctx: CheckContext, chaos: ChaosConfig, rev: Revision, 
     if (workloads.length > MAX_WORKLOADS) break;
   }
   return { workloads: workloads.slice(0, MAX_WORKLOADS), sources };
+}
+
+/**
+ * Which listed files are manifests, and which charts are matched as a whole (the glob names the chart
+ * directory or its values.yaml). A chart's own files outside templates/ (values.yaml, Chart.yaml,
+ * values-ci.yaml) are not manifests.
+ */
+function selectManifests(listed: Set<string>, matches: (path: string) => boolean): { manifests: Set<string>; charts: Set<string> } {
+  const dirOf = (path: string) => (path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '');
+  const roots = new Set([...listed].filter((p) => p === 'Chart.yaml' || p.endsWith('/Chart.yaml')).map(dirOf));
+  const charts = new Set<string>();
+  const manifests = new Set<string>();
+  for (const path of listed) {
+    const dir = dirOf(path);
+    const containing = [...roots].filter((r) => r === '' || path.startsWith(`${r}/`)).sort((a, b) => b.length - a.length);
+    const root = containing[0];
+    // A subchart renders with values its parent overrides and may be switched off there: not evaluated.
+    if (containing.length > 1) continue;
+    if (root !== undefined && path.startsWith(join(root, 'templates/'))) {
+      if (matches(path) && /\.ya?ml$/.test(path)) manifests.add(path);
+    } else if (root === dir && (path.endsWith('/Chart.yaml') || path === 'Chart.yaml') && (matches(dir) || matches(`${dir}/`))) {
+      charts.add(dir);
+    } else if (root === dir && (path.endsWith('/values.yaml') || path === 'values.yaml') && matches(path)) {
+      charts.add(dir);
+    } else if (root === undefined && matches(path) && /\.ya?ml$/.test(path)) {
+      manifests.add(path);
+    }
+  }
+  return { manifests, charts };
 }
 
 function join(dir: string, name: string): string {
@@ -140,10 +161,13 @@ export const nestedConstraints: Check = {
         '(default 3: one control plane and two workers). The control plane carries the NoSchedule taint, so a DaemonSet lands on the workers only, unless it tolerates ' +
         '`node-role.kubernetes.io/control-plane` (or every taint); a one-node cluster has no taint, so there it lands once.',
       'Quota keys read: `requests.cpu`, `requests.memory`, `limits.cpu`, `limits.memory`, `pods` (and `count/pods`); bare `cpu` and `memory` are requests. ' +
-        'Anything the vcluster runs itself (its syncer, CoreDNS) is not counted: leave it out of the quota you configure.',
+        'Every namespace inside the vcluster counts against the one quota (vcluster syncs all its pods into one host namespace). ' +
+        'Not counted: what the vcluster runs itself (its syncer, CoreDNS: leave it out of the quota you configure), the extra pods of a rolling update (`maxSurge`), ' +
+        'and Helm hooks (`helm.sh/hook`: they run at install time or under `helm test`, and finish).',
       'Helm charts: when a glob matches a chart directory, its values.yaml or its templates, the templates are rendered against the chart\'s values.yaml at head: ' +
         '`.Values` paths, `default`, `toYaml`, `nindent`/`indent`, `quote`, `with`, `if`/`else` on values, `range` over values. `include`, `.Release`, `tpl` and the like stay unknown: ' +
-        'an unknown replica count or resource counts as nothing (the totals become lower bounds), and an `if` that cannot be decided leaves the whole file out, with a note. No other values files or `--set` are known.',
+        'an unknown replica count or resource counts as nothing (the totals become lower bounds), and an `if` that cannot be decided leaves the whole file out, with a note. ' +
+        'No other values files or `--set` are known, and subcharts (whose values the parent overrides) are left out unless a glob names the subchart itself.',
       'Where it reports: on the changed line that raised the total (the replicas or resources line, in the manifest or in values.yaml), only when that workload asks for more than it did at base. ' +
         'It stays silent when there is no quota or LimitRange configured, for manifests the globs do not match, kinds that create no pods, YAML that does not parse, ' +
         'values it cannot evaluate, and problems the base branch had already. The configuration comes from the base branch: a PR that raises the quota in the same change is still checked against the old one.',
@@ -185,6 +209,20 @@ export const nestedConstraints: Check = {
     const limitRange = limitRangeFrom(chaos?.vcluster?.limitRange);
     // Without globs nothing is known to be deployed; without a quota or LimitRange nothing limits it.
     if (!chaos?.manifests?.length || (limits.length === 0 && !limitRange)) return;
+    // Cheap first: a PR that touches nothing under the globs cannot have caused a finding.
+    const globs = picomatch(chaos.manifests.slice(0, 50), { dot: true });
+    const bases = chaos.manifests.slice(0, 50).map((g) => picomatch.scan(g).base);
+    const underGlobs = (path: string) => {
+      const dir = path.slice(0, Math.max(path.lastIndexOf('/'), 0));
+      // A chart's values.yaml feeds templates the globs may name one by one.
+      if (path.endsWith('values.yaml') && bases.some((b) => b.startsWith(dir) || dir.startsWith(b))) return true;
+      for (let at = path.length; at > 0; at = path.lastIndexOf('/', at - 1)) {
+        const prefix = path.slice(0, at);
+        if (globs(prefix) || globs(`${prefix}/`)) return true;
+      }
+      return false;
+    };
+    if (!ctx.changes.some((c) => c.status !== 'removed' && underGlobs(c.path))) return;
     const notes: string[] = [];
     const head = await deployedAt(ctx, chaos, 'head', (n) => notes.push(n));
     const changedPaths = new Set(ctx.changes.map((c) => c.path));

@@ -375,6 +375,8 @@ function workloadOf(r: Reader, object: YamlNode | undefined, nodes: number, posi
   }
   if (!isMap(podSpec)) return undefined;
   const metadata = get(r, object, 'metadata');
+  // Helm hooks run at install time or only under `helm test`, and finish: they hold no quota while the chaos tests run.
+  if (entry(r, get(r, metadata, 'annotations'), 'helm.sh/hook')) return undefined;
   const name = text(get(r, metadata, 'name')) ?? '';
   const namespace = text(get(r, metadata, 'namespace')) ?? '';
   const templated = name === '' || name.includes(UNRESOLVED) || namespace.includes(UNRESOLVED);
