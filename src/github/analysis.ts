@@ -258,8 +258,8 @@ export function errorConclusion(progress: Progress, target: AnalysisTarget): { c
   return { conclusion, aiAuthored };
 }
 
-/** Analyse a target and report; never throws for a run it started without completing that run. */
-export async function runAnalysis(octokit: Octokit, target: AnalysisTarget, deps: AnalysisDeps): Promise<void> {
+/** Analyse a target and report; never throws for a run it started without completing that run. Returns the run's conclusion. */
+export async function runAnalysis(octokit: Octokit, target: AnalysisTarget, deps: AnalysisDeps): Promise<string> {
   const { owner, repo, headSha } = target;
   const { run, previous } = await startRun(octokit, target, deps);
   const progress: Progress = { acceptances: target.newAcceptances };
@@ -270,7 +270,7 @@ export async function runAnalysis(octokit: Octokit, target: AnalysisTarget, deps
         owner, repo, check_run_id: run.id, status: 'completed', conclusion: 'skipped', completed_at: deps.now().toISOString(),
         output: { title: 'Superseded', summary: `The PR's head moved on to ${analysis.by.slice(0, 12)}; that commit gets its own run.` },
       });
-      return;
+      return 'skipped';
     }
     const { verdict, snapshot, acceptances } = analysis;
     await writeVerdict(octokit, target, run.id, verdict, acceptances, deps);
@@ -283,6 +283,7 @@ export async function runAnalysis(octokit: Octokit, target: AnalysisTarget, deps
         deps.log.warn({ err: error, owner, repo, headSha }, 'review comments failed');
       }
     }
+    return verdict.conclusion;
   } catch (error) {
     const kind = error instanceof ConfigLoadError ? 'config' : 'internal';
     const detail = error instanceof Error ? error.message : String(error);
@@ -290,5 +291,6 @@ export async function runAnalysis(octokit: Octokit, target: AnalysisTarget, deps
     const { conclusion, aiAuthored } = errorConclusion(progress, target);
     const output = { ...renderError(kind, detail, conclusion, aiAuthored, progress.acceptances), annotations: [] };
     await completeInBatches(octokit, target, run.id, output, conclusion, [BUTTONS.rerun], deps);
+    return conclusion;
   }
 }

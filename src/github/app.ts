@@ -63,7 +63,7 @@ export function createApp(options: AppOptions = {}): CausalReviewApp {
   const queue = new AnalysisQueue<Job>({
     concurrency: options.concurrency ?? 4,
     merge: mergeJobs,
-    run: (_key, job) => runAnalysis(job.octokit, job.target, deps),
+    run: async (_key, job) => void (await runAnalysis(job.octokit, job.target, deps)),
     onError: (key, error) => deps.log.error({ err: error, key }, 'analysis could not start or finish its check run'),
   });
   const services: AppServices = {

@@ -96,6 +96,13 @@ export const APP_ID = 4242;
 export const APP_SLUG = 'causal-review';
 export const BOT_LOGIN = `${APP_SLUG}[bot]`;
 export const INSTALLATION_ID = 77;
+/** the app a workflow's GITHUB_TOKEN acts as */
+export const ACTIONS_APP = { id: 15368, slug: 'github-actions' };
+
+/** Who a request acts as: our app's installation token, or a workflow's token (the GitHub Actions app). */
+function actor(req: IncomingMessage): { login: string; type: string } {
+  return { login: (req.headers.authorization ?? '').includes('ghs_test_') ? BOT_LOGIN : `${ACTIONS_APP.slug}[bot]`, type: 'Bot' };
+}
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
@@ -331,7 +338,7 @@ export class FakeGitHub {
       case 'POST /repos/{owner}/{repo}/check-runs': {
         const run: FakeCheckRun = {
           id: this.id(), name: body.name, head_sha: body.head_sha, status: body.status ?? 'queued', conclusion: body.conclusion ?? null,
-          app: { id: APP_ID, slug: APP_SLUG }, output: { title: null, summary: null, text: null, annotations_count: 0 }, annotations: [], actions: body.actions ?? [],
+          app: actor(req).login === BOT_LOGIN ? { id: APP_ID, slug: APP_SLUG } : ACTIONS_APP, output: { title: null, summary: null, text: null, annotations_count: 0 }, annotations: [], actions: body.actions ?? [],
         };
         this.applyOutput(run, body.output);
         repo.checkRuns.push(run);
@@ -361,7 +368,7 @@ export class FakeGitHub {
         return json(res, 200, { permission, role_name: role, user: { login: p.username } });
       }
       case 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments': {
-        const comment: FakeComment = { id: this.id(), body: body.body, user: { login: BOT_LOGIN, type: 'Bot' }, pull_number: Number(p.issue_number) };
+        const comment: FakeComment = { id: this.id(), body: body.body, user: actor(req), pull_number: Number(p.issue_number) };
         repo.issueComments.push(comment);
         return json(res, 201, comment);
       }
@@ -371,7 +378,7 @@ export class FakeGitHub {
         const review = { id: this.id(), commit_id: body.commit_id, body: body.body, comments: body.comments ?? [] };
         repo.reviews.push(review);
         for (const c of review.comments) {
-          repo.reviewComments.push({ id: this.id(), body: c.body, path: c.path, line: c.line, user: { login: BOT_LOGIN, type: 'Bot' }, pull_number: Number(p.pull_number) });
+          repo.reviewComments.push({ id: this.id(), body: c.body, path: c.path, line: c.line, user: actor(req), pull_number: Number(p.pull_number) });
         }
         return json(res, 200, { id: review.id, state: 'COMMENTED', body: review.body });
       }
