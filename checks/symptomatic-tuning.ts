@@ -228,6 +228,8 @@ const GO_UNITS: Record<string, bigint> = {
   Hour: 3_600_000_000_000n,
 };
 
+const GO_WRAPPERS = /^(time\.Duration|ptr\.To(\[\w+\])?|(util)?pointer\.\w{1,20}|u?int(8|16|32|64)?|float64|time\.Now\(\)\.Add)$/;
+
 /** The value of a Go constant expression: an int, or a duration when a `time.X` unit is involved. */
 function goValue(node: GoNode | null | undefined, depth = 0): { n: bigint; duration: boolean } | undefined {
   if (!node || depth > 20) return undefined;
@@ -244,9 +246,15 @@ function goValue(node: GoNode | null | undefined, depth = 0): { n: bigint; durat
       return node.childForFieldName('operand')?.text === 'time' && field in GO_UNITS ? { n: GO_UNITS[field]!, duration: true } : undefined;
     }
     case 'call_expression': {
-      // time.Duration(30), ptr.To[int32](6), pointer.Int32(6), int32(6): the single argument
+      // time.Duration(30), ptr.To[int32](6), pointer.Int32(6), int32(6), time.Now().Add(d): the single argument.
+      // Other calls compute their result: `retries := compute(3)` is not 3.
       const args = node.childForFieldName('arguments')?.namedChildren ?? [];
-      return args.length === 1 ? goValue(args[0], depth + 1) : undefined;
+      return args.length === 1 && GO_WRAPPERS.test(calleeText(node)) ? goValue(args[0], depth + 1) : undefined;
+    }
+    case 'type_conversion_expression': {
+      // tree-sitter reads `ptr.To[int32](6)` and some `int32(6)` as conversions
+      const type = (node.childForFieldName('type')?.text ?? '').replace(/\s+/g, '');
+      return GO_WRAPPERS.test(type) ? goValue(node.childForFieldName('operand'), depth + 1) : undefined;
     }
     case 'binary_expression': {
       const op = node.childForFieldName('operator')?.text;
