@@ -254,19 +254,31 @@ export function serializedFunctions(file: SourceFile): Set<Node> {
   });
   // a named function called only from serialized functions is serialized too
   const functions = file.getFunctions().slice(0, MAX_FUNCTIONS);
+  const wanted = new Set(functions.filter((fn) => !fn.isExported() && !fn.isDefaultExport()).map((fn) => fn.getName() ?? '').filter(Boolean));
+  // one pass over the file's identifiers, not one per function
+  const refsByName = new Map<string, Node[]>();
+  if (wanted.size) {
+    file.forEachDescendant((n) => {
+      if (Node.isIdentifier(n) && wanted.has(n.getText()) && !Node.isFunctionDeclaration(n.getParent()!)) {
+        const list = refsByName.get(n.getText()) ?? [];
+        list.push(n);
+        refsByName.set(n.getText(), list);
+      }
+    });
+  }
+  const enclosing = new Map<Node, Node | undefined>();
+  const enclosingFunction = (id: Node) => {
+    if (!enclosing.has(id)) enclosing.set(id, id.getFirstAncestor(isFunctionLike));
+    return enclosing.get(id);
+  };
   for (let round = 0; round < 5; round++) {
     let grew = false;
     for (const fn of functions) {
-      if (serialized.has(fn) || fn.isExported() || fn.isDefaultExport()) continue;
       const name = fn.getName();
-      if (!name) continue;
-      const refs = file.getDescendantsOfKind(SyntaxKind.Identifier).filter((id) => id.getText() === name && id.getParent() !== fn);
+      if (!name || !wanted.has(name) || serialized.has(fn)) continue;
+      const refs = refsByName.get(name) ?? [];
       if (refs.length === 0) continue;
-      const inside = (id: Node) => {
-        for (let p = id.getParent(); p; p = p.getParent()) if (isFunctionLike(p)) return serialized.has(p);
-        return false;
-      };
-      if (refs.every(inside)) {
+      if (refs.every((id) => { const outer = enclosingFunction(id); return !!outer && serialized.has(outer); })) {
         serialized.add(fn);
         grew = true;
       }
@@ -316,15 +328,22 @@ export function checkThenActAcrossAwait(file: ParsedFile, checkBudget: () => voi
   const source = file.ts();
   const findings: TsFinding[] = [];
   const modState = moduleState(source);
-  const serialized = serializedFunctions(source);
+  // what serializes a function costs several passes over the file: computed only once a candidate is found
+  let serialized: Set<Node> | undefined;
+  const isSerialized = (fn: Node) => (serialized ??= serializedFunctions(source)).has(fn);
   let functions = 0;
+  const classStates = new Map<Node, Map<string, SharedState>>();
+  const stateOfClass = (cls: Node) => {
+    if (!classStates.has(cls)) classStates.set(cls, classState(cls));
+    return classStates.get(cls)!;
+  };
   source.forEachDescendant((fn) => {
     if (!isFunctionLike(fn) || !isAsyncFunction(fn)) return;
     if (++functions > MAX_FUNCTIONS) return;
     checkBudget();
-    if (serialized.has(fn) || ONE_SHOT.has(functionName(fn) ?? '')) return;
+    if (ONE_SHOT.has(functionName(fn) ?? '')) return;
     const cls = fn.getFirstAncestor((a) => Node.isClassDeclaration(a) || Node.isClassExpression(a));
-    const state = new Map([...modState, ...(cls && Node.isMethodDeclaration(fn) ? classState(cls) : cls && Node.isArrowFunction(fn) ? classState(cls) : [])]);
+    const state = new Map([...modState, ...(cls && (Node.isMethodDeclaration(fn) || Node.isArrowFunction(fn)) ? stateOfClass(cls) : [])]);
     if (state.size === 0) return;
     const shadowed = localNames(fn);
     const accesses = new Map<string, Access[]>();
@@ -351,7 +370,7 @@ export function checkThenActAcrossAwait(file: ParsedFile, checkBudget: () => voi
       const found = staleWrite(list, awaits);
       if (!found) continue;
       const { read, wait, write } = found;
-      if (lockAcquiredBefore(fn, read.pos)) continue;
+      if (isSerialized(fn) || lockAcquiredBefore(fn, read.pos)) continue;
       const lines = [read.node.getStartLineNumber(), wait.getStartLineNumber(), write.node.getStartLineNumber()];
       const changed = lines.filter((l) => file.isChanged(l));
       if (changed.length === 0) continue;

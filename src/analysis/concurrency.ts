@@ -147,6 +147,8 @@ export interface Goroutine {
   start: GoNode;
   /** started inside a loop of its enclosing function: many run at once */
   inLoop: boolean;
+  /** that loop's body, when there is one: a variable declared in it is a new one on every iteration */
+  loopBody?: GoNode;
   /** how it is started, for messages: `go func` or `g.Go` */
   how: string;
 }
@@ -157,16 +159,23 @@ export function goroutines(root: GoNode): Goroutine[] {
     if (n.type === 'go_statement') {
       const call = n.namedChildren[0];
       const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : undefined;
-      if (fn?.type === 'func_literal') found.push({ literal: fn, start: n, inLoop: inLoop(n), how: 'go func' });
+      if (fn?.type === 'func_literal') found.push({ literal: fn, start: n, ...loopAround(n), how: 'go func' });
     } else if (n.type === 'call_expression') {
       const callee = calleeText(n);
       const first = n.childForFieldName('arguments')?.namedChildren[0];
       // errgroup.Group.Go, sync.WaitGroup.Go (Go 1.25), conc pools: each call runs its literal concurrently
-      if (callee.endsWith('.Go') && first?.type === 'func_literal') found.push({ literal: first, start: n, inLoop: inLoop(n), how: callee });
+      if (callee.endsWith('.Go') && first?.type === 'func_literal') found.push({ literal: first, start: n, ...loopAround(n), how: callee });
     }
     return true;
   });
   return found;
+}
+
+function loopAround(start: GoNode): { inLoop: boolean; loopBody?: GoNode } {
+  for (let n: GoNode | null = start.parent; n && !isFunctionNode(n); n = n.parent) {
+    if (n.type === 'for_statement') return { inLoop: true, loopBody: n.childForFieldName('body') ?? undefined };
+  }
+  return { inLoop: false };
 }
 
 function inLoop(start: GoNode): boolean {
@@ -203,8 +212,8 @@ export function declaredNames(fn: GoNode): Set<string> {
 }
 
 /** What a variable holds, from its declaration in `fn` (not in nested literals): `var x []T`, `x := map[..]..{}`, a parameter. */
-export function localKind(fn: GoNode, name: string): { kind: StateKind; line: number } | undefined {
-  let result: { kind: StateKind; line: number } | undefined;
+export function localKind(fn: GoNode, name: string): { kind: StateKind; line: number; at: number } | undefined {
+  let result: { kind: StateKind; line: number; at: number } | undefined;
   walk(fn, (n) => {
     if (result) return false;
     if (n.id !== fn.id && n.type === 'func_literal') return false;
@@ -214,14 +223,14 @@ export function localKind(fn: GoNode, name: string): { kind: StateKind; line: nu
       if (i === -1) return true;
       const type = n.childForFieldName('type');
       const value = n.childForFieldName('value')?.namedChildren[i];
-      result = { kind: type ? stateKindOfType(type.text) : stateKindOfValue(value), line: lineOf(n) };
+      result = { kind: type ? stateKindOfType(type.text) : stateKindOfValue(value), line: lineOf(n), at: n.startIndex };
       return false;
     }
     if (n.type === 'short_var_declaration') {
       const left = n.childForFieldName('left')?.namedChildren ?? [];
       const i = left.findIndex((x) => x?.text === name);
       if (i === -1) return true;
-      result = { kind: stateKindOfValue(n.childForFieldName('right')?.namedChildren[i]), line: lineOf(n) };
+      result = { kind: stateKindOfValue(n.childForFieldName('right')?.namedChildren[i]), line: lineOf(n), at: n.startIndex };
       return false;
     }
     return true;

@@ -27,6 +27,8 @@ export interface GoFunction {
   /** receiver type name for methods */
   receiver?: string;
   receiverName?: string;
+  /** `func (r *T)`: writes to fields reach the shared value */
+  pointerReceiver?: boolean;
 }
 
 export interface StructField {
@@ -111,6 +113,7 @@ function buildPackage(dir: string, files: GoFile[]): GoPackage {
           name: functionName(decl) ?? '',
           receiver: receiverType(decl),
           receiverName: decl.type === 'method_declaration' ? receiverName(decl) : undefined,
+          pointerReceiver: decl.type === 'method_declaration' && (decl.childForFieldName('receiver')?.text.includes('*') ?? false),
         };
         functions.push(fn);
         if (fn.receiver) {

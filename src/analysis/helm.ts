@@ -457,7 +457,10 @@ class Renderer {
         const n = args[0]?.k === 'data' ? Number(args[0].value) : NaN;
         if (!Number.isInteger(n) || n < 0 || n > 200 || !last || args.length !== 2) return UNKNOWN;
         const pad = ' '.repeat(n);
-        const lines = this.toLines(last).map((l) => ({ ...l, text: pad + l.text }));
+        // An unknown block (an `include` of labels, say) most often holds map entries beside others written
+        // out: as an entry it keeps the document parseable, and readers treat a map holding it as unknown.
+        const block = last.k === 'unknown' ? [{ text: `${UNRESOLVED}: ${UNRESOLVED}`, origins: [] }] : this.toLines(last);
+        const lines = block.map((l) => ({ ...l, text: pad + l.text }));
         return { k: 'text', lines: name === 'nindent' ? [{ text: '', origins: [] }, ...lines] : lines };
       }
       case 'default':

@@ -215,6 +215,11 @@ function isUnresolved(node: YamlNode | undefined): boolean {
   return isScalar(node) && typeof node.value === 'string' && node.value.includes(UNRESOLVED);
 }
 
+/** A map with an entry a template expression produced may hold any key: what it lacks is not known to be missing. */
+function hasUnresolvedEntry(node: YamlNode | undefined): boolean {
+  return isMap(node) && node.items.some((pair) => isScalar(pair.key) && String(pair.key.value).includes(UNRESOLVED));
+}
+
 function originsOf(r: Reader, line: number | undefined): Origin[] {
   return line === undefined ? [] : r.m.originsAt(line);
 }
@@ -240,6 +245,7 @@ function originsOfRange(r: Reader, node: YamlNode | undefined): Origin[] {
 /** A count field (replicas, parallelism): default when absent, undefined when unreadable. */
 function count(r: Reader, map: YamlNode | undefined, key: string, fallback: number): { value?: number; where: Origin[] } {
   const e = entry(r, map, key);
+  if (!e && hasUnresolvedEntry(map)) return { where: [] };
   if (!e || e.value === undefined || (isScalar(e.value) && e.value.value === null)) return { value: fallback, where: [] };
   const where = originsOf(r, r.lineOf(e.value) ?? e.keyLine);
   const v = isScalar(e.value) ? e.value.value : undefined;
@@ -250,7 +256,7 @@ function count(r: Reader, map: YamlNode | undefined, key: string, fallback: numb
 function amounts(r: Reader, map: YamlNode | undefined): { values: Partial<Record<Resource, Amount>>; opaque: boolean } {
   const values: Partial<Record<Resource, Amount>> = {};
   if (map === undefined || (isScalar(map) && (map.value === null || map.value === undefined))) return { values, opaque: false };
-  if (!isMap(map)) return { values, opaque: true };
+  if (!isMap(map) || hasUnresolvedEntry(map)) return { values, opaque: true };
   for (const resource of RESOURCES) {
     const e = entry(r, map, resource);
     if (!e?.value) continue;
@@ -273,6 +279,9 @@ function container(r: Reader, node: YamlNode | undefined, role: 'app' | 'init', 
     requests.opaque ||
     limits.opaque ||
     isUnresolved(resourcesNode) ||
+    hasUnresolvedEntry(resourcesNode) ||
+    // The unknown entry may be the container's resources.
+    (resourcesNode === undefined && hasUnresolvedEntry(node)) ||
     (resourcesNode !== undefined && !isMap(resourcesNode) && !(isScalar(resourcesNode) && resourcesNode.value === null));
   const restart = text(get(r, node, 'restartPolicy'));
   return {
