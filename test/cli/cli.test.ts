@@ -261,6 +261,15 @@ describe('help, version and delegated commands', () => {
     expect((await run('serve', '--help')).code).toBe(0);
     expect(await run('--version')).toMatchObject({ code: 0, out: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
   });
+
+  it('delegates protect to the app engineer\'s command, which sees our streams and environment', async () => {
+    const io = captureIo({});
+    const code = await main(['protect'], io);
+    // no token and no repository: the delegated command's own usage error, not "not available"
+    expect(code).toBe(2);
+    expect(io.err()).not.toContain('not available');
+    expect(io.out() + io.err()).toMatch(/protect/);
+  });
 });
 
 describe('the real bin/causal-review.js process', () => {
