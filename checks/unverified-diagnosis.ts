@@ -38,7 +38,7 @@ function isInert(line: string): boolean {
 }
 
 /**
- * When every line the PR adds outside tests is a raised value or a comment, the diff does not touch the
+ * When every line the PR adds is a raised value, a blank or a comment, the diff does not touch the
  * mechanism the text blames: say what it changes instead. Undefined when the diff does anything else.
  */
 async function onlyTuning(ctx: CheckContext, tuning: TuningChange[]): Promise<string | undefined> {
