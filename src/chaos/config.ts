@@ -58,6 +58,8 @@ export interface ChaosTimeouts {
   stabilityMs: number;
   /** how long a Chaos Mesh fault lasts */
   faultMs: number;
+  /** the most one experiment may take, all its waits together (default: 3 x convergeMs) */
+  experimentMs: number;
 }
 
 export interface ChaosSettings {
@@ -178,7 +180,7 @@ export const CHAOS_SCHEMA = {
     timeouts: {
       type: 'object',
       additionalProperties: false,
-      properties: { convergeMs: ms(3_600_000), stabilityMs: ms(600_000), faultMs: ms(3_600_000) },
+      properties: { convergeMs: ms(3_600_000), stabilityMs: ms(600_000), faultMs: ms(3_600_000), experimentMs: ms(7_200_000) },
     },
     concurrency: {
       type: 'object',
@@ -203,7 +205,7 @@ function describe(error: ErrorObject): string {
   return `${where}: ${error.message}`;
 }
 
-export const DEFAULT_TIMEOUTS: ChaosTimeouts = { convergeMs: 120_000, stabilityMs: 10_000, faultMs: 30_000 };
+export const DEFAULT_TIMEOUTS = { convergeMs: 120_000, stabilityMs: 10_000, faultMs: 30_000 };
 
 /** Validate the `chaos` section and fill in the defaults; the error names the bad key. */
 export function resolveChaosSettings(config: Pick<Config, 'chaos'> | undefined): ChaosSettings {
@@ -251,7 +253,11 @@ export function resolveChaosSettings(config: Pick<Config, 'chaos'> | undefined):
     },
     chaosMesh: given.chaosMesh ?? false,
     experiments: { include: given.experiments?.include ?? [], exclude: given.experiments?.exclude ?? [] },
-    timeouts: { ...DEFAULT_TIMEOUTS, ...given.timeouts },
+    timeouts: {
+      ...DEFAULT_TIMEOUTS,
+      ...given.timeouts,
+      experimentMs: given.timeouts?.experimentMs ?? 3 * (given.timeouts?.convergeMs ?? DEFAULT_TIMEOUTS.convergeMs),
+    },
     concurrency: { writers: given.concurrency?.writers ?? 4, writes: given.concurrency?.writes ?? 8 },
     midReconcileAttempts: given.midReconcileAttempts ?? 3,
   };

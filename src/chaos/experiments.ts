@@ -72,7 +72,8 @@ export const EXPERIMENTS: Experiment[] = [
     id: 'baseline',
     title: 'The resource converges from its manifest with no fault',
     async run(t) {
-      await t.ensureResource();
+      await t.apply();
+      await t.converge();
     },
   },
   {
@@ -152,19 +153,14 @@ export const EXPERIMENTS: Experiment[] = [
       const stale = t.cr()!;
       const accepted: Array<{ rv: number; id: string; value: unknown }> = [];
       const regressions: string[] = [];
+      const states: Array<{ rv: number; id?: string; value: unknown }> = [];
       let conflicts = 0;
-      // every state the resource passes through must carry the newest accepted write (or a later one)
+      // every state the resource passes through is kept, and judged once all writes are answered
+      // (a watch event can arrive before the response to the write that caused it)
       const onChange = (change: { object: KObject; kind: string }) => {
         const o = change.object;
         if (change.kind !== `${t.spec.apiVersion}/${t.spec.kind}` || o.metadata?.name !== t.name) return;
-        const rv = Number(o.metadata?.resourceVersion);
-        const seen = o.metadata?.annotations?.[WRITE_ANNOTATION];
-        const latest = accepted.filter((a) => a.rv <= rv).reduce<(typeof accepted)[number] | undefined>((m, a) => (!m || a.rv > m.rv ? a : m), undefined);
-        if (!latest || Number.isNaN(rv)) return;
-        const value = getPath(o, flip.path);
-        if (seen !== latest.id || value !== latest.value) {
-          regressions.push(`at resourceVersion ${rv} ${flip.path}=${JSON.stringify(value)} (write ${seen ?? 'none'}) after write ${latest.id} set ${JSON.stringify(latest.value)} at ${latest.rv}`);
-        }
+        states.push({ rv: Number(o.metadata?.resourceVersion), id: o.metadata?.annotations?.[WRITE_ANNOTATION], value: getPath(o, flip.path) });
       };
       t.view.on('change', onChange);
       const writer = async (w: number) => {
@@ -193,7 +189,16 @@ export const EXPERIMENTS: Experiment[] = [
       t.fault('writes-done', ref(stale), `${accepted.length} accepted, ${conflicts} rejected with 409`);
       await t.converge();
       t.view.off('change', onChange);
-      const last = accepted.reduce<(typeof accepted)[number] | undefined>((m, a) => (!m || a.rv > m.rv ? a : m), undefined);
+      const rvOf = new Map(accepted.map((a) => [a.id, a.rv]));
+      const newest = (rv: number) => accepted.filter((a) => a.rv <= rv).reduce<(typeof accepted)[number] | undefined>((m, a) => (!m || a.rv > m.rv ? a : m), undefined);
+      // resourceVersions are compared as numbers, as etcd issues them; other stores are not judged
+      for (const state of states.filter((x) => !Number.isNaN(x.rv))) {
+        const latest = newest(state.rv);
+        const written = state.id !== undefined ? rvOf.get(state.id) : undefined;
+        if (!latest || (written !== undefined && written >= latest.rv && state.value === accepted.find((a) => a.id === state.id)?.value)) continue;
+        regressions.push(`at resourceVersion ${state.rv} ${flip.path}=${JSON.stringify(state.value)} (write ${state.id ?? 'none'}) after write ${latest.id} set ${JSON.stringify(latest.value)} at ${latest.rv}`);
+      }
+      const last = newest(Number.MAX_SAFE_INTEGER);
       const final = t.cr();
       if (last && final && (final.metadata?.annotations?.[WRITE_ANNOTATION] !== last.id || getPath(final, flip.path) !== last.value)) {
         regressions.push(`finally ${flip.path}=${JSON.stringify(getPath(final, flip.path))} (write ${final.metadata?.annotations?.[WRITE_ANNOTATION]}), but the last accepted write was ${last.id} = ${JSON.stringify(last.value)}`);

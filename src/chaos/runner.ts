@@ -54,8 +54,8 @@ export async function loadManifest(spec: ResourceSpec, repoRoot: string): Promis
     throw new ChaosConfigError(`chaos.resources: manifest ${spec.manifest} cannot be read`);
   }
   if (text.length > 1_000_000) throw new ChaosConfigError(`chaos.resources: manifest ${spec.manifest} is larger than 1 MB`);
-  const docs = parseAllDocuments(text, { maxAliasCount: 100 });
-  const objects = (Array.isArray(docs) ? docs : [docs]).map((d) => d.toJS() as KObject | null);
+  const docs = parseAllDocuments(text);
+  const objects = (Array.isArray(docs) ? docs : [docs]).map((d) => d.toJS({ maxAliasCount: 100 }) as KObject | null);
   const found = objects.find((o) => o?.kind === spec.kind && o.apiVersion === spec.apiVersion);
   if (!found?.metadata?.name) {
     throw new ChaosConfigError(`chaos.resources: ${spec.manifest} holds no ${spec.kind} (${spec.apiVersion}) with a metadata.name`);

@@ -34,6 +34,8 @@ export class Trial {
   private readonly failedObjects = new Map<string, KObject[]>();
   private baselineRestarts = new Map<string, number>();
   private lastFaultAt: number;
+  /** when the experiment's time is up: every wait after it ends at once */
+  private readonly deadlineAt: number;
   convergedMs?: number;
   readonly core: CoreV1Api;
 
@@ -44,6 +46,7 @@ export class Trial {
   ) {
     this.core = env.view.kc.makeApiClient(CoreV1Api);
     this.lastFaultAt = env.now();
+    this.deadlineAt = this.lastFaultAt + env.settings.timeouts.experimentMs;
     this.snapshotRestarts();
   }
 
@@ -112,9 +115,13 @@ export class Trial {
   }
 
   /** Wait (on watch events, to a deadline) until `condition` holds; false at the deadline. */
+  private budget(timeoutMs: number): number {
+    return Math.max(1, Math.min(timeoutMs, this.deadlineAt - this.env.now()));
+  }
+
   async until<T>(condition: () => T | undefined | false, what: string, timeoutMs = this.settings.timeouts.convergeMs): Promise<T | false> {
     try {
-      return await this.view.until(condition, timeoutMs, what);
+      return await this.view.until(condition, this.budget(timeoutMs), what);
     } catch (error) {
       if (error instanceof DeadlineError) {
         this.env.log(error.message);
@@ -124,15 +131,34 @@ export class Trial {
     }
   }
 
-  /** Wait until the resource exists (applying the manifest if it does not) and has converged. */
-  async ensureResource(name = this.name): Promise<Convergence> {
-    if (!this.cr(name)) {
-      const obj = name === this.name ? structuredClone(this.manifest) : this.probe(name.slice(this.name.length + 1));
-      await this.create(obj).catch((error: { code?: number }) => {
-        if (error.code !== 409) throw error;
-      });
+  /** Create the resource (or a probe) from the manifest unless it exists. */
+  async apply(name = this.name): Promise<void> {
+    if (this.cr(name)) return;
+    const obj = name === this.name ? structuredClone(this.manifest) : this.probe(name.slice(this.name.length + 1));
+    await this.create(obj).catch((error: { code?: number }) => {
+      if (error.code !== 409) throw error;
+    });
+  }
+
+  /**
+   * The starting point of a fault: the resource exists and has converged. A resource an earlier
+   * experiment left broken is deleted and created anew, so one failure does not cascade into
+   * the experiments after it; the outcome of this wait is not recorded.
+   */
+  async ensureResource(): Promise<void> {
+    await this.apply();
+    if ((await this.converge(this.name, false)).ok) return;
+    const old = this.cr();
+    this.env.log(`${this.spec.kind} ${this.spec.namespace}/${this.name} did not converge before the fault; creating it anew`);
+    if (old) {
+      await this.remove(old);
+      await this.until(() => this.cr()?.metadata?.uid !== old.metadata?.uid, 'the broken resource to go');
     }
-    return this.converge(name);
+    await this.apply();
+    if (!(await this.converge(this.name, false)).ok) {
+      throw new Error(`${this.spec.kind} ${this.spec.namespace}/${this.name} did not converge before the fault, even created anew`);
+    }
+    this.snapshotRestarts();
   }
 
   /**
@@ -140,8 +166,9 @@ export class Trial {
    * the stability window, and record every invariant's outcome; at the deadline, record what
    * still failed. Quiescence fails when the invariants held but the children kept changing.
    */
-  converge(name = this.name): Promise<Convergence> {
-    const { convergeMs, stabilityMs } = this.settings.timeouts;
+  converge(name = this.name, record = true): Promise<Convergence> {
+    const { stabilityMs } = this.settings.timeouts;
+    const convergeMs = this.budget(this.settings.timeouts.convergeMs);
     const watched = new Set([`${this.spec.apiVersion}/${this.spec.kind}`, ...this.spec.children.map((c) => `${c.apiVersion}/${c.kind}`)]);
     const startedAt = this.env.now();
     return new Promise<Convergence>((resolve) => {
@@ -152,8 +179,9 @@ export class Trial {
         clearTimeout(windowTimer);
         clearTimeout(deadline);
         this.view.off('change', onChange);
-        for (const v of last) this.record(v.id, v.ok, v.message, v.objects);
         const held = last.every((v) => v.ok);
+        if (!record) return resolve({ ok });
+        for (const v of last) this.record(v.id, v.ok, v.message, v.objects);
         if (ok) {
           this.record('quiescence', true, `nothing changed for ${stabilityMs} ms`);
         } else if (held && churn.length) {

@@ -312,9 +312,17 @@ export class OperatorInstance {
 
     try {
       if (!configMap) {
-        await this.api.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-config`, namespace, labels, ownerReferences: owner }, data: { message } } as KubernetesObject);
-        this.log(`widget ${key}: created configmap ${name}-config`);
-        await this.recordEvent(widget, 'Normal', 'Created', `created configmap ${name}-config`);
+        const created = await this.api
+          .create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-config`, namespace, labels, ownerReferences: owner }, data: { message } } as KubernetesObject)
+          .catch((error) => {
+            // a cache that lags behind the API: the ConfigMap is there, which is what was wanted
+            if (statusCode(error) === 409) return undefined;
+            throw error;
+          });
+        if (created) {
+          this.log(`widget ${key}: created configmap ${name}-config`);
+          await this.recordEvent(widget, 'Normal', 'Created', `created configmap ${name}-config`);
+        }
       } else if ((configMap as { data?: Record<string, string> }).data?.message !== message) {
         await this.api.patch({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-config`, namespace }, data: { message } } as KubernetesObject, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
         this.log(`widget ${key}: repaired configmap ${name}-config`);
