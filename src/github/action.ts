@@ -4,7 +4,6 @@
 // workflow annotations and a job summary instead, and the exit code carries the verdict.
 
 import { appendFileSync, readFileSync, statSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { CHECKS } from '../../checks/index.js';
 import { PR_TEXT_PATH } from '../engine/types.js';
 import { renderSummary } from '../report/checkrun.js';
@@ -104,9 +103,4 @@ export async function actionCommand(_argv: string[], io: CommandIO): Promise<num
   }
   io.stdout.write(`causal-review: ${conclusion}\n`);
   return conclusion === 'failure' ? 1 : 0;
-}
-
-// `node --import tsx src/github/action.ts`: action.yml runs this file directly
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await actionCommand(process.argv.slice(2), process);
 }

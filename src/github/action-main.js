@@ -1,0 +1,7 @@
+// Entry point of action.yml: runs the TypeScript action through tsx (resolved from this package,
+// not the workflow's checkout), so the Action needs no build step and no CLI wiring.
+import { register } from 'tsx/esm/api';
+
+register();
+const { actionCommand } = await import('./action.ts');
+process.exitCode = await actionCommand(process.argv.slice(2), process);
