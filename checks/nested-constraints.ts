@@ -22,7 +22,7 @@ import {
 } from '../src/analysis/workloads.js';
 import { parseConfig, type ChaosConfig } from '../src/config/schema.js';
 import { changedLines } from '../src/engine/parse.js';
-import type { Check, CheckContext, Revision } from '../src/engine/types.js';
+import type { Check, CheckContext, Side } from '../src/engine/types.js';
 import { formatQuantity } from '../src/lang/quantity.js';
 
 const CONFIG_PATHS = ['.github/causal-review.yml', '.github/causal-review.yaml'];
@@ -38,7 +38,31 @@ interface Deployed {
   sources: Set<string>;
 }
 
-async function deployedAt(ctx: CheckContext, chaos: ChaosConfig, rev: Revision, say: (note: string) => void): Promise<Deployed> {
+/**
+ * Reads files at a revision; a file the PR did not change reads the same at base as at head, so the
+ * base pass reuses what the head pass read (each read may be an API request).
+ */
+function fileReader(ctx: CheckContext): (path: string, rev: Side) => Promise<string | undefined> {
+  const changed = new Set(ctx.changes.flatMap((c) => [c.path, c.previousPath ?? c.path]));
+  const atHead = new Map<string, Promise<string | undefined>>();
+  return (path, rev) => {
+    if (rev === 'base' && changed.has(path)) return ctx.read(path, 'base');
+    let text = atHead.get(path);
+    if (!text) {
+      text = ctx.read(path, 'head');
+      atHead.set(path, text);
+    }
+    return text;
+  };
+}
+
+async function deployedAt(
+  ctx: CheckContext,
+  chaos: ChaosConfig,
+  rev: Side,
+  read: (path: string, rev: Side) => Promise<string | undefined>,
+  say: (note: string) => void,
+): Promise<Deployed> {
   const globs = (chaos.manifests ?? []).slice(0, 50);
   const matches = picomatch(globs, { dot: true });
   const listed = new Set<string>();
@@ -61,7 +85,7 @@ async function deployedAt(ctx: CheckContext, chaos: ChaosConfig, rev: Revision, 
   const workloads: Workload[] = [];
   for (const path of [...manifests].sort().slice(0, MAX_MANIFESTS)) {
     ctx.checkBudget();
-    const text = await ctx.read(path, rev);
+    const text = await read(path, rev);
     if (text === undefined || text.length > ctx.config.limits.maxFileBytes) continue;
     sources.add(path);
     const nodes = ctx.config.chaos?.nodes ?? DEFAULT_NODES;
@@ -72,7 +96,7 @@ async function deployedAt(ctx: CheckContext, chaos: ChaosConfig, rev: Revision, 
       });
       continue;
     }
-    const rendered = await renderChartFile((p) => ctx.read(p, rev), path, text, charts);
+    const rendered = await renderChartFile((p) => read(p, rev), path, text, charts);
     if (rendered.valuesPath) sources.add(rendered.valuesPath);
     if ('undecidable' in rendered) {
       say(`${path}: ${rendered.undecidable}; its workloads are left out of the quota totals.`);
@@ -224,12 +248,13 @@ export const nestedConstraints: Check = {
     };
     if (!ctx.changes.some((c) => c.status !== 'removed' && underGlobs(c.path))) return;
     const notes: string[] = [];
-    const head = await deployedAt(ctx, chaos, 'head', (n) => notes.push(n));
+    const read = fileReader(ctx);
+    const head = await deployedAt(ctx, chaos, 'head', read, (n) => notes.push(n));
     const changedPaths = new Set(ctx.changes.map((c) => c.path));
     // Findings sit on changed manifest or values lines only: without one, the PR is not the cause.
     if (![...head.sources].some((p) => changedPaths.has(p))) return;
     for (const note of notes) ctx.note?.(note);
-    const base = await deployedAt(ctx, chaos, 'base', () => undefined);
+    const base = await deployedAt(ctx, chaos, 'base', read, () => undefined);
     const locate = changeLocator(ctx);
     const problems = new Map<string, Problem>();
     const add = (origins: Origin[], message: string, key: string) => {
