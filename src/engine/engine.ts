@@ -57,7 +57,8 @@ export async function review(snapshot: PullRequestSnapshot, options: ReviewOptio
   const findings: Finding[] = [];
   const checkNotes: string[] = [];
   try {
-    if (checks.some((c) => c.languages.includes('go'))) await loadGoParser();
+    // any check may parse Go through ctx.parse (a text check reading the diff), so load it for any Go file
+    if (checks.some((c) => c.languages.includes('go')) || changes.some((f) => f.path.endsWith('.go'))) await loadGoParser();
     const parsed = (
       await Promise.all(changes.filter((f) => f.status !== 'removed').map((f) => cache.get(f.path, 'head')))
     ).filter((f): f is ParsedFile => f !== undefined);
