@@ -133,6 +133,8 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
         const field = pkg.structs.get(decl.receiver)?.get(w.field);
         if (!field || !TRACKED.has(field.kind) || !racyWrite(field.kind, w)) continue;
         if (decl.name === 'SetupWithManager') continue;
+        // a value receiver is a copy: replacing or incrementing its field races with nobody (map and slice contents are still shared)
+        if (!decl.pointerReceiver && !w.indexed && w.form !== 'delete' && !w.deep) continue;
         const what = `\`${describeWrite(w)}\` writes the ${field.kind} field \`${w.field}\` of ${decl.receiver}`;
         if (pkg.reconcilers.has(decl.receiver)) {
           const mcr = maxConcurrency(setupsFor(pkg, decl.receiver));
@@ -189,6 +191,8 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
       if (!racyCapturedWrite(captured.kind, w)) continue;
       // one goroutine writing what its starter reads after wg.Wait() is ordered; many goroutines are not
       if (!g.inLoop) continue;
+      // declared inside the loop body: each iteration's goroutine has its own variable
+      if (g.loopBody && g.loopBody.startIndex <= captured.at && captured.at < g.loopBody.endIndex) continue;
       findings.push({ w, file, severity: 'error', message: capturedMessage(w, g, captured.kind, held === 'read') });
     }
   }
@@ -223,7 +227,7 @@ function capturedMessage(w: GoWrite, g: Goroutine, kind: StateKind, readLocked: 
 }
 
 /** The kind of a variable captured by a goroutine, from its declaration in an enclosing function. */
-function capturedKind(g: Goroutine, name: string): { kind: StateKind } | undefined {
+function capturedKind(g: Goroutine, name: string): { kind: StateKind; at: number } | undefined {
   for (let n: GoNode | null = g.literal.parent; n; n = n.parent) {
     if (!isFunctionNode(n)) continue;
     const found = localKind(n, name);

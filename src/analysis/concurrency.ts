@@ -178,11 +178,6 @@ function loopAround(start: GoNode): { inLoop: boolean; loopBody?: GoNode } {
   return { inLoop: false };
 }
 
-function inLoop(start: GoNode): boolean {
-  for (let n: GoNode | null = start.parent; n && !isFunctionNode(n); n = n.parent) if (n.type === 'for_statement') return true;
-  return false;
-}
-
 /** Names of functions and methods started as goroutines by name: `go r.worker(ctx)` gives `worker`. */
 export function goroutineStartedNames(root: GoNode): Map<string, { start: GoNode; inLoop: boolean }> {
   const names = new Map<string, { start: GoNode; inLoop: boolean }>();
@@ -191,7 +186,7 @@ export function goroutineStartedNames(root: GoNode): Map<string, { start: GoNode
     const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : undefined;
     if (!stmt || !fn) continue;
     const name = fn.type === 'identifier' ? fn.text : fn.type === 'selector_expression' ? fn.childForFieldName('field')?.text : undefined;
-    if (name) names.set(name, { start: stmt, inLoop: inLoop(stmt) });
+    if (name) names.set(name, { start: stmt, inLoop: loopAround(stmt).inLoop });
   }
   return names;
 }
