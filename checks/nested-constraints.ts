@@ -160,10 +160,27 @@ function fmt(nanos: bigint, resource: Resource | undefined): string {
   return formatQuantity(nanos, resource ?? 'count');
 }
 
+/** What went over the quota: "requests.memory 3Gi (3 replicas x 1Gi) exceeds the vcluster quota 2Gi", and the remedy. */
+interface Excess {
+  fact: string;
+  remedy: string;
+}
+
+/** Everything found on one line, said in one finding. */
 interface Problem {
   at: Origin;
-  messages: string[];
+  excesses: Excess[];
+  sentences: string[];
   keys: string[];
+}
+
+const RAISE_QUOTA = 'or raise chaos.vcluster.quota in .github/causal-review.yml if the real cluster allows it.';
+
+function messageOf(problem: Problem): string {
+  const { excesses } = problem;
+  const remedy = excesses.length === 1 ? excesses[0]!.remedy : 'lower the replicas or the resources';
+  const quota = excesses.length === 0 ? [] : [`${excesses.map((e) => e.fact).join('; ')}; ${remedy}, ${RAISE_QUOTA}`];
+  return [...quota, ...problem.sentences].join(' ');
 }
 
 export const nestedConstraints: Check = {
@@ -257,12 +274,14 @@ export const nestedConstraints: Check = {
     const base = await deployedAt(ctx, chaos, 'base', read, () => undefined);
     const locate = changeLocator(ctx);
     const problems = new Map<string, Problem>();
-    const add = (origins: Origin[], message: string, key: string) => {
+    const add: Add = (origins, said, key) => {
       const at = locate(origins);
       if (!at) return;
       const id = `${at.path}:${at.line}`;
-      const problem = problems.get(id) ?? { at, messages: [], keys: [] };
-      if (!problem.messages.includes(message)) problem.messages.push(message);
+      const problem = problems.get(id) ?? { at, excesses: [], sentences: [], keys: [] };
+      if (typeof said !== 'string') {
+        if (!problem.excesses.some((e) => e.fact === said.fact)) problem.excesses.push(said);
+      } else if (!problem.sentences.includes(said)) problem.sentences.push(said);
       problem.keys.push(key);
       problems.set(id, problem);
     };
@@ -284,14 +303,14 @@ export const nestedConstraints: Check = {
       ctx.report({
         path: problem.at.path,
         line: problem.at.line,
-        message: problem.messages.join(' ') + configNote,
+        message: messageOf(problem) + configNote,
         key: problem.keys.join(' '),
       });
     }
   },
 };
 
-type Add = (origins: Origin[], message: string, key: string) => void;
+type Add = (origins: Origin[], said: string | Excess, key: string) => void;
 
 function overQuota(workloads: Workload[], baseById: Map<string, Workload>, limit: QuotaLimit, limitRange: LimitRange | undefined, add: Add): void {
   const usages = workloads.map((w) => ({ w, ...workloadUsage(w, limit, limitRange) }));
@@ -313,10 +332,8 @@ function overQuota(workloads: Workload[], baseById: Map<string, Workload>, limit
       limit.field === 'pods'
         ? `lower the ${count ?? 'number of pods'}`
         : `lower the ${limit.field === 'requests' ? 'request' : 'limit'}${count ? ` or the ${count}` : ''}`;
-    const message =
-      `${limit.key} ${partial ? 'at least ' : ''}${fmt(total, resource)} (${breakdown}) exceeds the vcluster quota ${fmt(limit.hard, resource)}; ` +
-      `${advice}, or raise chaos.vcluster.quota in .github/causal-review.yml if the real cluster allows it.`;
-    add(growthSites(u.w, before, limit, limitRange), message, `${limit.key} ${u.w.id}`);
+    const fact = `${limit.key} ${partial ? 'at least ' : ''}${fmt(total, resource)} (${breakdown}) exceeds the vcluster quota ${fmt(limit.hard, resource)}`;
+    add(growthSites(u.w, before, limit, limitRange), { fact, remedy: advice }, `${limit.key} ${u.w.id}`);
   }
 }
 
