@@ -14,21 +14,14 @@ export const COMMITS_LIMIT = 1_000;
 /** The contents API serves content up to 1 MB; larger files come back without it, which bounds each fetch. */
 const CONTENTS_MAX_BYTES = 1_000_000;
 
-export interface PullRequestRef {
+/** What the snapshot is of: the PR's own fields as the snapshot carries them, and where it lives. */
+export type PullRequestRef = Pick<PullRequestSnapshot, 'number' | 'baseSha' | 'headSha' | 'headRef' | 'title' | 'body' | 'labels' | 'author'> & {
   owner: string;
   repo: string;
-  number?: number;
-  baseSha: string;
-  headSha: string;
-  headRef?: string;
-  title: string;
-  body: string;
-  labels: string[];
-  author?: { login: string; type?: string };
   /** as GitHub counts them, to tell when a list came back short */
   changedFiles?: number;
   commitCount?: number;
-}
+};
 
 interface GitHubFile {
   filename: string;
