@@ -20,3 +20,36 @@ describe('event-ordering fixtures', () => {
     expect(silent.length).toBeGreaterThanOrEqual(10);
   });
 });
+
+/** A near-miss with the one thing that keeps it silent taken out: it must then be reported. */
+async function withoutTheGuard(name: string, path: string, from: string | string[], to: string | string[]) {
+  const c = cases.find((x) => x.name === name)!;
+  let text = c.pr.head[path]!;
+  const froms = typeof from === 'string' ? [from] : from;
+  froms.forEach((f, i) => {
+    expect(text).toContain(f);
+    text = text.replace(f, typeof to === 'string' ? to : to[i]!);
+  });
+  const head = { ...c.pr.head, [path]: text };
+  const result = await runCase({ ...c, pr: { ...c.pr, head }, wants: [] }, [eventOrdering]);
+  return result.findings.map((f) => f.message);
+}
+
+describe('event-ordering near-misses are silent for the reason they claim', () => {
+  const controller = 'internal/controller/database_controller.go';
+  it.each([
+    ['ok-go-owned-child-watched', 'internal/controller/setup.go', '\t\tOwns(&corev1.PersistentVolumeClaim{}).\n', '', /PersistentVolumeClaim.*Add `Owns\(&corev1.PersistentVolumeClaim\{\}\)`/],
+    ['ok-go-watches-configmap', controller, 'Watches(&corev1.ConfigMap{}', 'Watches(&corev1.Secret{}', /v1 ConfigMap/],
+    ['ok-go-watches-source-kind', controller, 'source.Kind(mgr.GetCache(), &corev1.Service{}', 'source.Kind(mgr.GetCache(), &corev1.Endpoints{}', /v1 Service/],
+    ['ok-go-setup-owns-variable', controller, 'Owns(r.ChildType).', 'Owns(&corev1.Secret{}).', /v1 Service/],
+    ['ok-go-retry-on-conflict', controller, ['"k8s.io/client-go/util/retry"', 'retry.RetryOnConflict(retry.DefaultRetry, func() error {'], ['"k8s.io/apimachinery/pkg/util/wait"', 'wait.PollUntilContextTimeout(ctx, time.Second, time.Minute, true, func(ctx context.Context) (bool, error) {'], /polls the API/],
+    ['ok-go-loop-without-wait', controller, ['"context"', '\t\tif fresh.Status.Phase == corev1.PodRunning {'], ['"context"\n\t"time"', '\t\ttime.Sleep(time.Second)\n\t\tif fresh.Status.Phase == corev1.PodRunning {'], /reads the API/],
+    ['ok-ts-handler-per-key-chain', 'src/controller.ts', 'chains.set(key, next.catch((err) => console.error(key, err)));', 'void next.catch((err) => console.error(key, err));', /runs async work directly/],
+    ['ok-ts-handler-mutex', 'src/controller.ts', 'await mutex.runExclusive(() => reconcile(schedule));', 'await reconcile(schedule);', /runs async work directly/],
+    ['ok-ts-handler-enqueues-key', 'src/controller.ts', "informer.on('add', enqueue);", "informer.on('add', reconcile);", /runs async work directly/],
+    ['ts-handler-async-status-writes-preconditioned', 'src/controller.ts', "        { op: 'test', path: '/metadata/resourceVersion', value: schedule.metadata!.resourceVersion },\n", '', /patchNamespacedCustomObjectStatus.*without a resourceVersion precondition/],
+  ])('%s', async (name, path, from, to, message) => {
+    const messages = await withoutTheGuard(name, path, from, to);
+    expect(messages.some((m) => message.test(m)), messages.join('\n')).toBe(true);
+  });
+});

@@ -40,3 +40,37 @@ describe('unsynchronized-state severity', () => {
     expect(await severityOf('go-reconciler-field-from-goroutine')).toEqual(['error']);
   });
 });
+
+/** A near-miss with the one thing that keeps it silent taken out: it must then be reported. */
+async function withoutTheGuard(name: string, path: string, from: string | string[], to: string | string[]) {
+  const c = cases.find((x) => x.name === name)!;
+  let text = c.pr.head[path]!;
+  const froms = typeof from === 'string' ? [from] : from;
+  froms.forEach((f, i) => {
+    expect(text).toContain(f);
+    text = text.replace(f, typeof to === 'string' ? to : to[i]!);
+  });
+  const head = { ...c.pr.head, [path]: text };
+  const result = await runCase({ ...c, pr: { ...c.pr, head }, wants: [] }, [unsynchronizedState]);
+  return result.findings.map((f) => f.message);
+}
+
+describe('unsynchronized-state near-misses are silent for the reason they claim', () => {
+  const controller = 'internal/controller/database_controller.go';
+  it.each([
+    ['ok-go-mutex-defer-unlock', controller, '\tr.mu.Lock()\n\tdefer r.mu.Unlock()\n', '', /lastSpec/],
+    ['ok-go-mutex-lock-unlock-around-write', controller, '\tr.mu.Lock()\n\tr.lastSpec', '\tr.lastSpec', /lastSpec/],
+    ['ok-go-presized-slice-index', 'internal/health/prober.go', 'results[i] = p.Probe(ctx, pod)', 'results = append(results, p.Probe(ctx, pod))', /`results` is written by every goroutine/],
+    ['ok-go-mutex-in-goroutine', 'internal/health/prober.go', '\t\t\tmu.Lock()\n\t\t\tdefer mu.Unlock()\n', '', /`errs` is written by every goroutine/],
+    ['ok-go-single-goroutine-then-wait', 'internal/health/prober.go', '\twg.Add(1)\n\tgo func() {', '\tfor range pods {\n\twg.Add(1)\n\tgo func() {', /`probes` is written by every goroutine/],
+    ['ok-ts-run-exclusive', 'src/controller.ts', 'mutex.runExclusive(async () => {', 'Promise.resolve().then(async () => {', /`started` is read/],
+    ['ok-ts-plimit-1', 'src/controller.ts', 'pLimit(1)', 'pLimit(4)', /`jobsThisHour` is read/],
+    ['ok-ts-pqueue-concurrency-1', 'src/controller.ts', 'concurrency: 1', 'concurrency: 4', /`lastRun` is read/],
+    ['ok-ts-per-key-chain', 'src/controller.ts', 'chains.set(key, next.catch(() => undefined));', 'void next.catch(() => undefined);', /`started` is read/],
+    ['ok-ts-drain-loop-guard', 'src/controller.ts', '  if (draining) return;\n', '', /`started` is read/],
+    ['ok-ts-mark-before-await', 'src/controller.ts', '  started.add(key);\n  try {\n    await createBackupJob(schedule);', '  try {\n    await createBackupJob(schedule);\n    started.add(key);', /`started` is read/],
+  ])('%s', async (name, path, from, to, message) => {
+    const messages = await withoutTheGuard(name, path, from, to);
+    expect(messages.some((m) => message.test(m)), messages.join('\n')).toBe(true);
+  });
+});

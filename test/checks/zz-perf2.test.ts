@@ -1,0 +1,21 @@
+import { it } from 'vitest';
+import { review } from '../../src/engine/engine.js';
+import { memorySnapshot } from '../../src/engine/memory.js';
+import { DEFAULT_CONFIG } from '../../src/config/schema.js';
+import { sleepFix } from '../../checks/sleep-fix.js';
+it('perf', async () => {
+  const fn = (i: number, d: number) => `func (r *R) f${i}(ctx context.Context) error {\n\tfor attempt := 0; attempt < 3; attempt++ {\n\t\tif err := r.do(ctx); err == nil {\n\t\t\treturn nil\n\t\t}\n\t\ttime.Sleep(${d} * time.Millisecond)\n\t}\n\ttime.Sleep(${d} * time.Second)\n\treturn nil\n}\n`;
+  const go = (d: number) => `package c\n\nimport (\n\t"context"\n\t"time"\n)\n\n` + Array.from({ length: 1500 }, (_, i) => fn(i, d + (i % 3))).join('\n');
+  const sh = (d: number) => Array.from({ length: 3000 }, (_, i) => `kubectl apply -f m${i}.yaml\nsleep ${d}\nkubectl get pods -l app=a${i}`).join('\n');
+  const ts = (d: number) => Array.from({ length: 1500 }, (_, i) => `export async function g${i}(): Promise<void> {\n  for (let a = 0; a < 3; a++) { await new Promise((r) => setTimeout(r, ${d})); }\n  await new Promise((r) => setTimeout(r, ${d * 2}));\n}\n`).join('\n');
+  const files = (d: number) => ({ 'c/a.go': go(d), 'hack/e.sh': sh(d), 'src/x.ts': ts(d) }) as Record<string,string>; const pick = (d: number) => Object.fromEntries(Object.entries(files(d)).filter(([k]) => k.endsWith('ts')));
+  const steps = Array.from({ length: 9 }, (_, i) => pick(10 + i));
+  const pr = { base: pick(5), steps, head: pick(100), commits: Array.from({ length: 10 }, (_, i) => `c${i}`) };
+  console.log('sizes', Object.values(files(100)).map((t) => t.length));
+  const config = structuredClone(DEFAULT_CONFIG);
+  config.limits.checkTimeoutMs = 600_000;
+  const t0 = performance.now();
+  const v = await review(memorySnapshot(pr), { config, checks: [sleepFix] });
+  console.log('ms', Math.round(performance.now() - t0), 'findings', v.findings.length, v.findings.filter((f) => f.checkId !== 'sleep-fix').map((f) => f.message));
+  console.log(v.findings.slice(0, 3).map((f) => f.message));
+});
