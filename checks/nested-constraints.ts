@@ -2,7 +2,7 @@
 // admission count it, against the quota in the configuration; flagged on the PR line that pushed it over.
 
 import picomatch from 'picomatch';
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { LineCounter, parseAllDocuments, parseDocument, type Document } from 'yaml';
 import { parseRenderedManifests, renderChartFile, type ChartCache } from '../src/analysis/helm.js';
 import {
   RESOURCES,
@@ -80,6 +80,7 @@ async function deployedAt(
   for (const root of chartRoots) {
     for (const path of await ctx.list(join(root, 'templates'), rev)) if (/\.ya?ml$/.test(path)) manifests.add(path);
   }
+  for (const patch of await kustomizePatches(listed, (p) => read(p, rev))) manifests.delete(patch);
   const charts: ChartCache = new Map();
   const sources = new Set<string>();
   const workloads: Workload[] = [];
@@ -105,7 +106,48 @@ async function deployedAt(
     for (const document of parseRenderedManifests(rendered, path)) workloads.push(...workloadsIn(document, nodes));
     if (workloads.length > MAX_WORKLOADS) break;
   }
-  return { workloads: workloads.slice(0, MAX_WORKLOADS), sources };
+  // One workload declared twice (an overlay beside its base, two charts) would count twice, or be one of two: left out.
+  const declared = new Map<string, number>();
+  for (const w of workloads) declared.set(w.id, (declared.get(w.id) ?? 0) + 1);
+  for (const [id, times] of declared) if (times > 1) say(`${id} is declared ${times} times in the matched manifests (overlays?); it is left out of the quota totals.`);
+  return { workloads: workloads.filter((w) => declared.get(w.id) === 1).slice(0, MAX_WORKLOADS), sources };
+}
+
+/** Files kustomizations name as patches: partial objects that change a workload, not workloads of their own. */
+async function kustomizePatches(listed: Set<string>, read: (path: string) => Promise<string | undefined>): Promise<Set<string>> {
+  const patches = new Set<string>();
+  const kustomizations = [...listed].filter((p) => /(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(p)).slice(0, 100);
+  for (const path of kustomizations) {
+    const text = await read(path);
+    if (text === undefined || text.length > 200_000) continue;
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0) continue;
+    const k = doc.toJS({ maxAliasCount: 50 }) as Record<string, unknown> | null;
+    const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+    const named = [
+      ...asList(k?.patchesStrategicMerge),
+      ...[...asList(k?.patches), ...asList(k?.patchesJson6902)].map((p) => (p && typeof p === 'object' ? (p as { path?: unknown }).path : undefined)),
+    ];
+    for (const rel of named) if (typeof rel === 'string') patches.add(normalize(join(dir, rel)));
+  }
+  return patches;
+}
+
+function asList(value: unknown): unknown[] {
+  return Array.isArray(value) ? value.slice(0, 500) : [];
+}
+
+/** `a/b/../c/./d.yaml` -> `a/c/d.yaml`; paths that climb out of the repository stay as they are. */
+function normalize(path: string): string {
+  const parts: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (parts.length === 0) return path;
+      parts.pop();
+    } else parts.push(part);
+  }
+  return parts.join('/');
 }
 
 /**
@@ -209,6 +251,8 @@ export const nestedConstraints: Check = {
         '`.Values` paths, `default`, `toYaml`, `nindent`/`indent`, `quote`, `with`, `if`/`else` on values, `range` over values. `include`, `.Release`, `tpl` and the like stay unknown: ' +
         'an unknown replica count or resource counts as nothing (the totals become lower bounds), and an `if` that cannot be decided leaves the whole file out, with a note. ' +
         'No other values files or `--set` are known, and subcharts (whose values the parent overrides) are left out unless a glob names the subchart itself.',
+      'Kustomize: files a kustomization names as patches are partial objects, not workloads, and are skipped; a workload declared in more than one matched file ' +
+        '(a base and an overlay) is left out with a note, since which one the chaos tests deploy is not known.',
       'Where it reports: on the changed line that raised the total (the replicas or resources line, in the manifest or in values.yaml), only when that workload asks for more than it did at base. ' +
         'It stays silent when there is no quota or LimitRange configured, for manifests the globs do not match, kinds that create no pods, YAML that does not parse, ' +
         'values it cannot evaluate, and problems the base branch had already. The configuration comes from the base branch: a PR that raises the quota in the same change is still checked against the old one.',
