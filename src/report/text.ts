@@ -76,15 +76,15 @@ export function renderText(verdict: Verdict, options: TextOptions): string {
   return `${out.join('\n')}\n`;
 }
 
-/** What to do: the finding's own suggested replacement, else a pointer to the check's good example. */
+/** What to do beyond the message: the finding's own replacement, else where the check's docs are. */
 function adviceFor(f: ReviewedFinding, checks: readonly Check[] | undefined): string | undefined {
   if (f.suggestion) {
     const first = f.suggestion.replacement.split('\n').find((l) => l.trim()) ?? '';
-    return `replace lines ${f.suggestion.startLine}-${f.suggestion.endLine} with: ${first.trim()}${f.suggestion.replacement.includes('\n') ? ' ...' : ''}`;
+    const range = f.suggestion.startLine === f.suggestion.endLine ? `line ${f.suggestion.startLine}` : `lines ${f.suggestion.startLine}-${f.suggestion.endLine}`;
+    return `replace ${range} with: ${first.trim()}${f.suggestion.replacement.trim().includes('\n') ? ' ...' : ''}`;
   }
   const check = checks?.find((c) => c.id === f.checkId);
-  if (!check) return undefined;
-  return `${check.docs.good.note ?? check.title}; see docs/checks.md#${check.id}`;
+  return check ? `flagged and accepted examples in docs/checks.md#${check.id}` : undefined;
 }
 
 /** Greedy word wrap; a word longer than the width stays whole on its own line. */

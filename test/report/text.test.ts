@@ -13,10 +13,17 @@ describe('text report', () => {
     expect(text).toContain('PR title, description and commit messages\n  pr-text:1  sleep-fix (error, blocking)');
     expect(text).toContain('internal/controller/db.go\n  internal/controller/db.go:4  sleep-fix (error, blocking)\n    | time.Sleep(time.Second) // MARK\n    A wait "fixes" a race here.');
     expect(text).toContain('internal/controller/db.go:5-6  sleep-fix (warning, advisory)');
-    expect(text).toContain('advice: let the watch trigger the next reconcile; see docs/checks.md#sleep-fix');
+    expect(text).toContain('advice: flagged and accepted examples in docs/checks.md#sleep-fix');
     expect(text).toMatch(/\nfailure: 2 blocking findings on an AI-authored PR\.\nAI-authored: yes \(commit \w+ has the trailer "Co-Authored-By: Claude <noreply@anthropic.com>"\)\n$/);
     expect(text).not.toContain('clean.go');
     expect(text).not.toMatch(/\x1b\[/);
+  });
+
+  it('gives a finding\'s own replacement as the advice when it has one', async () => {
+    const verdict = await verdictFor(GO_WITH_FINDINGS, { ai: true });
+    verdict.findings[0]!.suggestion = { startLine: 4, endLine: 4, replacement: '\treturn ctrl.Result{RequeueAfter: 5 * time.Second}, nil\n' };
+    const text = renderText(verdict, { color: false, checks: [markCheck] });
+    expect(text).toContain('advice: replace line 4 with: return ctrl.Result{RequeueAfter: 5 * time.Second}, nil\n');
   });
 
   it('says when there is nothing, and why a PR does not count as AI-authored', async () => {
