@@ -45,6 +45,11 @@ interface WaitSite {
   suggestion?: Suggestion;
   /** lines of this file's constants the duration is computed from: a PR can lengthen a wait there */
   durationLines?: number[];
+  /**
+   * Decides `benign`, `situation`, `poll`, `detail`, `suggestion`. Run only for the head waits on changed
+   * lines: the rest of a large file, and every other revision, need only what matches waits across revisions.
+   */
+  judge?: () => void;
 }
 
 const MAX_PACKAGE_FILES = 60;
@@ -125,11 +130,16 @@ export const sleepFix: Check = {
       const onWait = (s: WaitSite) => changedWithin(file, s.line, s.endLine);
       const viaConstant = (s: WaitSite) => s.durationLines?.find((line) => file.isChanged(line));
       const candidates = head.filter((s) => !s.benign && (onWait(s) || viaConstant(s) !== undefined));
+      for (const site of candidates) {
+        ctx.checkBudget();
+        site.judge?.();
+      }
+      candidates.splice(0, candidates.length, ...candidates.filter((s) => !s.benign));
       if (candidates.length === 0) continue;
       const basePath = file.change?.previousPath ?? file.path;
       const base = file.change?.status === 'added' ? [] : await sitesAt(ctx, basePath, 'base', packages);
       const atBase = matchSites(base, head);
-      const history = await historyOf(ctx, file.path, head, atBase, packages);
+      const history = await historyOf(ctx, file.path, head, candidates, atBase, packages);
       for (const site of candidates) {
         const before = atBase.get(site);
         const steps = history.get(site);
@@ -221,6 +231,7 @@ async function historyOf(
   ctx: CheckContext,
   path: string,
   head: WaitSite[],
+  candidates: WaitSite[],
   atBase: Map<WaitSite, WaitSite>,
   packages: PackageCache,
 ): Promise<Map<WaitSite, { values: number[]; commits: number }>> {
@@ -232,8 +243,8 @@ async function historyOf(
     ctx.checkBudget();
     perCommit.push(matchSites(await sitesAt(ctx, path, { commit: commit.sha }, packages), head));
   }
-  for (const site of head) {
-    if (site.benign || site.ms === undefined) continue;
+  for (const site of candidates) {
+    if (site.ms === undefined) continue;
     const sequence: (number | undefined)[] = [atBase.get(site)?.ms, ...perCommit.map((m) => m.get(site)?.ms), site.ms];
     const values: number[] = [];
     let commitsChanging = 0;
@@ -357,9 +368,12 @@ class PackageCache {
   constructor(private readonly ctx: CheckContext) {}
 
   get(dir: string, rev: Revision, withReconcile: boolean): Promise<GoPackage> {
-    const key = `${typeof rev === 'string' ? rev : rev.commit}\0${dir}\0${withReconcile}`;
+    // each commit of a long PR would reparse the whole package: the head's constants and helpers stand in
+    // for the intermediate commits (the file itself is still read at the commit)
+    const side = typeof rev === 'string' ? rev : 'head';
+    const key = `${side}\0${dir}\0${withReconcile}`;
     let p = this.packages.get(key);
-    if (!p) this.packages.set(key, (p = this.load(dir, rev, withReconcile)));
+    if (!p) this.packages.set(key, (p = this.load(dir, side, withReconcile)));
     return p;
   }
 
@@ -477,9 +491,12 @@ async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean, packa
     };
     const lines = constantLines(found.helper ? node.childForFieldName('arguments') ?? undefined : found.duration, fileConstants);
     if (lines.length > 0) site.durationLines = lines;
-    if (!site.benign) site.benign = goBenign(node, found, decl, fn, imports, pkg);
-    if (!site.benign && deep) goSituation(site, found.shown, decl, fn, isTestFile, pkg);
-    else if (!site.benign) site.poll = loopAround(node, fn, imports) === 'poll';
+    if (deep) {
+      site.judge = () => {
+        if (!site.benign) site.benign = goBenign(node, found, decl, fn, imports, pkg);
+        if (!site.benign) goSituation(site, found.shown, decl, fn, isTestFile, pkg, file.text);
+      };
+    }
     sites.push(site);
   });
   return sites;
@@ -576,11 +593,25 @@ function goBenign(call: GoNode, found: GoWaitFound, decl: GoNode | undefined, fn
   return undefined;
 }
 
+const deadlineFunctions = new WeakMap<object, Map<number, boolean>>();
+
+/** Does a function derive its ctx with a timeout or deadline? Cached per tree: many waits can share one function. */
+function derivesDeadline(fn: GoNode): boolean {
+  let perTree = deadlineFunctions.get(fn.tree);
+  if (!perTree) deadlineFunctions.set(fn.tree, (perTree = new Map()));
+  let derives = perTree.get(fn.id);
+  if (derives === undefined) {
+    const text = fn.text;
+    derives = text.length < 200_000 && (text.includes('context.WithTimeout(') || text.includes('context.WithDeadline('));
+    perTree.set(fn.id, derives);
+  }
+  return derives;
+}
+
 /** The kind of the innermost loop around a wait in its own function, if any. */
 function loopAround(node: GoNode, fn: GoNode | undefined, imports: Map<string, string>): LoopKind | undefined {
   void imports;
-  const fnText = fn?.text ?? '';
-  const deadlineContext = fnText.length < 100_000 && (fnText.includes('context.WithTimeout(') || fnText.includes('context.WithDeadline('));
+  const deadlineContext = fn !== undefined && derivesDeadline(fn);
   for (let n: GoNode | null = node.parent; n && n.id !== fn?.id; n = n.parent) {
     if (n.type === 'for_statement') return goLoopKind(n, deadlineContext);
   }
@@ -604,7 +635,7 @@ function goScope(node: GoNode, decl: GoNode | undefined): string {
 
 const calleeOf = (call: GoNode) => (call.childForFieldName('function')?.text ?? '').replace(/\s+/g, '');
 
-function goSituation(site: WaitSite, shown: GoNode, decl: GoNode | undefined, fn: GoNode | undefined, isTestFile: boolean, pkg: GoPackage): void {
+function goSituation(site: WaitSite, shown: GoNode, decl: GoNode | undefined, fn: GoNode | undefined, isTestFile: boolean, pkg: GoPackage, fileText: string): void {
   site.poll = loopAround(shown, fn, new Map()) === 'poll';
   const inTest =
     isTestFile ||
@@ -612,7 +643,7 @@ function goSituation(site: WaitSite, shown: GoNode, decl: GoNode | undefined, fn
     ancestorCalls(shown, decl).some((c) => GINKGO_NODES.has(calleeOf(c)));
   if (inTest) {
     const scopeEnd = (fn ?? decl)?.endIndex ?? shown.endIndex;
-    const after = shown.tree.rootNode.text.slice(shown.endIndex, Math.min(scopeEnd, shown.endIndex + 20_000));
+    const after = fileText.slice(shown.endIndex, Math.min(scopeEnd, shown.endIndex + 20_000));
     site.situation = GO_ASSERTIONS.some((a) => after.includes(a)) ? 'test' : 'test-helper';
     return;
   }
@@ -673,6 +704,7 @@ async function tsSites(ctx: CheckContext, file: ParsedFile, deep: boolean): Prom
   const fakeTimers = text.includes('useFakeTimers(') || text.includes('installFakeTimers') || text.includes('clock.install(');
   const isTest = isTsTestFile(file.path);
   const sites: WaitSite[] = [];
+  let consts: Map<string, TsNode> | undefined;
   const add = (node: TsNode, callee: string, duration: TsNode | undefined, benign?: string) => {
     if (sites.length >= MAX_SITES_PER_FILE) return;
     const ms = tsDurationMs(duration);
@@ -687,55 +719,65 @@ async function tsSites(ctx: CheckContext, file: ParsedFile, deep: boolean): Prom
       situation: 'generic',
       poll: false,
     };
-    const lines = tsConstantLines(duration);
+    const lines = deep ? tsConstantLines(duration, (consts ??= tsFileConstants(sf))) : [];
     if (lines.length > 0) site.durationLines = lines;
-    site.benign = benign ?? tsBenign(node, ms, fakeTimers && callee !== 'setTimeout');
-    if (!site.benign) site.poll = tsLoopAround(node) === 'poll';
-    if (!site.benign && deep) tsSituation(site, node, isTest);
+    if (benign) site.benign = benign;
+    if (deep) {
+      site.judge = () => {
+        site.benign ??= tsBenign(node, ms, fakeTimers && callee !== 'setTimeout');
+        if (!site.benign) site.poll = tsLoopAround(node) === 'poll';
+        if (!site.benign) tsSituation(site, node, isTest);
+      };
+    }
     sites.push(site);
   };
 
-  sf.forEachDescendant((node) => {
-    if (sites.length >= MAX_SITES_PER_FILE) return;
-    if (TsNode.isNewExpression(node)) {
-      const sleep = tsPromiseSleep(node);
-      if (!sleep) return;
-      let outer: TsNode = node;
-      while (TsNode.isParenthesizedExpression(outer.getParentOrThrow())) outer = outer.getParentOrThrow();
-      const parent = outer.getParent();
-      const awaited = parent && (TsNode.isAwaitExpression(parent) || (TsNode.isPropertyAccessExpression(parent) && parent.getName() === 'then'));
-      const fn = node.getFirstAncestor((a) => TsNode.isFunctionDeclaration(a) || TsNode.isArrowFunction(a) || TsNode.isFunctionExpression(a) || TsNode.isMethodDeclaration(a));
-      // the body of a sleep helper: its callers are the waits
-      if (awaited && !(fn && tsSleepHelper(fn) !== undefined)) add(parent!, 'new Promise(setTimeout)', sleep.duration);
-      return;
-    }
-    if (!TsNode.isCallExpression(node)) return;
+  // only the matching nodes get ts-morph wrappers: wrapping every node of a large file costs more than the analysis
+  for (const node of sf.getDescendantsOfKind(SyntaxKind.NewExpression)) {
+    if (sites.length >= MAX_SITES_PER_FILE) break;
+    const sleep = tsPromiseSleep(node);
+    if (!sleep) continue;
+    let outer: TsNode = node;
+    while (TsNode.isParenthesizedExpression(outer.getParentOrThrow())) outer = outer.getParentOrThrow();
+    const parent = outer.getParent();
+    const awaited = parent && (TsNode.isAwaitExpression(parent) || (TsNode.isPropertyAccessExpression(parent) && parent.getName() === 'then'));
+    const fn = node.getFirstAncestor((a) => TsNode.isFunctionDeclaration(a) || TsNode.isArrowFunction(a) || TsNode.isFunctionExpression(a) || TsNode.isMethodDeclaration(a));
+    // the body of a sleep helper: its callers are the waits
+    if (awaited && !(fn && tsSleepHelper(fn) !== undefined)) add(parent!, 'new Promise(setTimeout)', sleep.duration);
+  }
+  for (const node of sf.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+    if (sites.length >= MAX_SITES_PER_FILE) break;
     const wait = tsWaitCall(node, timers);
     if (wait?.kind === 'sleep') {
       add(awaitedOrSelf(node), wait.callee, wait.duration);
-      return;
+      continue;
     }
     if (wait?.kind === 'delay') {
       const deferred = deferredWork(node, isTest);
       if (deferred !== undefined) add(node, 'setTimeout', wait.duration, deferred || undefined);
-      return;
+      continue;
     }
     const expr = node.getExpression();
     const name = TsNode.isIdentifier(expr) ? expr.getText() : undefined;
     const index = name ? helpers.get(name) : undefined;
     if (name && index !== undefined) add(awaitedOrSelf(node), name, node.getArguments()[index]);
-  });
-  return sites;
+  }
+  // waits are matched across revisions in source order
+  return sites.sort((a, b) => a.line - b.line);
 }
 
-/** Lines of the top-level `const`s of this file a TS duration depends on. */
-function tsConstantLines(expr: TsNode | undefined): number[] {
-  if (!expr) return [];
+function tsFileConstants(sf: SourceFile): Map<string, TsNode> {
   const consts = new Map<string, TsNode>();
-  for (const statement of expr.getSourceFile().getVariableStatements()) {
+  for (const statement of sf.getVariableStatements()) {
     if (statement.getDeclarationKind() !== 'const') continue;
     for (const decl of statement.getDeclarations()) consts.set(decl.getName(), decl);
   }
+  return consts;
+}
+
+/** Lines of the top-level `const`s of this file a TS duration depends on. */
+function tsConstantLines(expr: TsNode | undefined, consts: Map<string, TsNode>): number[] {
+  if (!expr) return [];
   const lines = new Set<number>();
   const visit = (e: TsNode, depth: number) => {
     if (depth > 3 || lines.size > 10) return;
