@@ -35,6 +35,7 @@ const HAZARD: Record<string, string> = {
   slice: 'concurrent appends lose elements or corrupt the slice',
   counter: 'increments are lost, because `x++` is a read-modify-write',
   pointer: 'readers can see a half-written value',
+  other: 'readers can see a torn or stale value (a data race)',
 };
 
 const REMEDY: Record<string, string> = {
@@ -42,6 +43,7 @@ const REMEDY: Record<string, string> = {
   slice: 'hold a sync.Mutex around the append, send results on a channel, or pre-size the slice and assign by index',
   counter: 'use sync/atomic (an atomic.Int64 and its Add) or hold a sync.Mutex',
   pointer: 'use atomic.Pointer, or hold a sync.Mutex around every read and write',
+  other: 'hold a sync.Mutex around every read and write of it, or use atomic.Value',
 };
 
 /** Does this kind of write change this kind of state in a way that races? */
@@ -164,12 +166,13 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
       const pv = packageVars.get(w.root);
       const localHere = declaredNames(decl.node).has(w.root);
       if (pv && !localHere) {
-        if (!TRACKED.has(pv.kind) || !racyWrite(pv.kind, w)) continue;
+        // any package variable counts here, not only maps and counters: every reconcile and goroutine shares it
+        if (pv.kind === 'safe' || (TRACKED.has(pv.kind) && !racyWrite(pv.kind, w))) continue;
         if (decl.name === 'init' || decl.name === 'main') continue;
         const fromReconcile = onReconcilePath.has(decl.node.id);
         const startedAs = started.get(decl.name);
         if (!g && !fromReconcile && !startedAs) continue;
-        const what = `\`${describeWrite(w)}\` writes the package-level ${pv.kind} \`${w.root}\` (${pv.path}:${pv.line})`;
+        const what = `\`${describeWrite(w)}\` writes the package-level ${pv.kind === 'other' ? 'variable' : pv.kind} \`${w.root}\` (${pv.path}:${pv.line})`;
         if (g || startedAs) {
           findings.push({ w, file, severity: 'error', message: `${what} from a goroutine (${g ? `${g.how}, line ${lineOfNode(g.start)}` : `\`go ${decl.name}(...)\``}) ${unlocked}: ${HAZARD[pv.kind]}. ${capitalize(REMEDY[pv.kind]!)}.` });
         } else {

@@ -443,6 +443,14 @@ export function clip(text: string, max = 60): string {
 
 const INFORMER_EVENTS = new Set(['add', 'update', 'change', 'delete']);
 
+/** `'update'`, or client-node's constants `k8s.UPDATE` / `UPDATE` for it. */
+function informerEvent(arg: Node): string | undefined {
+  if (Node.isStringLiteral(arg)) return INFORMER_EVENTS.has(arg.getLiteralValue()) ? arg.getLiteralValue() : undefined;
+  const name = Node.isIdentifier(arg) ? arg.getText() : Node.isPropertyAccessExpression(arg) ? arg.getName() : '';
+  const lower = name.toLowerCase();
+  return name === name.toUpperCase() && INFORMER_EVENTS.has(lower) ? lower : undefined;
+}
+
 export interface EventHandler {
   /** the `.on(...)` or `.watch(...)` call */
   registration: CallExpression;
@@ -469,11 +477,11 @@ export function eventHandlers(source: SourceFile): EventHandler[] {
     const receiver = expr.getExpression().getText();
     const args = call.getArguments();
     if (expr.getName() === 'on' && args.length >= 2) {
-      const event = args[0]!;
-      if (!Node.isStringLiteral(event) || !INFORMER_EVENTS.has(event.getLiteralValue())) continue;
+      const event = informerEvent(args[0]!);
+      if (!event) continue;
       if (!informers.has(receiver) && !/informer/i.test(receiver)) continue;
       const fn = resolveFunction(source, args[1]!);
-      if (fn) handlers.push({ registration: call, fn, what: `informer '${event.getLiteralValue()}' handler` });
+      if (fn) handlers.push({ registration: call, fn, what: `informer '${event}' handler` });
     } else if (expr.getName() === 'watch' && args.length >= 3) {
       if (!watches.has(receiver) && !/watch/i.test(receiver)) continue;
       const fn = resolveFunction(source, args[2]!);

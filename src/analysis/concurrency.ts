@@ -188,6 +188,12 @@ export function goroutineStartedNames(root: GoNode): Map<string, { start: GoNode
     const name = fn.type === 'identifier' ? fn.text : fn.type === 'selector_expression' ? fn.childForFieldName('field')?.text : undefined;
     if (name) names.set(name, { start: stmt, inLoop: loopAround(stmt).inLoop });
   }
+  // a controller-runtime Runnable given to the manager (`mgr.Add(r)`) has its Start run in a goroutine
+  for (const call of root.descendantsOfType('call_expression')) {
+    if (!call || names.has('Start')) continue;
+    const callee = calleeText(call);
+    if (/^(mgr|manager|m)\.Add$|Manager\(\)\.Add$|\.GetManager\(\)\.Add$/.test(callee) || callee.endsWith('mgr.Add')) names.set('Start', { start: call, inLoop: false });
+  }
   return names;
 }
 
