@@ -370,7 +370,7 @@ function overQuota(workloads: Workload[], baseById: Map<string, Workload>, limit
     const own = limit.field === 'pods' ? u.w.podsText : `${u.w.podsText} x ${fmt(u.perPod, resource)}`;
     const others = usages.filter((o) => o !== u && o.total > 0n);
     const rest = others.reduce((sum, o) => sum + o.total, 0n);
-    const breakdown = others.length === 0 ? own : `${u.w.name}: ${own}, plus ${fmt(rest, resource)} from ${others.length} other workload${others.length === 1 ? '' : 's'}`;
+    const breakdown = others.length === 0 ? own : `${u.w.label}: ${own}, plus ${fmt(rest, resource)} from ${others.length} other workload${others.length === 1 ? '' : 's'}`;
     const count = u.w.kind === 'Job' || u.w.kind === 'CronJob' ? 'parallelism' : u.w.kind === 'DaemonSet' || u.w.kind === 'Pod' ? undefined : 'replicas';
     const advice =
       limit.field === 'pods'
@@ -412,7 +412,7 @@ function missingRequests(w: Workload, c: Container, old: Container | undefined, 
   add(
     // A new container is flagged where it starts; one that lost its requests, on its resources.
     old ? [...c.resourcesWhere, ...c.where, ...c.lines] : [...c.where, ...c.lines],
-    `Container "${c.name}" of ${w.kind} ${w.name} sets no ${names}, but the vcluster quota limits ${names}: ` +
+    `Container "${c.name}" of ${w.label} sets no ${names}, but the vcluster quota limits ${names}: ` +
       `the ResourceQuota admission rejects its pods ("must specify ${names}"). Set ${missing.map((l) => `resources.${l.key}`).join(' and ')} on the container, ` +
       `or give chaos.vcluster.limitRange a ${defaults} if the vcluster's LimitRange has one.`,
     `missing ${names} ${w.id} ${c.name}`,
@@ -430,7 +430,7 @@ function outsideLimitRange(w: Workload, c: Container, old: Container | undefined
       const min = limitRange.min[resource];
       const over = (v: typeof before) => max !== undefined && isKnown(v) && v.nanos > max;
       const under = (v: typeof before) => min !== undefined && isKnown(v) && v.nanos < min;
-      const what = `Container "${c.name}" of ${w.kind} ${w.name} has ${field}.${resource} ${fmt(value.nanos, resource)}`;
+      const what = `Container "${c.name}" of ${w.label} has ${field}.${resource} ${fmt(value.nanos, resource)}`;
       if (over(value) && !over(before)) {
         add(
           [...value.where, ...c.resourcesWhere],
@@ -456,7 +456,7 @@ function outsideLimitRange(w: Workload, c: Container, old: Container | undefined
       if (isKnown(before) && isKnown(beforeLimit) && before.nanos > beforeLimit.nanos) continue;
       add(
         [...request.where, ...c.resourcesWhere],
-        `Container "${c.name}" of ${w.kind} ${w.name} requests ${fmt(request.nanos, resource)} of ${resource} and sets no limit, so the vcluster LimitRange gives it ` +
+        `Container "${c.name}" of ${w.label} requests ${fmt(request.nanos, resource)} of ${resource} and sets no limit, so the vcluster LimitRange gives it ` +
           `the default limit ${fmt(limit.nanos, resource)}, below the request: the API server rejects its pods. Set limits.${resource} of at least the request.`,
         `request over default limit ${resource} ${w.id} ${c.name}`,
       );

@@ -39,6 +39,8 @@ export interface Container {
 export interface Workload {
   kind: string;
   name: string;
+  /** for messages: "Deployment operator", or "the Deployment in deploy/helm/templates/deployment.yaml" when the name is templated */
+  label: string;
   /** kind/namespace/name, or the file and document when the name is templated: matches base to head */
   id: string;
   path: string;
@@ -415,7 +417,8 @@ function workloadOf(r: Reader, object: YamlNode | undefined, nodes: number, posi
   }
   return {
     kind,
-    name: templated ? `${kind} in ${r.m.path}` : name,
+    name,
+    label: templated ? `the ${kind} in ${r.m.path}` : `${kind} ${name}`,
     id,
     path: r.m.path,
     ...(pods.value === undefined ? {} : { pods: pods.value }),
