@@ -67,10 +67,10 @@ export function isOurApp(app: { id?: number; slug?: string } | null | undefined,
   return 'id' in ours ? app?.id === ours.id : app?.slug === ours.slug;
 }
 
-/** Our app's `causal-review` runs on a commit, newest first. */
-export async function ourRuns(octokit: Octokit, owner: string, repo: string, sha: string, app: AppIdentity): Promise<CheckRun[]> {
+/** Our app's runs of one check (`causal-review` unless named) on a commit, newest first. */
+export async function ourRuns(octokit: Octokit, owner: string, repo: string, sha: string, app: AppIdentity, name = CHECK_NAME): Promise<CheckRun[]> {
   const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
-    owner, repo, ref: sha, check_name: CHECK_NAME, filter: 'all', per_page: 20, ...('id' in app ? { app_id: app.id } : {}),
+    owner, repo, ref: sha, check_name: name, filter: 'all', per_page: 20, ...('id' in app ? { app_id: app.id } : {}),
   });
   return (data.check_runs as unknown as CheckRun[]).filter((r) => isOurApp(r.app, app)).sort((a, b) => b.id - a.id);
 }

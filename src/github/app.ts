@@ -66,8 +66,17 @@ export function createApp(options: AppOptions = {}): CausalReviewApp {
     run: async (_key, job) => void (await runAnalysis(job.octokit, job.target, deps)),
     onError: (key, error) => deps.log.error({ err: error, key }, 'analysis could not start or finish its check run'),
   });
+  const tasks = new AnalysisQueue<() => Promise<void>>({
+    concurrency: 2,
+    merge: (_waiting, incoming) => incoming,
+    run: (_key, task) => task(),
+    onError: (key, error) => deps.log.error({ err: error, key }, 'task failed'),
+  });
   const services: AppServices = {
     deps,
+    defer(key, task) {
+      if (!tasks.add(key, task)) deps.log.warn({ key }, 'task queue full');
+    },
     enqueue(octokit, target) {
       const key = `${target.owner}/${target.repo}@${target.headSha}`;
       if (!queue.add(key, { octokit, target })) deps.log.warn({ key }, 'queue full; the sweeper will pick this up');
@@ -94,7 +103,7 @@ export function createApp(options: AppOptions = {}): CausalReviewApp {
     }
   };
 
-  return { appFn, idle: () => queue.idle(), sweep, stop: () => clearInterval(timer) };
+  return { appFn, idle: () => Promise.all([queue.idle(), tasks.idle()]).then(() => undefined), sweep, stop: () => clearInterval(timer) };
 }
 
 /**

@@ -5,6 +5,7 @@
 import type { Context } from 'probot';
 import { escapeMarkdown, type AcceptanceRecord } from '../report/checkrun.js';
 import { BUTTONS, isOurApp, pullNumberOfQueueRef, type AnalysisDeps, type AnalysisTarget } from './analysis.js';
+import { chaosResults } from './chaos.js';
 import { canOverride, parseCommand } from './commands.js';
 import type { Octokit } from './snapshot.js';
 
@@ -12,6 +13,8 @@ export interface AppServices {
   deps: AnalysisDeps;
   /** queue an analysis; coalesces with a waiting job for the same repo and head SHA */
   enqueue(octokit: Octokit, target: AnalysisTarget): void;
+  /** queue other work off the webhook (chaos results); a task waiting under the same key is replaced */
+  defer(key: string, task: () => Promise<void>): void;
 }
 
 export interface EventHandler {
@@ -171,5 +174,5 @@ const commands: EventHandler = {
   },
 };
 
-/** Every handler the app registers. The chaos results handler (workflow_run.completed) joins here. */
-export const HANDLERS: EventHandler[] = [pullRequest, mergeGroup, rerequested, requestedAction, commands];
+/** Every handler the app registers. */
+export const HANDLERS: EventHandler[] = [pullRequest, mergeGroup, rerequested, requestedAction, commands, chaosResults];

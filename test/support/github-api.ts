@@ -90,6 +90,8 @@ export interface FakeRepoState {
   branchProtection: Record<string, any>;
   /** commits outside any PR (merge group heads), by sha */
   commits: Record<string, { tree: FileTree; parents: string[]; message: string }>;
+  /** workflow run id -> its artifacts (zip bytes) */
+  artifacts: Record<number, { id: number; name: string; zip: Buffer; expired?: boolean }[]>;
 }
 
 export const APP_ID = 4242;
@@ -140,7 +142,7 @@ export class FakeGitHub {
     if (!state) {
       state = {
         owner, name, defaultBranch: 'main', pulls: [], permissions: {}, checkRuns: [], reviewComments: [], issueComments: [],
-        reviews: [], rulesets: [], branchProtection: {}, commits: {}, ...init,
+        reviews: [], rulesets: [], branchProtection: {}, commits: {}, artifacts: {}, ...init,
       };
       this.repos.set(key, state);
     }
@@ -191,6 +193,15 @@ export class FakeGitHub {
       body = raw ? JSON.parse(raw) : undefined;
     } catch {
       this.violations.push(`${method} ${url.pathname}: body is not JSON`);
+    }
+    if (url.pathname.startsWith('/_blob/')) {
+      // the storage host an artifact download redirects to: not part of the API
+      this.requests.push({ method, route: '/_blob', path: url.pathname, query: url.searchParams, body });
+      const id = Number(url.pathname.slice('/_blob/'.length));
+      const zip = [...this.repos.values()].flatMap((r) => Object.values(r.artifacts).flat()).find((a) => a.id === id)?.zip;
+      res.writeHead(zip ? 200 : 404, { 'content-type': 'application/zip' });
+      res.end(zip);
+      return;
     }
     const isGraphql = url.pathname === '/graphql';
     const { match, problems } = isGraphql ? { match: undefined, problems: ['unexpected GraphQL request'] } : openApiValidator().check(method, url.pathname, url.searchParams, body);
@@ -423,6 +434,15 @@ export class FakeGitHub {
         protection.required_status_checks = { ...protection.required_status_checks, ...body };
         return json(res, 200, protection.required_status_checks);
       }
+      case 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts': {
+        const name = url.searchParams.get('name');
+        const artifacts = (repo.artifacts[Number(p.run_id)] ?? []).filter((a) => !name || a.name === name);
+        return json(res, 200, { total_count: artifacts.length, artifacts: artifacts.map((a) => ({ id: a.id, name: a.name, size_in_bytes: a.zip.length, expired: a.expired ?? false })) });
+      }
+      case 'GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}':
+        res.writeHead(302, { location: `${this.url}/_blob/${p.artifact_id}` });
+        res.end();
+        return;
       case 'GET /repos/{owner}/{repo}':
         return json(res, 200, { name: repo.name, full_name: `${repo.owner}/${repo.name}`, default_branch: repo.defaultBranch, owner: { login: repo.owner } });
       default:
