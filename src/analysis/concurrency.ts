@@ -120,6 +120,7 @@ export type LockHeld = 'write' | 'read' | 'none';
  */
 export function lockHeldAt(fn: GoNode, at: GoNode): LockHeld {
   if (/Locked$/.test(functionName(fn) ?? '')) return 'write';
+  if (runsSynchronized(fn)) return 'write';
   const held = new Map<string, 'write' | 'read'>();
   const until = at.startIndex;
   walk(fn, (n) => {
@@ -138,6 +139,19 @@ export function lockHeldAt(fn: GoNode, at: GoNode): LockHeld {
   });
   const modes = [...held.values()];
   return modes.includes('write') ? 'write' : modes.includes('read') ? 'read' : 'none';
+}
+
+/**
+ * Is a function literal run under synchronization by what it is given to: `once.Do(func() {...})`
+ * (sync.Once), or a helper that takes the lock around it (`r.withLock(func() {...})`, `locked(...)`)?
+ */
+function runsSynchronized(fn: GoNode): boolean {
+  if (fn.type !== 'func_literal' || fn.parent?.type !== 'argument_list') return false;
+  const call = fn.parent.parent;
+  if (call?.type !== 'call_expression') return false;
+  const callee = calleeText(call);
+  const name = callee.slice(callee.lastIndexOf('.') + 1);
+  return name === 'Do' || /lock/i.test(name);
 }
 
 /** A function literal that runs as a goroutine: `go func() {...}()`, `g.Go(func() error {...})`. */
