@@ -283,7 +283,7 @@ export const nestedConstraints: Check = {
         '  requests:',
         '    memory: 512Mi      # 3 x 512Mi = 1.5Gi fits the 2Gi quota',
       ].join('\n'),
-      note: 'Or raise chaos.vcluster.quota on the default branch first, if the real cluster has the room.',
+      note: 'Replicas x request fits the quota. Where the real cluster has the room, raise chaos.vcluster.quota on the default branch first instead.',
     },
   },
   defaultSeverity: 'error',
