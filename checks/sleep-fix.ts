@@ -270,17 +270,21 @@ const lengthOf = (ms: number | undefined) => (ms === undefined ? 'a fixed' : `a 
 
 function messageFor(site: WaitSite, change: Change, viaConstant = false): string {
   const subject = viaConstant ? `This constant makes the fixed wait ${quote(site.text)} (line ${site.line}) longer: it` : quote(site.text);
+  // the generic advice already says that a delay makes a race rarer: say it once
+  const rarer = site.situation === 'generic' && !site.poll ? '' : '; a longer sleep makes the race rarer, not gone';
   let opening: string;
   switch (change.kind) {
     case 'new':
       opening = `${quote(site.text)} adds ${lengthOf(site.ms)} wait`;
       break;
     case 'lengthened':
-      opening = `${subject} lengthens a fixed wait from ${formatDuration(change.from)} to ${formatDuration(site.ms!)}; a longer sleep makes the race rarer, not gone`;
+      opening = `${subject} lengthens a fixed wait from ${formatDuration(change.from)} to ${formatDuration(site.ms!)}${rarer}`;
       break;
-    case 'escalated':
-      opening = `${viaConstant ? `This constant escalated the fixed wait ${quote(site.text)} (line ${site.line})` : `${quote(site.text)}: this fixed wait escalated`} ${change.values.map(formatDuration).join(' -> ')} over ${change.commits} commits, each one guessing again; a longer sleep makes the race rarer, not gone`;
+    case 'escalated': {
+      const what = viaConstant ? `This constant escalated the fixed wait ${quote(site.text)} (line ${site.line})` : `${quote(site.text)}: this fixed wait escalated`;
+      opening = `${what} ${change.values.map(formatDuration).join(' -> ')} over ${change.commits} commits, each one guessing again${rarer}`;
       break;
+    }
   }
   return `${opening}: ${adviceFor(site)}`;
 }

@@ -511,7 +511,8 @@ export function goLoopKind(loop: GoNode, deadlineContext = false): LoopKind {
   } else if (header) {
     if (comparesCounter(header, counters) || hasAny(header.text, BOUND_WORDS)) return 'bounded';
     if (deadlineContext && hasAny(header.text, STOP_WORDS)) return 'bounded';
-    return body && boundedInBody(body, counters, deadlineContext, loop) ? 'bounded' : 'poll';
+    // `for ctx.Err() == nil { ... }` runs until stopped, like `for { ... }` with a stop check: judged by its other exits below
+    if (!hasAny(header.text, STOP_WORDS)) return body && boundedInBody(body, counters, deadlineContext, loop) ? 'bounded' : 'poll';
   }
   if (!body) return 'periodic';
   if (boundedInBody(body, counters, deadlineContext, loop)) return 'bounded';
