@@ -48,10 +48,11 @@ export interface AnalysisDeps {
   reviewComments?: boolean;
 }
 
-interface CheckRun {
+export interface CheckRun {
   id: number;
   head_sha: string;
   status: string;
+  started_at?: string | null;
   app?: { id: number; slug?: string } | null;
   output: { text?: string | null };
 }

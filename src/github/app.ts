@@ -5,7 +5,7 @@
 import { ProbotOctokit, type ApplicationFunction, type Probot } from 'probot';
 import { CHECKS } from '../../checks/index.js';
 import type { Check } from '../engine/types.js';
-import { ourRuns, runAnalysis, type AnalysisDeps, type AnalysisTarget } from './analysis.js';
+import { ourRuns, runAnalysis, type AnalysisDeps, type AnalysisTarget, type CheckRun } from './analysis.js';
 import { HANDLERS, type AppServices, type EventHandler } from './handlers.js';
 import { AnalysisQueue } from './queue.js';
 import type { Octokit } from './snapshot.js';
@@ -107,8 +107,9 @@ export function createApp(options: AppOptions = {}): CausalReviewApp {
 }
 
 /**
- * Open PRs whose head has no `causal-review` run from us get one: a missed or failed webhook
- * must not leave a PR waiting forever. Bounded per sweep, shared across installations.
+ * Open PRs whose head has no `causal-review` run from us, or only one stuck open, get one: a
+ * missed webhook or a crash must not leave a PR waiting forever. Bounded per sweep, shared
+ * across installations.
  */
 async function sweepOpenPulls(app: Probot, services: AppServices, maxPulls: number): Promise<number> {
   const appOctokit = await app.auth();
@@ -130,8 +131,8 @@ async function sweepOpenPulls(app: Probot, services: AppServices, maxPulls: numb
         if (left <= 0) break;
         left--;
         budget--;
-        const runs = await ourRuns(octokit, owner, repo, pull.head.sha, services.deps.app);
-        if (runs.length === 0) {
+        const [latest] = await ourRuns(octokit, owner, repo, pull.head.sha, services.deps.app);
+        if (!latest || isStuck(latest, services.deps.now())) {
           services.enqueue(octokit, { owner, repo, headSha: pull.head.sha, pullNumber: pull.number, previousHeads: [], newAcceptances: [] });
           queued++;
         }
@@ -139,6 +140,15 @@ async function sweepOpenPulls(app: Probot, services: AppServices, maxPulls: numb
     }
   }
   return queued;
+}
+
+/** A run still open long after it started: its process died or could not reach GitHub to complete it. */
+export const STUCK_AFTER_MS = 30 * 60_000;
+
+function isStuck(run: CheckRun, now: Date): boolean {
+  if (run.status === 'completed') return false;
+  const started = run.started_at ? Date.parse(run.started_at) : NaN;
+  return !Number.isFinite(started) || now.getTime() - started > STUCK_AFTER_MS;
 }
 
 export interface OctokitTuning {

@@ -200,6 +200,19 @@ describe('merge_group', () => {
 });
 
 describe('faults', () => {
+  it('waits out a primary rate limit until x-ratelimit-reset, and a 429', async () => {
+    h = await startHarness({ checks: [markCheck] });
+    const { repo, pull } = addPull(h.github, { head: { 'a.go': go('// MARK') } });
+    const reset = String(Math.floor(Date.now() / 1000) + 1);
+    h.github.fail({ method: 'GET', route: '/repos/{owner}/{repo}/pulls/{pull_number}', status: 403, message: 'API rate limit exceeded', headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset } });
+    h.github.fail({ method: 'POST', route: '/repos/{owner}/{repo}/pulls/{pull_number}/reviews', status: 429, message: 'Too many requests', headers: { 'retry-after': '1' } });
+    await h.deliver('pull_request', pullRequestPayload(pull));
+    await h.app.idle();
+    expect(repo.checkRuns[0]).toMatchObject({ status: 'completed', conclusion: 'failure' });
+    expect(h.github.count('GET', '/repos/{owner}/{repo}/pulls/{pull_number}')).toBe(2);
+    expect(repo.reviews).toHaveLength(1);
+  });
+
   it('recovers from a 500 and from a secondary rate limit with retry-after', async () => {
     h = await startHarness({ checks: [markCheck] });
     const { repo, pull } = addPull(h.github, { head: { 'a.go': go('// MARK') } });
@@ -242,6 +255,20 @@ describe('sweeper', () => {
     expect(h.github.count('GET', '/app/installations')).toBe(1);
     expect(h.github.count('GET', '/repos/{owner}/{repo}/pulls/{pull_number}/files')).toBe(1);
     expect(await h.app.sweep()).toBe(0);
+  });
+
+  it('redoes a run left open long after it started, but not one still fresh', async () => {
+    let now = new Date('2026-01-01T10:00:00Z');
+    h = await startHarness({ checks: [markCheck], now: () => now });
+    const { repo, pull } = addPull(h.github, { head: { 'a.go': go('// MARK') } });
+    const open = { id: 5, name: 'causal-review', head_sha: pull.head.sha, status: 'in_progress', conclusion: null, started_at: '2026-01-01T09:50:00Z', app: { id: APP_ID, slug: 'causal-review' }, output: { title: null, summary: null, text: null, annotations_count: 0 }, annotations: [], actions: [] };
+    repo.checkRuns.push(open);
+    expect(await h.app.sweep()).toBe(0);
+    now = new Date('2026-01-01T10:30:00Z');
+    expect(await h.app.sweep()).toBe(1);
+    await h.app.idle();
+    expect(repo.checkRuns).toHaveLength(1);
+    expect(repo.checkRuns[0]).toMatchObject({ status: 'completed', conclusion: 'failure' });
   });
 
   it('looks at no more PRs per sweep than its bound', async () => {

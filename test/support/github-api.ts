@@ -44,6 +44,7 @@ export interface FakeCheckRun {
   name: string;
   head_sha: string;
   status: string;
+  started_at?: string;
   conclusion: string | null;
   app: { id: number; slug: string };
   output: { title: string | null; summary: string | null; text: string | null; annotations_count: number };
@@ -348,7 +349,7 @@ export class FakeGitHub {
       }
       case 'POST /repos/{owner}/{repo}/check-runs': {
         const run: FakeCheckRun = {
-          id: this.id(), name: body.name, head_sha: body.head_sha, status: body.status ?? 'queued', conclusion: body.conclusion ?? null,
+          id: this.id(), name: body.name, head_sha: body.head_sha, status: body.status ?? 'queued', conclusion: body.conclusion ?? null, started_at: body.started_at,
           app: actor(req).login === BOT_LOGIN ? { id: APP_ID, slug: APP_SLUG } : ACTIONS_APP, output: { title: null, summary: null, text: null, annotations_count: 0 }, annotations: [], actions: body.actions ?? [],
         };
         this.applyOutput(run, body.output);
@@ -359,6 +360,7 @@ export class FakeGitHub {
         const run = repo.checkRuns.find((r) => r.id === Number(p.check_run_id));
         if (!run) return json(res, 404, { message: 'Not Found' });
         if (body.status) run.status = body.status;
+        if (body.started_at) run.started_at = body.started_at;
         if (body.conclusion) {
           run.conclusion = body.conclusion;
           run.status = 'completed';
@@ -468,6 +470,6 @@ export class FakeGitHub {
   }
 
   private runJson(run: FakeCheckRun) {
-    return { id: run.id, name: run.name, head_sha: run.head_sha, status: run.status, conclusion: run.conclusion, app: run.app, output: run.output, external_id: run.external_id ?? null };
+    return { id: run.id, name: run.name, head_sha: run.head_sha, status: run.status, started_at: run.started_at ?? null, conclusion: run.conclusion, app: run.app, output: run.output, external_id: run.external_id ?? null };
   }
 }
