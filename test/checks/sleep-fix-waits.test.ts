@@ -1,7 +1,7 @@
 // The wait vocabulary shared by sleep-fix and event-ordering: durations, printing, call classification.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formatDuration, formatEscalation, goConstants, goDurationNs, goWaitCall, NS_PER_MS, shellSleepMs, tsDurationMs, tsPromiseSleep, tsSleepHelper, tsWaitCall } from '../../src/analysis/waits.js';
+import { formatDuration, formatEscalation, goConstants, goDurationNs, goLoopKind, goWaitCall, NS_PER_MS, shellSleepMs, tsDurationMs, tsPromiseSleep, tsSleepHelper, tsWaitCall } from '../../src/analysis/waits.js';
 import { goImports, loadGoParser, parseGo } from '../../src/lang/go.js';
 import { parseTypeScript } from '../../src/lang/typescript.js';
 import { Node as TsNode } from 'ts-morph';
@@ -149,5 +149,40 @@ describe('shell sleeps and printing', () => {
   });
   it('prints an escalation', () => {
     expect(formatEscalation([5000, 30_000, 120_000, 600_000])).toBe('5s -> 30s -> 2m -> 10m');
+  });
+});
+
+describe('Go loops around a wait', () => {
+  /** The kind of the loop holding the first time.Sleep (or `<-time.After`) of the body. */
+  const loopOf = (body: string, deadlineContext = false) => {
+    const root = parseGo(`package a\nimport "time"\nfunc f() {\n${body}\n}\n`).rootNode;
+    const sleep = root.descendantsOfType('call_expression').find((c) => c && (c.text.startsWith('time.Sleep') || c.text.startsWith('time.After')))!;
+    let loop: GoNode | null = sleep.parent;
+    while (loop && loop.type !== 'for_statement') loop = loop.parent;
+    return goLoopKind(loop!, deadlineContext);
+  };
+  it.each([
+    ['for i := 0; i < 5; i++ { if try() == nil { return }; time.Sleep(time.Second) }', 'bounded'],
+    ['for time.Now().Before(deadline) { time.Sleep(time.Second) }', 'bounded'],
+    ['n := 0\nfor { if ok() { return }; n++; if n >= 10 { return }; time.Sleep(time.Second) }', 'bounded'],
+    ['for { if ok() { return }; if time.Since(start) > limit { return }; time.Sleep(time.Second) }', 'bounded'],
+    ['for { if ok() { break }; time.Sleep(time.Second) }', 'poll'],
+    ['for !ready() { time.Sleep(time.Second) }', 'poll'],
+    ['for ok := false; !ok; { ok = check(); time.Sleep(time.Second) }', 'poll'],
+    ['for { sync(); time.Sleep(time.Minute) }', 'periodic'],
+    ['for { if ctx.Err() != nil { return }; sync(); time.Sleep(time.Minute) }', 'periodic'],
+    ['for ctx.Err() == nil { sync(); time.Sleep(time.Minute) }', 'periodic'],
+    ['for { select { case <-ctx.Done(): return; case <-time.After(time.Minute): }; sync() }', 'periodic'],
+    ['for { select { case <-ctx.Done(): return; case <-time.After(time.Second): }; if ok() { return } }', 'poll'],
+    ['for { select { case <-ctx.Done(): return; case <-time.After(time.Second): }; if ok() { return } }', 'bounded', true],
+    ['for { select { case v := <-ch: use(v); break; default: }; time.Sleep(time.Second) }', 'periodic'],
+    ['for range ticker.C { time.Sleep(time.Millisecond) }', 'periodic'],
+    ['for _, item := range items { create(item); time.Sleep(time.Second) }', 'each'],
+    ['for i := range 3 { _ = i; time.Sleep(time.Second) }', 'bounded'],
+  ] as [string, string, boolean?][])('%s is %s', (body, kind, deadline) => {
+    expect(loopOf(body, deadline ?? false)).toBe(kind);
+  });
+  it('does not read a loop bound from a comment', () => {
+    expect(loopOf('for {\n\t// retry until the deadline\n\tif ok() { break }\n\ttime.Sleep(time.Second)\n}')).toBe('poll');
   });
 });

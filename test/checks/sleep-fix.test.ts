@@ -3,7 +3,7 @@
 // inline: suggestions, severities, fingerprints that survive a lengthening, and the docs.
 
 import { describe, expect, it } from 'vitest';
-import { sleepFix } from '../../checks/sleep-fix.js';
+import { matchSites, sleepFix } from '../../checks/sleep-fix.js';
 import { describeProblems, loadCase, loadCases, runCase, FIXTURES } from '../support/fixtures.js';
 import { join } from 'node:path';
 
@@ -90,5 +90,33 @@ describe('sleep-fix in Makefiles', () => {
   it('keeps the kubectl variable of a kubebuilder Makefile in the suggestion', async () => {
     const { findings } = await runCase(byName('makefile-sleep-before-kubectl-variable'), [sleepFix]);
     expect(findings[0]!.suggestion?.replacement).toBe('\t$(KUBECTL) wait --for=condition=Ready pod -l control-plane=controller-manager -n db-operator-system --timeout=20s');
+  });
+});
+
+describe('matching waits across revisions', () => {
+  type Site = Parameters<typeof matchSites>[0][number];
+  const site = (scope: string, text: string, ms?: number): Site => ({ flavour: 'go', line: 1, endLine: 1, scope, callee: 'time.Sleep', text, ms, situation: 'generic', poll: false });
+
+  it('pairs the same text first, then what is left in order', () => {
+    const older = [site('f', 'time.Sleep(time.Second)', 1000), site('f', 'time.Sleep(5 * time.Second)', 5000)];
+    const kept = site('f', 'time.Sleep(time.Second)', 1000);
+    const longer = site('f', 'time.Sleep(30 * time.Second)', 30_000);
+    const pairs = matchSites(older, [kept, longer]);
+    expect(pairs.get(kept)).toBe(older[0]);
+    expect(pairs.get(longer)).toBe(older[1]);
+  });
+
+  it('keeps a new wait before an unchanged one unmatched', () => {
+    const older = [site('f', 'time.Sleep(5 * time.Second)', 5000)];
+    const added = site('f', 'time.Sleep(2 * time.Second)', 2000);
+    const kept = site('f', 'time.Sleep(5 * time.Second)', 5000);
+    const pairs = matchSites(older, [added, kept]);
+    expect(pairs.get(kept)).toBe(older[0]);
+    expect(pairs.has(added)).toBe(false);
+  });
+
+  it('never pairs waits of different functions', () => {
+    const pairs = matchSites([site('f', 'time.Sleep(time.Second)')], [site('g', 'time.Sleep(time.Second)')]);
+    expect(pairs.size).toBe(0);
   });
 });
