@@ -36,6 +36,10 @@ export async function startChaosCluster(options: { bug?: OperatorBug; chaos?: Re
   // the host runs the vcluster control plane; deleting its pod restarts the virtual API server
   const host = await K8sSimulator.start({ gracefulPodDeletionMs: 20 });
   host.ensureNamespace('vcluster-chaos');
+  // Chaos Mesh's CRDs, installed on the host as the workflow does with chaos.chaosMesh
+  for (const kind of ['NetworkChaos', 'PodChaos', 'StressChaos', 'TimeChaos']) {
+    host.registerKind({ group: 'chaos-mesh.org', version: 'v1alpha1', kind, plural: kind.toLowerCase(), namespaced: true, status: true });
+  }
   host.create({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
