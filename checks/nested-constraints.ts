@@ -92,7 +92,7 @@ async function deployedAt(
     const nodes = ctx.config.chaos?.nodes ?? DEFAULT_NODES;
     if (!text.includes('{{')) {
       const lineCounter = new LineCounter();
-      [...(parseAllDocuments(text, { lineCounter }) as Document[])].forEach((doc, index) => {
+      [...(parseAllDocuments(text, { lineCounter, logLevel: 'silent' }) as Document[])].forEach((doc, index) => {
         workloads.push(...workloadsIn({ doc, lineCounter, path, index, originsAt: (line) => [{ path, line }] }, nodes));
       });
       continue;
@@ -120,9 +120,14 @@ async function kustomizePatches(listed: Set<string>, read: (path: string) => Pro
   for (const path of kustomizations) {
     const text = await read(path);
     if (text === undefined || text.length > 200_000) continue;
-    const doc = parseDocument(text);
+    const doc = parseDocument(text, { logLevel: 'silent' });
     if (doc.errors.length > 0) continue;
-    const k = doc.toJS({ maxAliasCount: 50 }) as Record<string, unknown> | null;
+    let k: Record<string, unknown> | null;
+    try {
+      k = doc.toJS({ maxAliasCount: 50 }) as Record<string, unknown> | null;
+    } catch {
+      continue; // an alias without its anchor: not a kustomization kustomize would read either
+    }
     const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
     const named = [
       ...asList(k?.patchesStrategicMerge),

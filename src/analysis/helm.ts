@@ -318,7 +318,13 @@ class Renderer {
     if (n === null || n === undefined) return data(null);
     const origin = this.originOf(n as YamlNode);
     if (isScalar(n)) return { k: 'data', value: n.value, node: n, ...(origin ? { origin } : {}) };
-    return { k: 'data', value: (n as YamlNode).toJSON(), node: n as YamlNode, ...(origin ? { origin } : {}) };
+    let value: unknown;
+    try {
+      value = (n as YamlNode).toJSON();
+    } catch {
+      throw new Undecidable('values.yaml has an alias without its anchor');
+    }
+    return { k: 'data', value, node: n as YamlNode, ...(origin ? { origin } : {}) };
   }
 
   private originOf(node: YamlNode | undefined): Origin | undefined {
@@ -614,7 +620,7 @@ export interface ChartValues {
 /** Parse a chart's values.yaml; undefined when it does not parse (Helm would refuse the chart). */
 export function parseValues(text: string, path: string): ChartValues | undefined {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
+  const doc = parseDocument(text, { lineCounter, logLevel: 'silent' });
   let aliases = 0;
   visit(doc, { Alias: () => (++aliases > 100 ? visit.BREAK : undefined) });
   // Many aliases can expand into a huge rendering: not worth the risk on PR input.
@@ -675,6 +681,6 @@ export async function renderChartFile(
 /** The YAML documents of a rendering, each mapping its lines back to the template and values lines. */
 export function parseRenderedManifests(rendered: RenderedTemplate, path: string): ManifestDocument[] {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(rendered.text, { lineCounter }) as Document[];
+  const docs = parseAllDocuments(rendered.text, { lineCounter, logLevel: 'silent' }) as Document[];
   return [...docs].map((doc, index) => ({ doc, lineCounter, path, index, originsAt: (line: number) => rendered.lineOrigins[line - 1] ?? [] }));
 }
