@@ -242,7 +242,8 @@ export async function analyse(octokit: Octokit, target: AnalysisTarget, deps: An
     throw new ConfigLoadError(error instanceof Error ? error.message : String(error));
   }
   if (deps.readAcceptances !== false) {
-    const earlierHeads = [...target.previousHeads, ...snapshot.commits.map((c) => c.sha).reverse()];
+    // a merge group's acceptances were given on its PR: that head's run holds them
+    const earlierHeads = [...target.previousHeads, ...(pr ? [pr.head.sha] : []), ...snapshot.commits.map((c) => c.sha).reverse()];
     progress.acceptances = mergeAcceptances(await recordedAcceptances(octokit, target, earlierHeads, deps, previous), target.newAcceptances);
   }
   const verdict = await review(snapshot, { config: progress.config, checks: deps.checks, acceptances: progress.acceptances });

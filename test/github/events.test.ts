@@ -194,8 +194,43 @@ describe('merge_group', () => {
     expect(run).toMatchObject({ status: 'completed', conclusion: 'failure' });
     expect(run.annotations.map((a: { path: string }) => a.path)).toEqual(['a.go']);
     expect(h.github.count('GET', '/repos/{owner}/{repo}/compare/{basehead}')).toBe(1);
-    // no review comments on a merge group
+    // no review comments on a merge group; the config, files and commits come from the compare API
     expect(repo.reviews).toEqual([]);
+    expect(h.github.routes()).toEqual(
+      [
+        'POST /app/installations/{installation_id}/access_tokens',
+        'GET /repos/{owner}/{repo}/commits/{ref}/check-runs',
+        'POST /repos/{owner}/{repo}/check-runs',
+        'GET /repos/{owner}/{repo}/pulls/{pull_number}',
+        'GET /repos/{owner}/{repo}/compare/{basehead}',
+        'GET /repos/{owner}/{repo}/contents/{path}',
+        'GET /repos/{owner}/{repo}/contents/{path}',
+        'GET /repos/{owner}/{repo}/commits/{ref}/check-runs',
+        'GET /repos/{owner}/{repo}/contents/{path}',
+        'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}',
+      ].sort(),
+    );
+  });
+});
+
+describe('merge_group acceptances', () => {
+  it('honours an acceptance given on the PR when the PR reaches the merge queue', async () => {
+    h = await startHarness({ checks: [markCheck] });
+    const { repo, pull } = addPull(h.github, { base: { 'a.go': go() }, head: { 'a.go': go('// MARK') }, number: 6 });
+    repo.permissions.maria = 'write';
+    await h.deliver('issue_comment', commentPayload(pull.number, '/causal-review accept sleep-fix -- the wait is for hardware', 'maria'));
+    await h.app.idle();
+    expect(repo.checkRuns[0]!.conclusion).toBe('success');
+
+    const queueBase = sha(6001);
+    const queueHead = sha(6002);
+    repo.commits[queueBase] = { tree: { 'a.go': go() }, parents: [], message: 'main' };
+    repo.commits[queueHead] = { tree: { 'a.go': go('// MARK') }, parents: [queueBase], message: 'Merge pull request #6' };
+    const payload = example('merge_group', 'checks_requested');
+    Object.assign(payload.merge_group, { head_sha: queueHead, base_sha: queueBase, head_ref: `refs/heads/gh-readonly-queue/main/pr-6-${queueBase}` });
+    await h.deliver('merge_group', inRepo(payload));
+    await h.app.idle();
+    expect(repo.checkRuns.find((r) => r.head_sha === queueHead)).toMatchObject({ conclusion: 'success' });
   });
 });
 
