@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { nestedConstraints } from '../../checks/nested-constraints.js';
+import { review } from '../../src/engine/engine.js';
+import { memorySnapshot } from '../../src/engine/memory.js';
 import {
   UNRESOLVED,
   daemonSetNodes,
@@ -204,5 +206,31 @@ describe('quotaLimits', () => {
     const [w] = workloadsOf(deploymentWith([['app', 'a', { memory: '100Mi' }, {}]]));
     const [limit] = quotaLimits({ 'requests.memory': '1Gi' });
     expect(workloadUsage(w!, limit!)).toEqual({ total: Mi(200), perPod: Mi(100), partial: false });
+  });
+});
+
+describe('hostile input', () => {
+  it('never fails on mangled manifests, templates, values or kustomizations: it stays silent or reports', async () => {
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const bits = ['{{', '}}', '{{-', '-}}', '{{ end }}', '{{ if .Values.a }}', '{{ range .Values.resources }}', '*a', '&a ', '\n', ': ', '- ', '"', '[', '{', '\t', '{{ toYaml .Values | nindent 4 }}'];
+    const failures: string[] = [];
+    for (const c of loadCases('nested-constraints')) {
+      const head = { ...c.pr.head };
+      for (const path of Object.keys(head)) {
+        let text = head[path]!;
+        for (let k = 0; k < 3; k++) {
+          const at = next(text.length + 1);
+          text = next(3) === 0 ? text.slice(0, at) + text.slice(at + next(20)) : text.slice(0, at) + bits[next(bits.length)] + text.slice(at);
+        }
+        head[path] = text;
+      }
+      const verdict = await review(memorySnapshot({ ...c.pr, head }), { config: c.config, checks: [nestedConstraints] });
+      failures.push(...verdict.findings.filter((f) => f.checkId === 'internal-error').map((f) => `${c.name}: ${f.message}`));
+    }
+    expect(failures).toEqual([]);
   });
 });
