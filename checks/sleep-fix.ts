@@ -27,6 +27,7 @@ type Flavour = 'go' | 'ts' | 'shell';
 
 interface WaitSite {
   flavour: Flavour;
+  path: string;
   line: number;
   endLine: number;
   /** enclosing function, test or script: with `callee`, what matches a wait across revisions */
@@ -45,6 +46,8 @@ interface WaitSite {
   suggestion?: Suggestion;
   /** lines of this file's constants the duration is computed from: a PR can lengthen a wait there */
   durationLines?: number[];
+  /** identifiers the duration is computed from (Go): a package constant changed in another file can lengthen it */
+  durationNames?: string[];
   /**
    * Decides `benign`, `situation`, `poll`, `detail`, `suggestion`. Run only for the head waits on changed
    * lines: the rest of a large file, and every other revision, need only what matches waits across revisions.
@@ -142,35 +145,80 @@ export const sleepFix: Check = {
       const history = await historyOf(ctx, file.path, head, candidates, atBase, packages);
       for (const site of candidates) {
         const before = atBase.get(site);
-        const steps = history.get(site);
-        let change: Change;
-        if (steps && steps.values.length >= 3) {
-          change = { kind: 'escalated', values: steps.values, commits: steps.commits };
-        } else if (!before) {
-          change = { kind: 'new' };
-        } else if (before.ms !== undefined && site.ms !== undefined && site.ms > before.ms) {
-          change = { kind: 'lengthened', from: before.ms };
-        } else {
-          // the same wait as at the base, no longer (or of a length this cannot compare): not the PR's doing
-          continue;
-        }
+        const change = changeOf(site, before, history.get(site));
         // a wait whose own line is untouched was lengthened through a constant: report on the constant's line
         const constantLine = onWait(site) ? undefined : viaConstant(site);
-        if (constantLine !== undefined && change.kind === 'new') continue;
-        ctx.report({
-          path: file.path,
-          line: constantLine ?? site.line,
-          ...(constantLine === undefined && site.endLine !== site.line ? { endLine: site.endLine } : {}),
-          message: messageFor(site, change, constantLine !== undefined),
-          evidence: evidenceFor(site, change, before),
-          key: `${site.scope}: ${site.callee}`,
-          ...(site.situation === 'test-helper' ? { severity: 'warning' as const } : {}),
-          ...(site.suggestion && change.kind === 'new' ? { suggestion: site.suggestion } : {}),
-        });
+        if (!change || (constantLine !== undefined && change.kind === 'new')) continue;
+        reportWait(ctx, site, change, before, constantLine === undefined ? undefined : { path: file.path, line: constantLine });
       }
     }
+    await lengthenedThroughPackageConstants(ctx, packages);
   },
 };
+
+/** What the PR did to a wait: added it, lengthened it, escalated it; undefined when it left it as long or made it shorter. */
+function changeOf(site: WaitSite, before: WaitSite | undefined, steps: { values: number[]; commits: number } | undefined): Change | undefined {
+  if (steps && steps.values.length >= 3) return { kind: 'escalated', values: steps.values, commits: steps.commits };
+  if (!before) return { kind: 'new' };
+  if (before.ms !== undefined && site.ms !== undefined && site.ms > before.ms) return { kind: 'lengthened', from: before.ms };
+  // the same wait as at the base, no longer (or of a length this cannot compare): not the PR's doing
+  return undefined;
+}
+
+/** Report a wait, on its own line or on the line of the constant that lengthened it. */
+function reportWait(ctx: CheckContext, site: WaitSite, change: Change, before: WaitSite | undefined, constant?: { path: string; line: number }): void {
+  const where = constant ? (constant.path === site.path ? `line ${site.line}` : `${site.path}:${site.line}`) : undefined;
+  ctx.report({
+    path: constant?.path ?? site.path,
+    line: constant?.line ?? site.line,
+    ...(!constant && site.endLine !== site.line ? { endLine: site.endLine } : {}),
+    message: messageFor(site, change, where),
+    evidence: evidenceFor(site, change, before),
+    key: `${site.scope}: ${site.callee}`,
+    ...(site.situation === 'test-helper' ? { severity: 'warning' as const } : {}),
+    ...(site.suggestion && change.kind === 'new' && !constant ? { suggestion: site.suggestion } : {}),
+  });
+}
+
+/**
+ * A PR can lengthen a wait without touching it: `const settleDelay = 5 * time.Second` -> `10 * time.Minute` in
+ * consts.go, with `time.Sleep(settleDelay)` unchanged in another file of the package. Report those on the constant.
+ */
+async function lengthenedThroughPackageConstants(ctx: CheckContext, packages: PackageCache): Promise<void> {
+  for (const file of ctx.files) {
+    if (file.language !== 'go' || file.change?.status === 'added') continue;
+    ctx.checkBudget();
+    const changed = new Map<string, number>();
+    for (const [name, value] of goConstants(file.go().rootNode)) {
+      if (file.isChanged(lineOf(value))) changed.set(name, lineOf(value));
+    }
+    if (changed.size === 0) continue;
+    const slash = file.path.lastIndexOf('/');
+    const dir = slash === -1 ? '' : file.path.slice(0, slash);
+    const prefix = dir === '' ? '' : `${dir}/`;
+    const others = (await ctx.list(dir, 'head')).filter((p) => p !== file.path && p.endsWith('.go') && !p.slice(prefix.length).includes('/')).slice(0, MAX_PACKAGE_FILES);
+    for (const path of others) {
+      ctx.checkBudget();
+      const text = await ctx.read(path, 'head');
+      if (!text || ![...changed.keys()].some((name) => text.includes(name))) continue;
+      const other = await ctx.parse(path, 'head');
+      if (!other) continue;
+      const head = await collectSites(ctx, other, true, packages);
+      const candidates = head.filter((s) => s.durationNames?.some((n) => changed.has(n)) && !changedWithin(other, s.line, s.endLine));
+      if (candidates.length === 0) continue;
+      const atBase = matchSites(await sitesAt(ctx, path, 'base', packages), head);
+      for (const site of candidates) {
+        site.judge?.();
+        if (site.benign) continue;
+        const before = atBase.get(site);
+        const change = before ? changeOf(site, before, undefined) : undefined;
+        if (!change) continue;
+        const name = site.durationNames!.find((n) => changed.has(n))!;
+        reportWait(ctx, site, change, before, { path: file.path, line: changed.get(name)! });
+      }
+    }
+  }
+}
 
 // ---- across revisions ----
 
@@ -268,8 +316,8 @@ async function historyOf(
 const quote = (text: string) => `\`${text.length > TEXT_CAP ? `${text.slice(0, TEXT_CAP - 3)}...` : text}\``;
 const lengthOf = (ms: number | undefined) => (ms === undefined ? 'a fixed' : `a fixed ${formatDuration(ms)}`);
 
-function messageFor(site: WaitSite, change: Change, viaConstant = false): string {
-  const subject = viaConstant ? `This constant makes the fixed wait ${quote(site.text)} (line ${site.line}) longer: it` : quote(site.text);
+function messageFor(site: WaitSite, change: Change, constantAt?: string): string {
+  const subject = constantAt ? `This constant makes the fixed wait ${quote(site.text)} (${constantAt}) longer: it` : quote(site.text);
   // the generic advice already says that a delay makes a race rarer: say it once
   const rarer = site.situation === 'generic' && !site.poll ? '' : '; a longer sleep makes the race rarer, not gone';
   let opening: string;
@@ -281,7 +329,7 @@ function messageFor(site: WaitSite, change: Change, viaConstant = false): string
       opening = `${subject} lengthens a fixed wait from ${formatDuration(change.from)} to ${formatDuration(site.ms!)}${rarer}`;
       break;
     case 'escalated': {
-      const what = viaConstant ? `This constant escalated the fixed wait ${quote(site.text)} (line ${site.line})` : `${quote(site.text)}: this fixed wait escalated`;
+      const what = constantAt ? `This constant escalated the fixed wait ${quote(site.text)} (${constantAt})` : `${quote(site.text)}: this fixed wait escalated`;
       opening = `${what} ${change.values.map(formatDuration).join(' -> ')} over ${change.commits} commits, each one guessing again${rarer}`;
       break;
     }
@@ -483,6 +531,7 @@ async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean, packa
     const decl = enclosingDeclaration(node) ?? (fn?.type === 'function_declaration' || fn?.type === 'method_declaration' ? fn : undefined);
     const site: WaitSite = {
       flavour: 'go',
+      path: file.path,
       line: lineOf(found.shown),
       endLine: endLineOf(found.shown),
       scope: goScope(node, decl),
@@ -495,6 +544,11 @@ async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean, packa
     };
     const lines = constantLines(found.helper ? node.childForFieldName('arguments') ?? undefined : found.duration, fileConstants);
     if (lines.length > 0) site.durationLines = lines;
+    const durationExpr = found.helper ? node.childForFieldName('arguments') : found.duration;
+    if (durationExpr) {
+      const names = durationExpr.type === 'identifier' ? [durationExpr.text] : durationExpr.descendantsOfType('identifier').map((n) => n?.text ?? '');
+      if (names.length > 0) site.durationNames = names.slice(0, 20);
+    }
     if (deep) {
       site.judge = () => {
         if (!site.benign) site.benign = goBenign(node, found, decl, fn, imports, pkg);
@@ -714,6 +768,7 @@ async function tsSites(ctx: CheckContext, file: ParsedFile, deep: boolean): Prom
     const ms = tsDurationMs(duration);
     const site: WaitSite = {
       flavour: 'ts',
+      path: file.path,
       line: node.getStartLineNumber(),
       endLine: node.getEndLineNumber(),
       scope: tsScope(node),
@@ -1035,6 +1090,7 @@ function shellSites(file: ParsedFile): WaitSite[] {
     const kind = loop ? shellLoopKind(loop) : undefined;
     const site: WaitSite = {
       flavour: 'shell',
+      path: file.path,
       line: command.line,
       endLine: command.endLine,
       scope: command.script,

@@ -95,7 +95,7 @@ describe('sleep-fix in Makefiles', () => {
 
 describe('matching waits across revisions', () => {
   type Site = Parameters<typeof matchSites>[0][number];
-  const site = (scope: string, text: string, ms?: number): Site => ({ flavour: 'go', line: 1, endLine: 1, scope, callee: 'time.Sleep', text, ms, situation: 'generic', poll: false });
+  const site = (scope: string, text: string, ms?: number): Site => ({ flavour: 'go', path: 'a.go', line: 1, endLine: 1, scope, callee: 'time.Sleep', text, ms, situation: 'generic', poll: false });
 
   it('pairs the same text first, then what is left in order', () => {
     const older = [site('f', 'time.Sleep(time.Second)', 1000), site('f', 'time.Sleep(5 * time.Second)', 5000)];
