@@ -294,6 +294,8 @@ export const nestedConstraints: Check = {
   defaultSeverity: 'error',
   languages: ['yaml'],
   async run(ctx) {
+    const configChanged = await changedChaosConfig(ctx);
+    if (configChanged) ctx.note?.(`this PR changes the chaos section of ${configChanged}; the check reads the base branch's, since a PR cannot move its own gate.`);
     const chaos = ctx.config.chaos;
     const limits = quotaLimits(chaos?.vcluster?.quota);
     const limitRange = limitRangeFrom(chaos?.vcluster?.limitRange);
@@ -347,7 +349,9 @@ export const nestedConstraints: Check = {
         if (limitRange) outsideLimitRange(w, c, old, limitRange, add);
       }
     }
-    const configNote = await configChangeNote(ctx);
+    const configNote = configChanged
+      ? ` This PR also changes the chaos section of ${configChanged}, but the configuration is read from the base branch (a PR cannot move its own gate): the new values apply once they are merged.`
+      : '';
     for (const problem of problems.values()) {
       ctx.report({
         path: problem.at.path,
@@ -469,18 +473,17 @@ function outsideLimitRange(w: Workload, c: Container, old: Container | undefined
   }
 }
 
-/** A PR that edits the chaos section of the configuration is still checked against the base branch's. */
-async function configChangeNote(ctx: CheckContext): Promise<string> {
+/** The configuration file, when the PR changes its chaos section: the check still reads the base branch's. */
+async function changedChaosConfig(ctx: CheckContext): Promise<string | undefined> {
   const change = ctx.changes.find((c) => CONFIG_PATHS.includes(c.path) && c.status !== 'removed');
-  if (!change) return '';
+  if (!change) return undefined;
   const text = await ctx.read(change.path, 'head');
-  if (text === undefined) return '';
+  if (text === undefined) return undefined;
   let headChaos: ChaosConfig | undefined;
   try {
     headChaos = parseConfig(text, change.path).chaos;
   } catch {
-    return '';
+    return undefined;
   }
-  if (JSON.stringify(headChaos ?? {}) === JSON.stringify(ctx.config.chaos ?? {})) return '';
-  return ` This PR also changes the chaos section of ${change.path}, but the configuration is read from the base branch (a PR cannot move its own gate): the new values apply once they are merged.`;
+  return JSON.stringify(headChaos ?? {}) === JSON.stringify(ctx.config.chaos ?? {}) ? undefined : change.path;
 }

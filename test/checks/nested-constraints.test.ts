@@ -234,3 +234,14 @@ describe('hostile input', () => {
     expect(failures).toEqual([]);
   });
 });
+
+describe('configuration changed by the PR', () => {
+  it('is checked against the base branch, and a note says so', async () => {
+    const [c] = loadCases('nested-constraints').filter((k) => k.name === 'config-raised-in-same-pr');
+    const { verdict } = await runCase(c!, [nestedConstraints]);
+    expect(verdict.findings.map((f) => f.message)).toEqual([expect.stringContaining('exceeds the vcluster quota 2Gi')]);
+    expect(verdict.notes).toContain(
+      "nested-constraints: this PR changes the chaos section of .github/causal-review.yml; the check reads the base branch's, since a PR cannot move its own gate.",
+    );
+  });
+});
