@@ -103,7 +103,11 @@ export function createApp(options: AppOptions = {}): CausalReviewApp {
     }
   };
 
-  return { appFn, idle: () => Promise.all([queue.idle(), tasks.idle()]).then(() => undefined), sweep, stop: () => clearInterval(timer) };
+  // a task may enqueue an analysis as it ends: idle means both queues empty at the same moment
+  const idle = async () => {
+    while (queue.size + tasks.size > 0) await Promise.all([queue.idle(), tasks.idle()]);
+  };
+  return { appFn, idle, sweep, stop: () => clearInterval(timer) };
 }
 
 /**

@@ -1,6 +1,6 @@
-// The webhook handlers, one small module each, in a registry the app walks: a new event (the
-// chaos results on workflow_run) is one more entry. Handlers gather inputs and enqueue; they
-// never analyse inline, so the webhook is acknowledged at once.
+// The webhook handlers, one small module each, in a registry the app walks: a new event is one
+// more entry. Handlers read the payload and enqueue; anything that calls GitHub runs deferred,
+// so the webhook is acknowledged at once.
 
 import type { Context } from 'probot';
 import { escapeMarkdown, type AcceptanceRecord } from '../report/checkrun.js';
@@ -111,8 +111,10 @@ const rerequested: EventHandler = {
     const payload = context.payload as unknown as { check_run?: RunPayload; check_suite?: RunPayload };
     const run = payload.check_run ?? payload.check_suite!;
     if (!isOurs(run, services) || (payload.check_run && run.name !== 'causal-review')) return;
-    const found = await targetOfRun(context, run);
-    if (found) services.enqueue(context.octokit, found);
+    services.defer(`rerequested:${context.id}`, async () => {
+      const found = await targetOfRun(context, run);
+      if (found) services.enqueue(context.octokit, found);
+    });
   },
 };
 
@@ -126,22 +128,23 @@ const requestedAction: EventHandler = {
   async handle(context, services) {
     const payload = context.payload as unknown as { check_run: RunPayload; requested_action: { identifier: string }; sender: { login: string } };
     const run = payload.check_run;
-    if (!isOurs(run, services)) return;
-    const { owner, repo } = repoOf(context);
-    const found = await targetOfRun(context, run);
-    if (!found) return;
-    if (!(await canOverride(context.octokit, owner, repo, payload.sender.login))) {
-      if (found.pullNumber !== undefined) {
-        await reply(context, found.pullNumber, `${escapeMarkdown(payload.sender.login, 60)}: only people with write, maintain or admin permission can use the causal-review buttons; nothing changed.`);
+    const { identifier } = payload.requested_action;
+    if (!isOurs(run, services) || (identifier !== BUTTONS.rerun.identifier && identifier !== BUTTONS.acceptDiagnosis.identifier)) return;
+    services.defer(`requested-action:${context.id}`, async () => {
+      const { owner, repo } = repoOf(context);
+      const found = await targetOfRun(context, run);
+      if (!found) return;
+      if (!(await canOverride(context.octokit, owner, repo, payload.sender.login))) {
+        if (found.pullNumber !== undefined) {
+          await reply(context, found.pullNumber, `${escapeMarkdown(payload.sender.login, 60)}: only people with write, maintain or admin permission can use the causal-review buttons; nothing changed.`);
+        }
+        return;
       }
-      return;
-    }
-    if (payload.requested_action.identifier === BUTTONS.acceptDiagnosis.identifier) {
-      found.newAcceptances.push(acceptance('unverified-diagnosis', payload.sender.login, 'accepted with the "Accept diagnosis" button of the check run', services));
-    } else if (payload.requested_action.identifier !== BUTTONS.rerun.identifier) {
-      return;
-    }
-    services.enqueue(context.octokit, found);
+      if (identifier === BUTTONS.acceptDiagnosis.identifier) {
+        found.newAcceptances.push(acceptance('unverified-diagnosis', payload.sender.login, 'accepted with the "Accept diagnosis" button of the check run', services));
+      }
+      services.enqueue(context.octokit, found);
+    });
   },
 };
 
@@ -158,19 +161,21 @@ const commands: EventHandler = {
     if (!command) return;
     const login = payload.comment.user.login;
     const number = payload.issue.number;
-    if (command.kind === 'invalid') {
-      await reply(context, number, `causal-review did not understand that: ${command.why}.`);
-      return;
-    }
-    const { owner, repo } = repoOf(context);
-    if (!(await canOverride(context.octokit, owner, repo, login))) {
-      await reply(context, number, `${escapeMarkdown(login, 60)}: only people with write, maintain or admin permission can ask causal-review to ${command.kind === 'accept' ? 'accept a finding' : 'recheck'}; nothing changed.`);
-      return;
-    }
-    const { data: pr } = await context.octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { owner, repo, pull_number: number });
-    const job = target(owner, repo, pr.head.sha, { pullNumber: number });
-    if (command.kind === 'accept') job.newAcceptances.push(acceptance(command.target, login, command.reason, services));
-    services.enqueue(context.octokit, job);
+    services.defer(`command:${context.id}`, async () => {
+      if (command.kind === 'invalid') {
+        await reply(context, number, `causal-review did not understand that: ${command.why}.`);
+        return;
+      }
+      const { owner, repo } = repoOf(context);
+      if (!(await canOverride(context.octokit, owner, repo, login))) {
+        await reply(context, number, `${escapeMarkdown(login, 60)}: only people with write, maintain or admin permission can ask causal-review to ${command.kind === 'accept' ? 'accept a finding' : 'recheck'}; nothing changed.`);
+        return;
+      }
+      const { data: pr } = await context.octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { owner, repo, pull_number: number });
+      const job = target(owner, repo, pr.head.sha, { pullNumber: number });
+      if (command.kind === 'accept') job.newAcceptances.push(acceptance(command.target, login, command.reason, services));
+      services.enqueue(context.octokit, job);
+    });
   },
 };
 
