@@ -7,8 +7,12 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CHECKS } from '../checks/index.js';
 import { captureIo } from '../src/cli/io.js';
 import { main } from '../src/cli/main.js';
+import { DEFAULT_CONFIG } from '../src/config/schema.js';
+import { review } from '../src/engine/engine.js';
+import { gitSnapshot } from '../src/git/snapshot.js';
 import { generatePullRequest, generateTree } from './generate.js';
 
 export interface BenchResult {
@@ -116,6 +120,15 @@ async function fiftyFilePr(work: string): Promise<BenchResult> {
     findings = (JSON.parse(io.out()) as { findings: unknown[] }).findings.length;
   }
   const node = await timed(process.execPath, [BIN, ...args]);
+  // where the time goes: the adapter and engine with no check, then each check alone (each parses afresh)
+  const perCheck: Record<string, number> = {};
+  for (const check of [undefined, ...CHECKS]) {
+    const snapshot = await gitSnapshot({ repo: dir, base: 'main', head: 'pr' });
+    const started = performance.now();
+    await review(snapshot, { config: structuredClone(DEFAULT_CONFIG), checks: check ? [check] : [] });
+    perCheck[`  ${check ? `only ${check.id}` : 'no check (git + engine)'} s`] = round((performance.now() - started) / 1000, 3);
+    snapshot.close();
+  }
   const npx = await timed('npx', ['--no-install', 'causal-review', ...args]);
   return {
     name: '50-file PR, end to end',
@@ -127,6 +140,8 @@ async function fiftyFilePr(work: string): Promise<BenchResult> {
       'node bin/causal-review.js s': round(node.ms / 1000, 3),
       'npx causal-review s': round(npx.ms / 1000, 3),
       target: '< 1 s',
+      'in-process, by check:': '',
+      ...perCheck,
     },
   };
 }
