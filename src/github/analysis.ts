@@ -264,7 +264,8 @@ export function errorConclusion(progress: Progress, target: AnalysisTarget): { c
 export async function runAnalysis(octokit: Octokit, target: AnalysisTarget, deps: AnalysisDeps): Promise<string> {
   const { owner, repo, headSha } = target;
   const { run, previous } = await startRun(octokit, target, deps);
-  const progress: Progress = { acceptances: target.newAcceptances };
+  // what the run on this head already records survives an error before the acceptances are re-read
+  const progress: Progress = { acceptances: mergeAcceptances(decodeAcceptances(previous?.output.text), target.newAcceptances) };
   try {
     const analysis = await analyse(octokit, target, deps, progress, previous);
     if (analysis.kind === 'superseded') {

@@ -260,6 +260,22 @@ describe('faults', () => {
     expect(h.github.count('PATCH', '/repos/{owner}/{repo}/check-runs/{check_run_id}')).toBe(2);
   });
 
+  it('keeps the acceptances recorded on the head when a later analysis fails', async () => {
+    h = await startHarness({ checks: [markCheck] });
+    const { repo, pull } = addPull(h.github, { head: { 'a.go': go('// MARK') } });
+    repo.permissions.maria = 'write';
+    await h.deliver('issue_comment', commentPayload(pull.number, '/causal-review accept sleep-fix -- checked on the node', 'maria'));
+    await h.app.idle();
+    h.github.fail({ method: 'GET', route: '/repos/{owner}/{repo}/pulls/{pull_number}/files', status: 502, times: 4 });
+    await h.deliver('check_run', runPayload('check_run', 'rerequested', pull.head.sha, pull.number));
+    await h.app.idle();
+    expect(repo.checkRuns[0]!.output.title).toBe('Internal error');
+    await h.deliver('check_run', runPayload('check_run', 'rerequested', pull.head.sha, pull.number));
+    await h.app.idle();
+    expect(repo.checkRuns[0]!.conclusion).toBe('success');
+    expect(decodeAcceptances(repo.checkRuns[0]!.output.text).map((a) => a.login)).toEqual(['maria']);
+  });
+
   it('completes the run with the error and a re-run button when GitHub keeps failing', async () => {
     h = await startHarness({ checks: [markCheck] });
     const { repo, pull } = addPull(h.github, { head: { 'a.go': go('// MARK') } });
