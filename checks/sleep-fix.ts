@@ -81,8 +81,15 @@ export const sleepFix: Check = {
       'libraries; tickers and periodic loops (left only on `ctx.Done()` or a stop channel); condition polls with a deadline ',
       '(`Eventually`, `wait.PollUntilContextTimeout`, `kubectl wait`, shell loops under `timeout` or with a counter); rate limiters; ',
       '`time.After` as the timeout branch of a `select` that waits on real work; `setTimeout` that only aborts or rejects; fake timers ',
-      'in tests; `time.Sleep(0)`; the body of a sleep helper (its callers are reported instead). A loop that sleeps until a condition ',
+      'in tests; `time.Sleep(0)`; the body of a sleep helper (its callers are reported instead); a random jitter; a sleep until a ',
+      'scheduled time (`time.Until`); the drain delay before a graceful `Shutdown`; a goroutine that sleeps and then cancels (a ',
+      'hand-made timeout); an HTTP handler that sleeps (simulated latency); `sleep infinity`. A loop that sleeps until a condition ',
       'holds with no deadline IS reported: poll to a deadline or watch.',
+      '',
+      'A wait lengthened through a constant (`const settleDelay = 5 * time.Second` -> `10 * time.Minute`, in the same file or another ',
+      'file of the Go package) is reported on the constant. Sleep helpers are resolved whatever their name: a Go function of the same ',
+      'package whose body is a `time.Sleep`/`<-time.After` of its parameter; a TS function returning a promise resolved by `setTimeout`, ',
+      'in the same file or imported from a relative path; `delay`, `timers/promises` and other sleep packages.',
       '',
       'Severity: error in production code, scripts and tests where the sleep precedes an assertion (a masked flaky test). Warning ',
       'for a sleep in test code that precedes no assertion (a test helper whose purpose the check cannot decide: it may pace a load ',
@@ -363,7 +370,9 @@ function adviceFor(site: WaitSite): string {
     case 'after-write':
       return `after ${quote(site.detail ?? 'the API call')} ${pollNote}it guesses how long the cluster takes to act on the change. Watch the object, or poll its status or condition to a deadline, instead of a fixed delay.`;
     case 'deferred':
-      return `${pollNote}it defers work by a fixed delay, which races with whatever the work is meant to follow. Run it on the event it waits for (a callback, a promise, a watch event) instead.`;
+      return site.flavour === 'go'
+        ? 'it defers work by a fixed delay, which races with whatever the work is meant to follow. Run it on the event it waits for (a channel, a watch event), or requeue with `queue.AddAfter`/`ctrl.Result{RequeueAfter: ...}` and re-check the state then.'
+        : 'it defers work by a fixed delay, which races with whatever the work is meant to follow. Run it on the event it waits for (a callback, a promise, a watch event) instead.';
     case 'generic':
       if (site.poll) {
         const how =
@@ -631,6 +640,13 @@ function goBenign(call: GoNode, found: GoWaitFound, decl: GoNode | undefined, fn
   const durationText = (found.duration?.text ?? '').toLowerCase();
   if (['backoff', 'jitter', 'reserve', 'limiter', '.delay()', 'ratelimit'].some((w) => durationText.includes(w))) return 'a delay computed by a backoff or rate limiter';
   if (durationText.includes('time.until(') || durationText.includes('.sub(')) return 'sleeps until a scheduled time, not for a guessed one';
+  if (durationText.includes('rand.')) return 'a random jitter that spreads load, not a fixed delay';
+  const next = followingStatements(found.shown).slice(0, 2).map((s) => s.text.slice(0, 500));
+  // the drain delay before a graceful shutdown lets endpoints stop routing to a terminating pod: there is no event for it
+  if (next.some((t) => t.includes('.Shutdown(') || t.includes('.GracefulStop('))) return 'a drain delay before a graceful shutdown';
+  // `go func() { <-time.After(d); cancel() }()` is a hand-made timeout, like setTimeout(() => controller.abort())
+  const spawned = fn?.type === 'func_literal' && fn.parent?.type === 'call_expression' && fn.parent.parent?.type === 'go_statement';
+  if (spawned && next.some((t) => ['cancel(', 'close(', '.Stop(', '.Kill(', '.Abort(', '.Cancel(', 'imeout'].some((w) => t.includes(w)))) return 'a timeout in a goroutine';
   // a handler that sleeps simulates a slow server (in tests) or paces a response: nothing waits on it
   if (fn?.type === 'func_literal' && (fn.childForFieldName('parameters')?.text ?? '').includes('http.ResponseWriter')) return 'simulated latency in an HTTP handler';
   // the body of a sleep helper: its callers are the waits
@@ -706,6 +722,11 @@ function goSituation(site: WaitSite, shown: GoNode, decl: GoNode | undefined, fn
     return;
   }
   const previous = previousStatements(shown);
+  const spawned = fn?.type === 'func_literal' && fn.parent?.type === 'call_expression' && fn.parent.parent?.type === 'go_statement';
+  if (spawned && previous.length === 0 && !site.poll) {
+    site.situation = 'deferred';
+    return;
+  }
   if (previous.some((s) => s.type === 'go_statement')) {
     site.situation = 'goroutine';
     return;
@@ -728,6 +749,15 @@ function ancestorCalls(node: GoNode, stop: GoNode | undefined): GoNode[] {
   const calls: GoNode[] = [];
   for (let n: GoNode | null = node.parent; n && n.id !== stop?.id; n = n.parent) if (n.type === 'call_expression') calls.push(n);
   return calls;
+}
+
+/** The statements after the one holding `node`, in its block. */
+function followingStatements(node: GoNode): GoNode[] {
+  let statement: GoNode | null = node;
+  while (statement?.parent && statement.parent.type !== 'statement_list') statement = statement.parent;
+  const out: GoNode[] = [];
+  for (let s = statement?.nextNamedSibling ?? null; s && out.length < 5; s = s.nextNamedSibling) if (s.type !== 'comment') out.push(s);
+  return out;
 }
 
 /** The statements before the one holding `node`, in its block. */
