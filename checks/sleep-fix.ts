@@ -847,7 +847,7 @@ async function tsSites(ctx: CheckContext, file: ParsedFile, deep: boolean): Prom
       continue;
     }
     const expr = node.getExpression();
-    const name = TsNode.isIdentifier(expr) ? expr.getText() : undefined;
+    const name = TsNode.isIdentifier(expr) || TsNode.isPropertyAccessExpression(expr) ? expr.getText().replace(/\s+/g, '') : undefined;
     const index = name ? helpers.get(name) : undefined;
     if (name && index !== undefined) add(awaitedOrSelf(node), name, node.getArguments()[index]);
   }
@@ -1030,18 +1030,42 @@ async function tsHelpers(ctx: CheckContext, file: ParsedFile, sf: SourceFile): P
       ...decl.getNamedImports().map((n) => ({ name: n.getName(), local: n.getAliasNode()?.getText() ?? n.getName() })),
       ...(decl.getDefaultImport() ? [{ name: 'default', local: decl.getDefaultImport()!.getText() }] : []),
     ];
+    const namespace = decl.getNamespaceImport()?.getText();
     if (known) {
-      for (const i of imported) if (known.includes(i.name) && !(from.includes('timers/promises'))) helpers.set(i.local, 0);
+      // timers/promises' setTimeout is classified by tsWaitCall itself
+      if (!from.includes('timers/promises')) for (const i of imported) if (known.includes(i.name)) helpers.set(i.local, 0);
       continue;
     }
-    if (!from.startsWith('.') || imported.length === 0) continue;
-    ctx.checkBudget();
-    const target = await resolveRelative(ctx, file, from);
-    if (!target || (target.language !== 'ts' && target.language !== 'js')) continue;
-    const theirs = localHelpers(target.ts(), true);
+    if (!from.startsWith('.') || (imported.length === 0 && !namespace)) continue;
+    const theirs = await exportedHelpers(ctx, file, from, 1);
     for (const i of imported) {
       const index = theirs.get(i.name);
       if (index !== undefined) helpers.set(i.local, index);
+    }
+    // `import * as timing from './timing'` then `timing.pause(ms)`
+    if (namespace) for (const [name, index] of theirs) helpers.set(`${namespace}.${name}`, index);
+  }
+  return helpers;
+}
+
+/** The sleep helpers a relative module exports, following one level of re-exports (`export * from './time'`). */
+async function exportedHelpers(ctx: CheckContext, from: ParsedFile, spec: string, reexportDepth: number): Promise<Map<string, number>> {
+  ctx.checkBudget();
+  const target = await resolveRelative(ctx, from, spec);
+  if (!target || (target.language !== 'ts' && target.language !== 'js')) return new Map();
+  const sf = target.ts();
+  const helpers = localHelpers(sf, true);
+  if (reexportDepth > 0) {
+    for (const exported of sf.getExportDeclarations().slice(0, 50)) {
+      const next = exported.getModuleSpecifierValue();
+      if (!next?.startsWith('.')) continue;
+      const theirs = await exportedHelpers(ctx, target, next, reexportDepth - 1);
+      const named = exported.getNamedExports();
+      if (named.length === 0) for (const [name, index] of theirs) helpers.set(name, index);
+      for (const n of named) {
+        const index = theirs.get(n.getName());
+        if (index !== undefined) helpers.set(n.getAliasNode()?.getText() ?? n.getName(), index);
+      }
     }
   }
   return helpers;
@@ -1059,11 +1083,18 @@ function localHelpers(sf: SourceFile, exportedOnly = false): Map<string, number>
     if (exportedOnly && !statement.isExported()) continue;
     for (const decl of statement.getDeclarations()) {
       const init = decl.getInitializer();
-      const index = init ? tsSleepHelper(init) : undefined;
+      const index = init ? (isPromisifiedSetTimeout(init) ? 0 : tsSleepHelper(init)) : undefined;
       if (index !== undefined) helpers.set(decl.getName(), index);
     }
   }
   return helpers;
+}
+
+/** `promisify(setTimeout)` / `util.promisify(setTimeout)`: a sleep of its first argument. */
+function isPromisifiedSetTimeout(init: TsNode): boolean {
+  if (!TsNode.isCallExpression(init)) return false;
+  const callee = init.getExpression().getText();
+  return (callee === 'promisify' || callee === 'util.promisify') && init.getArguments()[0]?.getText() === 'setTimeout';
 }
 
 async function resolveRelative(ctx: CheckContext, file: ParsedFile, spec: string): Promise<ParsedFile | undefined> {
