@@ -12,6 +12,7 @@ export interface RecordedRequest {
   method: string;
   /** the OpenAPI path template, e.g. /repos/{owner}/{repo}/check-runs */
   route: string;
+  /** as requested, with /api/v3 when the client took the fake for GitHub Enterprise Server */
   path: string;
   query: URLSearchParams;
   body: any;
@@ -188,6 +189,9 @@ export class FakeGitHub {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', this.url);
+    const requestedPath = url.pathname;
+    // GitHub Enterprise Server serves the same API under /api/v3
+    if (url.pathname.startsWith('/api/v3/')) url.pathname = url.pathname.slice('/api/v3'.length);
     const method = req.method ?? 'GET';
     let body: unknown;
     try {
@@ -206,7 +210,7 @@ export class FakeGitHub {
     }
     const isGraphql = url.pathname === '/graphql';
     const { match, problems } = isGraphql ? { match: undefined, problems: ['unexpected GraphQL request'] } : openApiValidator().check(method, url.pathname, url.searchParams, body);
-    this.requests.push({ method, route: match?.template ?? url.pathname, path: url.pathname, query: url.searchParams, body });
+    this.requests.push({ method, route: match?.template ?? url.pathname, path: requestedPath, query: url.searchParams, body });
     if (problems.length > 0 || !match) {
       this.violations.push(...problems.map((p) => `${method} ${url.pathname}: ${p}`));
       json(res, 422, { message: problems.join('; ') });

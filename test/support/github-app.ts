@@ -12,7 +12,7 @@ import { APP_ID, FakeGitHub, INSTALLATION_ID } from './github-api.js';
 export const WEBHOOK_SECRET = 'test-secret';
 
 let privateKey: string | undefined;
-function testKey(): string {
+export function testKey(): string {
   return (privateKey ??= generateKeyPairSync('rsa', {
     modulusLength: 2048,
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
@@ -20,16 +20,19 @@ function testKey(): string {
   }).privateKey);
 }
 
-/** Octokit's fetch, refusing anything but the fake API: a stray request to the internet fails the test. */
-export function loopbackFetch(allowed: () => string): typeof fetch {
+const realFetch = globalThis.fetch;
+
+/** A fetch refusing anything but the given loopback servers: a stray request to the internet fails the test. */
+export function loopbackFetch(allowed: () => string | string[]): typeof fetch {
   return (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (!url.startsWith(allowed())) return Promise.reject(new Error(`network disabled in tests: ${url}`));
-    return fetch(input, init);
+    const prefixes = [allowed()].flat();
+    if (!prefixes.some((prefix) => url.startsWith(prefix))) return Promise.reject(new Error(`network disabled in tests: ${url}`));
+    return realFetch(input, init);
   };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
