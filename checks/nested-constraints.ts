@@ -92,7 +92,7 @@ async function deployedAt(
     const nodes = ctx.config.chaos?.nodes ?? DEFAULT_NODES;
     if (!text.includes('{{')) {
       const lineCounter = new LineCounter();
-      [...(parseAllDocuments(text, { lineCounter, logLevel: 'silent' }) as Document[])].forEach((doc, index) => {
+      [...(parseAllDocuments(text, { lineCounter, logLevel: 'silent', uniqueKeys: false }) as Document[])].forEach((doc, index) => {
         workloads.push(...workloadsIn({ doc, lineCounter, path, index, originsAt: (line) => [{ path, line }] }, nodes));
       });
       continue;
@@ -120,7 +120,7 @@ async function kustomizePatches(listed: Set<string>, read: (path: string) => Pro
   for (const path of kustomizations) {
     const text = await read(path);
     if (text === undefined || text.length > 200_000) continue;
-    const doc = parseDocument(text, { logLevel: 'silent' });
+    const doc = parseDocument(text, { logLevel: 'silent', uniqueKeys: false });
     if (doc.errors.length > 0) continue;
     let k: Record<string, unknown> | null;
     try {

@@ -24,6 +24,7 @@ const MAX_OUTPUT_LINES = 20_000;
 const MAX_ACTIONS = 5_000;
 const MAX_DEPTH = 40;
 const MAX_RANGE = 500;
+const MAX_VALUES_BYTES = 512_000;
 
 // ---- lexing: text and {{ actions }}, with the {{- and -}} trim markers applied as Go applies them ----
 
@@ -282,6 +283,8 @@ function truthy(v: Value): boolean | undefined {
     case 'text':
       return v.lines.some((l) => l.text !== '');
     case 'data': {
+      // A collection's size from its node: converting a large one to count its keys costs more than the render.
+      if (isMap(v.node) || isSeq(v.node)) return v.node.items.length > 0;
       const x = v.value;
       if (x === null || x === undefined || x === false || x === 0 || x === '') return false;
       if (Array.isArray(x)) return x.length > 0;
@@ -293,6 +296,8 @@ function truthy(v: Value): boolean | undefined {
 
 class Renderer {
   private readonly out: RenderedLine[] = [{ text: '', origins: [] }];
+  private readonly converted = new WeakMap<YamlNode, unknown>();
+  private readonly keys = new WeakMap<YamlNode, Map<string, YamlNode | undefined>>();
   private readonly valuesRoot: Value;
 
   constructor(
@@ -318,11 +323,15 @@ class Renderer {
     if (n === null || n === undefined) return data(null);
     const origin = this.originOf(n as YamlNode);
     if (isScalar(n)) return { k: 'data', value: n.value, node: n, ...(origin ? { origin } : {}) };
-    let value: unknown;
-    try {
-      value = (n as YamlNode).toJSON();
-    } catch {
-      throw new Undecidable('values.yaml has an alias without its anchor');
+    // Converted once per node: templates look the same values up many times.
+    let value = this.converted.get(n as YamlNode);
+    if (value === undefined) {
+      try {
+        value = (n as YamlNode).toJSON() as unknown;
+      } catch {
+        throw new Undecidable('values.yaml has an alias without its anchor');
+      }
+      this.converted.set(n as YamlNode, value);
     }
     return { k: 'data', value, node: n as YamlNode, ...(origin ? { origin } : {}) };
   }
@@ -442,8 +451,17 @@ class Renderer {
     if (v.k !== 'data') return UNKNOWN;
     const node = isAlias(v.node) ? (v.node.resolve(this.values!.doc) as YamlNode | undefined) : v.node;
     if (isMap(node)) {
-      const pair = node.items.find((p) => String(keyOf(p.key)) === key);
-      return pair ? this.nodeValue(pair.value as YamlNode) : data(undefined);
+      let index = this.keys.get(node);
+      if (!index) {
+        index = new Map();
+        // The first of two equal keys wins, as in a scan.
+        for (const pair of node.items) {
+          const name = String(keyOf(pair.key));
+          if (!index.has(name)) index.set(name, pair.value as YamlNode);
+        }
+        this.keys.set(node, index);
+      }
+      return index.has(key) ? this.nodeValue(index.get(key)) : data(undefined);
     }
     if (v.value !== null && typeof v.value === 'object' && !Array.isArray(v.value)) {
       return data((v.value as Record<string, unknown>)[key]);
@@ -619,8 +637,10 @@ export interface ChartValues {
 
 /** Parse a chart's values.yaml; undefined when it does not parse (Helm would refuse the chart). */
 export function parseValues(text: string, path: string): ChartValues | undefined {
+  // Larger than any chart's values we know of (kube-prometheus-stack's is about 200 kB); parsing more costs seconds.
+  if (text.length > MAX_VALUES_BYTES) return undefined;
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, logLevel: 'silent' });
+  const doc = parseDocument(text, { lineCounter, logLevel: 'silent', uniqueKeys: false });
   let aliases = 0;
   visit(doc, { Alias: () => (++aliases > 100 ? visit.BREAK : undefined) });
   // Many aliases can expand into a huge rendering: not worth the risk on PR input.
@@ -669,7 +689,7 @@ export async function renderChartFile(
     charts.set(root, valuesText === undefined ? undefined : (parseValues(valuesText, valuesPath) ?? null));
   }
   const values = charts.get(root);
-  if (values === null) return { undecidable: `${valuesPath} does not parse, or has too many aliases`, valuesPath };
+  if (values === null) return { undecidable: `${valuesPath} does not parse, is over ${MAX_VALUES_BYTES / 1000} kB, or has too many aliases`, valuesPath };
   try {
     return { ...renderTemplate(text, path, values), ...(values ? { valuesPath } : {}) };
   } catch (error) {
@@ -681,6 +701,6 @@ export async function renderChartFile(
 /** The YAML documents of a rendering, each mapping its lines back to the template and values lines. */
 export function parseRenderedManifests(rendered: RenderedTemplate, path: string): ManifestDocument[] {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(rendered.text, { lineCounter, logLevel: 'silent' }) as Document[];
+  const docs = parseAllDocuments(rendered.text, { lineCounter, logLevel: 'silent', uniqueKeys: false }) as Document[];
   return [...docs].map((doc, index) => ({ doc, lineCounter, path, index, originsAt: (line: number) => rendered.lineOrigins[line - 1] ?? [] }));
 }
