@@ -241,6 +241,22 @@ function unwatchedChildren(ctx: CheckContext, pkg: GoPackage, file: ParsedFile):
   });
 }
 
+/** Past this many findings in one file the rest is noise: a note says so. */
+const MAX_FINDINGS_PER_FILE = 50;
+
+/** The context with `report` limited to MAX_FINDINGS_PER_FILE findings for one file. */
+function capReports(ctx: CheckContext, path: string): CheckContext {
+  let count = 0;
+  return {
+    ...ctx,
+    report(finding) {
+      count++;
+      if (count <= MAX_FINDINGS_PER_FILE) ctx.report(finding);
+      else if (count === MAX_FINDINGS_PER_FILE + 1) ctx.note?.(`event-ordering: ${path} has more than ${MAX_FINDINGS_PER_FILE} findings; only the first ${MAX_FINDINGS_PER_FILE} are reported`);
+    },
+  };
+}
+
 async function runGo(ctx: CheckContext): Promise<void> {
   const byDir = new Map<string, ParsedFile[]>();
   for (const file of ctx.files) {
@@ -252,8 +268,9 @@ async function runGo(ctx: CheckContext): Promise<void> {
     const onPath = reconcilePath(pkg);
     for (const file of changed) {
       ctx.checkBudget();
-      for (const fn of pkg.functions) if (fn.file.path === file.path && onPath.has(fn.node.id)) pollingLoops(ctx, file, fn);
-      unwatchedChildren(ctx, pkg, file);
+      const capped = capReports(ctx, file.path);
+      for (const fn of pkg.functions) if (fn.file.path === file.path && onPath.has(fn.node.id)) pollingLoops(capped, file, fn);
+      unwatchedChildren(capped, pkg, file);
     }
   }
 }
@@ -301,7 +318,7 @@ export const eventOrdering: Check = {
     await runGo(ctx);
     for (const file of ctx.files) {
       if (file.language !== 'ts' && file.language !== 'js') continue;
-      for (const f of checkHandlers(file, ctx.checkBudget)) ctx.report({ path: file.path, line: f.line, endLine: f.endLine, message: f.message, key: f.key });
+      for (const f of checkHandlers(file, ctx.checkBudget).slice(0, MAX_FINDINGS_PER_FILE)) ctx.report({ path: file.path, line: f.line, endLine: f.endLine, message: f.message, key: f.key });
     }
   },
 };

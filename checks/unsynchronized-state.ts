@@ -3,6 +3,7 @@
 // from `go func` closures, and TS/JS check-then-act across an `await`.
 
 import type { Check, CheckContext, GoNode, ParsedFile, Severity } from '../src/engine/types.js';
+import { enclosingDeclaration } from '../src/lang/go.js';
 import {
   dirOf,
   functionAt,
@@ -14,19 +15,20 @@ import {
   type StateKind,
 } from '../src/analysis/controller.js';
 import {
-  declaredNames,
+  FunctionFacts,
   goroutines,
   goroutineStartedNames,
   goWrites,
   innermostFunction,
   isFunctionNode,
-  localKind,
-  lockHeldAt,
   packageVariables,
   type Goroutine,
   type GoWrite,
 } from '../src/analysis/concurrency.js';
 import { checkThenActAcrossAwait } from '../src/analysis/concurrency-ts.js';
+
+/** Past this many findings in one file the rest is noise: a note says how many were left out. */
+const MAX_FINDINGS_PER_FILE = 50;
 
 const TRACKED: ReadonlySet<StateKind> = new Set(['map', 'slice', 'counter', 'pointer']);
 
@@ -68,15 +70,15 @@ function describeWrite(w: GoWrite): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-/** The goroutine a write runs in, when it sits in one of `all` (innermost first). */
-function goroutineOf(w: GoWrite, all: Goroutine[]): Goroutine | undefined {
-  let best: Goroutine | undefined;
-  for (const g of all) {
-    if (g.literal.startIndex <= w.node.startIndex && w.node.endIndex <= g.literal.endIndex) {
-      if (!best || g.literal.startIndex > best.literal.startIndex) best = g;
-    }
+/** The innermost goroutine a write runs in, if any: up through the enclosing function literals. */
+function goroutineOf(w: GoWrite, byLiteral: Map<number, Goroutine>): Goroutine | undefined {
+  for (let n: GoNode | null = w.node.parent; n; n = n.parent) {
+    if (n.type === 'func_literal') {
+      const g = byLiteral.get(n.id);
+      if (g) return g;
+    } else if (n.type === 'function_declaration' || n.type === 'method_declaration') return undefined;
   }
-  return best;
+  return undefined;
 }
 
 /** Is `name` read-modify-written by this assignment (`total = total + n`)? */
@@ -117,21 +119,22 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
 
   for (const file of changed) {
     const root = file.go().rootNode;
-    const all = goroutines(root);
+    const byLiteral = new Map(goroutines(root).map((g) => [g.literal.id, g] as const));
+    const facts = new FunctionFacts();
     for (const w of goWrites(root)) {
       ctx.checkBudget();
       if (!file.isChanged(w.line)) continue;
       const decl = functionAt(pkg, w.node);
       const inner = innermostFunction(w.node);
       if (!decl || !inner) continue;
-      const g = goroutineOf(w, all);
-      const held = lockHeldAt(inner, w.node);
+      const g = goroutineOf(w, byLiteral);
+      const held = facts.lockHeldAt(inner, w.node);
       if (held === 'write') continue;
       // a read lock lets other readers in, so a write under it still races
       const unlocked = held === 'read' ? 'holding only a read lock (RLock), which a write needs Lock for' : 'without holding a mutex';
 
       // (a) a field of the receiver: reconcilers and types whose methods run as goroutines
-      if (decl.receiver && w.root === decl.receiverName && w.field && !(g && declaredNames(g.literal).has(w.root))) {
+      if (decl.receiver && w.root === decl.receiverName && w.field && !(g && facts.declaredIn(g.literal).has(w.root))) {
         const field = pkg.structs.get(decl.receiver)?.get(w.field);
         if (!field || !TRACKED.has(field.kind) || !racyWrite(field.kind, w)) continue;
         if (decl.name === 'SetupWithManager') continue;
@@ -164,7 +167,7 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
 
       // (b) a package-level variable written from the reconcile path or a goroutine
       const pv = packageVars.get(w.root);
-      const localHere = declaredNames(decl.node).has(w.root);
+      const localHere = facts.declaredIn(decl.node).has(w.root);
       if (pv && !localHere) {
         // any package variable counts here, not only maps and counters: every reconcile and goroutine shares it
         if (pv.kind === 'safe' || (TRACKED.has(pv.kind) && !racyWrite(pv.kind, w))) continue;
@@ -188,8 +191,8 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
       }
 
       // (c) a local of an enclosing function captured by a goroutine closure
-      if (!g || declaredNames(g.literal).has(w.root)) continue;
-      const captured = capturedKind(g, w.root);
+      if (!g || facts.declaredIn(g.literal).has(w.root)) continue;
+      const captured = capturedKind(g, w.root, facts);
       if (!captured) continue; // declared where this cannot see it: cannot decide
       if (!racyCapturedWrite(captured.kind, w)) continue;
       // one goroutine writing what its starter reads after wg.Wait() is ordered; many goroutines are not
@@ -230,10 +233,10 @@ function capturedMessage(w: GoWrite, g: Goroutine, kind: StateKind, readLocked: 
 }
 
 /** The kind of a variable captured by a goroutine, from its declaration in an enclosing function. */
-function capturedKind(g: Goroutine, name: string): { kind: StateKind; at: number } | undefined {
+function capturedKind(g: Goroutine, name: string, facts: FunctionFacts): { kind: StateKind; at: number } | undefined {
   for (let n: GoNode | null = g.literal.parent; n; n = n.parent) {
     if (!isFunctionNode(n)) continue;
-    const found = localKind(n, name);
+    const found = facts.localKind(n, name);
     if (found) return found;
   }
   return undefined;
@@ -272,7 +275,20 @@ async function runGo(ctx: CheckContext): Promise<void> {
   }
   for (const [dir, changed] of byDir) {
     const pkg = await loadGoPackage(ctx, dir);
+    // one finding per variable per function: the same race written fifty times is one fix
+    const seen = new Set<string>();
+    const perFile = new Map<string, number>();
     for (const f of await checkGoPackage(ctx, pkg, changed)) {
+      const scope = enclosingDeclaration(f.w.node)?.startIndex ?? -1;
+      const variable = `${f.file.path}:${scope}:${f.w.root}.${f.w.field ?? ''}`;
+      if (seen.has(variable)) continue;
+      seen.add(variable);
+      const count = (perFile.get(f.file.path) ?? 0) + 1;
+      perFile.set(f.file.path, count);
+      if (count > MAX_FINDINGS_PER_FILE) {
+        if (count === MAX_FINDINGS_PER_FILE + 1) ctx.note?.(`unsynchronized-state: ${f.file.path} has more than ${MAX_FINDINGS_PER_FILE} unsynchronized writes; only the first ${MAX_FINDINGS_PER_FILE} are reported`);
+        continue;
+      }
       ctx.report({ path: f.file.path, line: f.w.line, endLine: f.w.node.endPosition.row + 1, severity: f.severity, message: f.message, key: `${f.w.target.text} ${f.w.form}` });
     }
   }
@@ -326,7 +342,7 @@ export const unsynchronizedState: Check = {
     await runGo(ctx);
     for (const file of ctx.files) {
       if (file.language !== 'ts' && file.language !== 'js') continue;
-      for (const f of checkThenActAcrossAwait(file, ctx.checkBudget)) {
+      for (const f of checkThenActAcrossAwait(file, ctx.checkBudget).slice(0, MAX_FINDINGS_PER_FILE)) {
         ctx.report({ path: file.path, line: f.line, endLine: f.endLine, message: f.message, key: f.key });
       }
     }

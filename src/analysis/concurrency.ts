@@ -118,13 +118,29 @@ export type LockHeld = 'write' | 'read' | 'none';
  * one branch counts as held after it, which errs on the silent side.
  * A function named `...Locked` is, by Go convention, called with its lock held.
  */
-export function lockHeldAt(fn: GoNode, at: GoNode): LockHeld {
+export function lockHeldAt(fn: GoNode, at: GoNode, events = lockEvents(fn)): LockHeld {
   if (/Locked$/.test(functionName(fn) ?? '')) return 'write';
   if (runsSynchronized(fn)) return 'write';
   const held = new Map<string, 'write' | 'read'>();
-  const until = at.startIndex;
+  for (const e of events) {
+    if (e.at >= at.startIndex) break;
+    if (e.op === 'release') held.delete(e.mutex);
+    else held.set(e.mutex, e.op);
+  }
+  const modes = [...held.values()];
+  return modes.includes('write') ? 'write' : modes.includes('read') ? 'read' : 'none';
+}
+
+export interface LockEvent {
+  at: number;
+  mutex: string;
+  op: 'write' | 'read' | 'release';
+}
+
+/** The `Lock`/`RLock`/`Unlock`/`RUnlock` calls of a function (not its nested literals), in order; deferred unlocks are left out. */
+export function lockEvents(fn: GoNode): LockEvent[] {
+  const events: LockEvent[] = [];
   walk(fn, (n) => {
-    if (n.startIndex >= until) return false;
     if (n.id !== fn.id && n.type === 'func_literal') return false;
     if (n.type !== 'call_expression') return true;
     const callee = calleeText(n);
@@ -132,13 +148,38 @@ export function lockHeldAt(fn: GoNode, at: GoNode): LockHeld {
     if (dot === -1 || (n.childForFieldName('arguments')?.namedChildCount ?? 0) > 0) return true;
     const mutex = callee.slice(0, dot);
     const method = callee.slice(dot + 1);
-    if (method === 'Lock') held.set(mutex, 'write');
-    else if (method === 'RLock') held.set(mutex, 'read');
-    else if ((method === 'Unlock' || method === 'RUnlock') && n.parent?.type !== 'defer_statement') held.delete(mutex);
+    if (method === 'Lock') events.push({ at: n.startIndex, mutex, op: 'write' });
+    else if (method === 'RLock') events.push({ at: n.startIndex, mutex, op: 'read' });
+    else if ((method === 'Unlock' || method === 'RUnlock') && n.parent?.type !== 'defer_statement') events.push({ at: n.startIndex, mutex, op: 'release' });
     return true;
   });
-  const modes = [...held.values()];
-  return modes.includes('write') ? 'write' : modes.includes('read') ? 'read' : 'none';
+  return events;
+}
+
+/** Per-tree memo of what a function declares and locks: a file's writes ask the same function many times. */
+export class FunctionFacts {
+  private readonly declared = new Map<number, Set<string>>();
+  private readonly locks = new Map<number, LockEvent[]>();
+  private readonly locals = new Map<number, Map<string, { kind: StateKind; line: number; at: number }>>();
+
+  /** What a local of `fn` holds, from its declaration. */
+  localKind(fn: GoNode, name: string): { kind: StateKind; line: number; at: number } | undefined {
+    let kinds = this.locals.get(fn.id);
+    if (!kinds) this.locals.set(fn.id, (kinds = localKinds(fn)));
+    return kinds.get(name);
+  }
+
+  declaredIn(fn: GoNode): Set<string> {
+    let names = this.declared.get(fn.id);
+    if (!names) this.declared.set(fn.id, (names = declaredNames(fn)));
+    return names;
+  }
+
+  lockHeldAt(fn: GoNode, at: GoNode): LockHeld {
+    let events = this.locks.get(fn.id);
+    if (!events) this.locks.set(fn.id, (events = lockEvents(fn)));
+    return lockHeldAt(fn, at, events);
+  }
 }
 
 /**
@@ -226,31 +267,31 @@ export function declaredNames(fn: GoNode): Set<string> {
   return names;
 }
 
-/** What a variable holds, from its declaration in `fn` (not in nested literals): `var x []T`, `x := map[..]..{}`, a parameter. */
-export function localKind(fn: GoNode, name: string): { kind: StateKind; line: number; at: number } | undefined {
-  let result: { kind: StateKind; line: number; at: number } | undefined;
+/** Every local a function declares (not in nested literals), with what it holds: the first declaration of each name. */
+export function localKinds(fn: GoNode): Map<string, { kind: StateKind; line: number; at: number }> {
+  const kinds = new Map<string, { kind: StateKind; line: number; at: number }>();
+  const add = (name: string, kind: StateKind, n: GoNode) => {
+    if (!kinds.has(name)) kinds.set(name, { kind, line: lineOf(n), at: n.startIndex });
+  };
   walk(fn, (n) => {
-    if (result) return false;
     if (n.id !== fn.id && n.type === 'func_literal') return false;
     if (n.type === 'var_spec' || n.type === 'parameter_declaration') {
-      const names = n.childrenForFieldName('name').map((x) => x?.text);
-      const i = names.indexOf(name);
-      if (i === -1) return true;
       const type = n.childForFieldName('type');
-      const value = n.childForFieldName('value')?.namedChildren[i];
-      result = { kind: type ? stateKindOfType(type.text) : stateKindOfValue(value), line: lineOf(n), at: n.startIndex };
+      const values = n.childForFieldName('value')?.namedChildren ?? [];
+      n.childrenForFieldName('name').forEach((name, i) => {
+        if (name) add(name.text, type ? stateKindOfType(type.text) : stateKindOfValue(values[i]), n);
+      });
       return false;
     }
     if (n.type === 'short_var_declaration') {
-      const left = n.childForFieldName('left')?.namedChildren ?? [];
-      const i = left.findIndex((x) => x?.text === name);
-      if (i === -1) return true;
-      result = { kind: stateKindOfValue(n.childForFieldName('right')?.namedChildren[i]), line: lineOf(n), at: n.startIndex };
-      return false;
+      const right = n.childForFieldName('right')?.namedChildren ?? [];
+      (n.childForFieldName('left')?.namedChildren ?? []).forEach((name, i) => {
+        if (name?.type === 'identifier') add(name.text, stateKindOfValue(right[i]), n);
+      });
     }
     return true;
   });
-  return result;
+  return kinds;
 }
 
 /** Package-level variables of a file with the kind of state they hold. */

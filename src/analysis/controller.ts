@@ -66,6 +66,8 @@ export interface GoPackage {
   methodsOf: Map<string, GoFunction[]>;
   reconcilers: Set<string>;
   setups: ControllerSetup[];
+  /** declarations by node id, for `functionAt` */
+  byId: Map<number, GoFunction>;
 }
 
 export function dirOf(path: string): string {
@@ -126,7 +128,8 @@ function buildPackage(dir: string, files: GoFile[]): GoPackage {
   }
   const reconcilers = new Set(functions.filter((f) => f.receiver && f.name === 'Reconcile').map((f) => f.receiver!));
   const setups = functions.filter(isControllerSetup).map(controllerSetup);
-  return { dir, files, structs, functions, methodsOf, reconcilers, setups };
+  const byId = new Map(functions.map((f) => [f.node.id, f] as const));
+  return { dir, files, structs, functions, methodsOf, reconcilers, setups, byId };
 }
 
 function structFields(struct: GoNode): Map<string, StructField> {
@@ -307,7 +310,7 @@ export function reconcilePath(pkg: GoPackage): Set<number> {
 /** The package function or method declaration around a node. */
 export function functionAt(pkg: GoPackage, node: GoNode): GoFunction | undefined {
   for (let n: GoNode | null = node; n; n = n.parent) {
-    if (n.type === 'function_declaration' || n.type === 'method_declaration') return pkg.functions.find((f) => f.node.id === n!.id);
+    if (n.type === 'function_declaration' || n.type === 'method_declaration') return pkg.byId.get(n.id);
   }
   return undefined;
 }
