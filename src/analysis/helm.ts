@@ -25,6 +25,7 @@ const MAX_ACTIONS = 5_000;
 const MAX_DEPTH = 40;
 const MAX_RANGE = 500;
 const MAX_VALUES_BYTES = 512_000;
+const MAX_STEPS = 200_000;
 
 // ---- lexing: text and {{ actions }}, with the {{- and -}} trim markers applied as Go applies them ----
 
@@ -298,6 +299,7 @@ class Renderer {
   private readonly out: RenderedLine[] = [{ text: '', origins: [] }];
   private readonly converted = new WeakMap<YamlNode, unknown>();
   private readonly keys = new WeakMap<YamlNode, Map<string, YamlNode | undefined>>();
+  private steps = 0;
   private readonly valuesRoot: Value;
 
   constructor(
@@ -357,6 +359,8 @@ class Renderer {
     if (depth > MAX_DEPTH) throw new Undecidable('blocks nested too deep');
     const here = (line: number): Origin => ({ path: this.templatePath, line });
     for (const item of items) {
+      // Nested ranges multiply: the step count bounds the work whatever the output.
+      if (++this.steps > MAX_STEPS) throw new Undecidable(`takes more than ${MAX_STEPS} steps to render`);
       switch (item.t) {
         case 'text': {
           const parts = item.text.split('\n');

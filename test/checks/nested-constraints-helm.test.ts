@@ -72,6 +72,8 @@ describe('renderTemplate', () => {
     expect(() => render('{{- range .Values.xs }}\n- a\n{{- end }}', `xs: [${Array.from({ length: 600 }, () => '1').join(',')}]`)).toThrow(Undecidable);
     const aliases = 'a: &a [1]\n' + Array.from({ length: 150 }, (_, i) => `k${i}: *a`).join('\n');
     expect(parseValues(aliases, 'values.yaml')).toBeUndefined();
+    const nested = '{{ range $.Values.xs }}'.repeat(6) + '{{ end }}'.repeat(6);
+    expect(() => render(nested, `xs: [${Array.from({ length: 400 }, () => '1').join(',')}]`)).toThrow(/steps/);
     expect(text('x: {{ "unterminated }}')).toBe(`x: ${UNRESOLVED}`);
   });
 });
