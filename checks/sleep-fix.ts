@@ -751,26 +751,24 @@ function ancestorCalls(node: GoNode, stop: GoNode | undefined): GoNode[] {
   return calls;
 }
 
-/** The statements after the one holding `node`, in its block. */
-function followingStatements(node: GoNode): GoNode[] {
+/** The statement of a block that holds `node`. */
+function statementOf(node: GoNode): GoNode | null {
   let statement: GoNode | null = node;
   while (statement?.parent && statement.parent.type !== 'statement_list') statement = statement.parent;
+  return statement?.parent ? statement : null;
+}
+
+/** The statements after the one holding `node`, in its block. */
+function followingStatements(node: GoNode): GoNode[] {
   const out: GoNode[] = [];
-  for (let s = statement?.nextNamedSibling ?? null; s && out.length < 5; s = s.nextNamedSibling) if (s.type !== 'comment') out.push(s);
+  for (let s = statementOf(node)?.nextNamedSibling ?? null; s && out.length < 5; s = s.nextNamedSibling) if (s.type !== 'comment') out.push(s);
   return out;
 }
 
-/** The statements before the one holding `node`, in its block. */
+/** The statements before the one holding `node`, in its block, nearest last. */
 function previousStatements(node: GoNode): GoNode[] {
-  let statement: GoNode | null = node;
-  while (statement?.parent && statement.parent.type !== 'statement_list') statement = statement.parent;
-  const list = statement?.parent;
-  if (!statement || !list) return [];
   const out: GoNode[] = [];
-  for (const s of list.namedChildren) {
-    if (!s || s.id === statement.id) break;
-    if (s.type !== 'comment') out.push(s);
-  }
+  for (let s = statementOf(node)?.previousNamedSibling ?? null; s && out.length < 50; s = s.previousNamedSibling) if (s.type !== 'comment') out.unshift(s);
   return out;
 }
 

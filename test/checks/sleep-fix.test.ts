@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { matchSites, sleepFix } from '../../checks/sleep-fix.js';
 import { describeProblems, loadCase, loadCases, runCase, FIXTURES } from '../support/fixtures.js';
 import { join } from 'node:path';
+import { DEFAULT_CONFIG } from '../../src/config/schema.js';
 
 const cases = loadCases('sleep-fix');
 const byName = (name: string) => loadCase(join(FIXTURES, 'sleep-fix', name));
@@ -118,5 +119,31 @@ describe('matching waits across revisions', () => {
   it('never pairs waits of different functions', () => {
     const pairs = matchSites([site('f', 'time.Sleep(time.Second)')], [site('g', 'time.Sleep(time.Second)')]);
     expect(pairs.size).toBe(0);
+  });
+});
+
+describe('hostile input', () => {
+  const hostileCase = (head: Record<string, string>) => ({ name: 'hostile', dir: '', pr: { base: {}, head, commits: ['x'] }, config: structuredClone(DEFAULT_CONFIG), wants: [] });
+
+  it('gives up on absurd durations and long scripts without failing', async () => {
+    const sum = (n: number) => Array.from({ length: n }, () => '1').join(' + ');
+    const nested = `${'('.repeat(300)}5 * time.Second${')'.repeat(300)}`;
+    const head = {
+      'a.go': `package a\n\nimport "time"\n\nfunc f() {\n\ttime.Sleep(${nested})\n\ttime.Sleep(time.Duration(${sum(5000)}) * time.Millisecond)\n}\n`,
+      'b.ts': `export async function g(): Promise<void> {\n  await new Promise((r) => setTimeout(r, ${sum(500)}));\n}\n`,
+      'c.sh': `sleep ${'9'.repeat(100_000)}\n${'x'.repeat(200_000)}\nsleep 1\n`,
+    };
+    const { findings } = await runCase(hostileCase(head), [sleepFix]);
+    expect(findings.filter((f) => f.checkId !== 'sleep-fix')).toEqual([]);
+    // the nested and summed durations are beyond evaluation: reported without a duration, never guessed
+    expect(findings.map((f) => `${f.path}:${f.line}:${/adds a fixed (\S+ )?wait/.exec(f.message)?.[1] ?? '-'}`)).toEqual(['a.go:6:-', 'a.go:7:-', 'b.ts:2:-', 'c.sh:1:-', 'c.sh:3:1s ']);
+  });
+
+  it('fails closed on a TS file nested deeper than the front-end can walk', async () => {
+    // ts-morph walks recursively: a 5000-deep expression overflows the stack. The PR is not passed on a file nobody could read.
+    const deep = Array.from({ length: 5000 }, () => '1').join(' + ');
+    const { findings } = await runCase(hostileCase({ 'b.ts': `export const x = ${deep};\nawait new Promise((r) => setTimeout(r, 1000));\n` }), [sleepFix]);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ checkId: 'internal-error', blocking: true });
   });
 });
