@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { eventOrdering } from '../../checks/event-ordering.js';
-import { describeProblems, loadCases, runCase } from '../support/fixtures.js';
+import { describeProblems, loadCases, runCase, withEdits } from '../support/fixtures.js';
 
 const cases = loadCases('event-ordering');
 
@@ -23,15 +23,9 @@ describe('event-ordering fixtures', () => {
 
 /** A near-miss with the one thing that keeps it silent taken out: it must then be reported. */
 async function withoutTheGuard(name: string, path: string, from: string | string[], to: string | string[]) {
-  const c = cases.find((x) => x.name === name)!;
-  let text = c.pr.head[path]!;
   const froms = typeof from === 'string' ? [from] : from;
-  froms.forEach((f, i) => {
-    expect(text).toContain(f);
-    text = text.replace(f, typeof to === 'string' ? to : to[i]!);
-  });
-  const head = { ...c.pr.head, [path]: text };
-  const result = await runCase({ ...c, pr: { ...c.pr, head }, wants: [] }, [eventOrdering]);
+  const edits = froms.map((f, i) => [f, typeof to === 'string' ? to : to[i]!] as const);
+  const result = await runCase(withEdits(cases.find((x) => x.name === name)!, path, edits), [eventOrdering]);
   return result.findings.map((f) => f.message);
 }
 

@@ -124,3 +124,17 @@ export function describeProblems(r: CaseResult): string {
     ...r.unmet.map((w) => `missing ${w.checkId} at ${w.path}:${w.line ?? '*'}${w.message ? ` matching ${w.message}` : ''}`),
   ].join('\n');
 }
+
+/**
+ * A case with text replaced in one head file and no expectations: a near-miss with the thing that
+ * keeps it silent taken out, to show the silence has that reason. Throws when a text is not there.
+ */
+export function withEdits(c: FixtureCase, path: string, edits: readonly (readonly [string, string])[]): FixtureCase {
+  let text = c.pr.head[path];
+  if (text === undefined) throw new Error(`${c.name}: no head file ${path}`);
+  for (const [from, to] of edits) {
+    if (!text.includes(from)) throw new Error(`${c.name}: ${path} does not contain ${JSON.stringify(from)}`);
+    text = text.replace(from, to);
+  }
+  return { ...c, pr: { ...c.pr, head: { ...c.pr.head, [path]: text } }, wants: [] };
+}
