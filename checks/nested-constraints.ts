@@ -247,7 +247,8 @@ export const nestedConstraints: Check = {
       'Pods at once: Deployments, StatefulSets, ReplicaSets `replicas` (default 1); Jobs `parallelism` capped by `completions` (finished pods leave the quota); ' +
         'a CronJob its job template once; a Pod once; a DaemonSet once per node it lands on. `chaos.nodes` is the number of nodes of the kind cluster, control plane included ' +
         '(default 3: one control plane and two workers). The control plane carries the NoSchedule taint, so a DaemonSet lands on the workers only, unless it tolerates ' +
-        '`node-role.kubernetes.io/control-plane` (or every taint); a one-node cluster has no taint, so there it lands once.',
+        '`node-role.kubernetes.io/control-plane` (or every taint); a one-node cluster has no taint, so there it lands once. ' +
+        'A DaemonSet that picks nodes by label (a `nodeSelector` beyond OS and architecture, a required node affinity) lands on an unknown number of nodes and counts as none.',
       'Quota keys read: `requests.cpu`, `requests.memory`, `limits.cpu`, `limits.memory`, `pods` (and `count/pods`); bare `cpu` and `memory` are requests. ' +
         'Every namespace inside the vcluster counts against the one quota (vcluster syncs all its pods into one host namespace). ' +
         'Not counted: what the vcluster runs itself (its syncer, CoreDNS: leave it out of the quota you configure), the extra pods of a rolling update (`maxSurge`), ' +

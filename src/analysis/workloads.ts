@@ -298,6 +298,16 @@ function container(r: Reader, node: YamlNode | undefined, role: 'app' | 'init', 
   };
 }
 
+/** Every kind node is a Linux node of the host's architecture; any other label narrows the nodes. */
+const LABELS_EVERY_NODE_HAS = new Set(['kubernetes.io/os', 'beta.kubernetes.io/os', 'kubernetes.io/arch', 'beta.kubernetes.io/arch']);
+
+function selectsNodes(r: Reader, podSpec: YamlNode | undefined): boolean {
+  const selector = get(r, podSpec, 'nodeSelector');
+  if (isMap(selector) && selector.items.some((pair) => !(isScalar(pair.key) && LABELS_EVERY_NODE_HAS.has(String(pair.key.value))))) return true;
+  if (selector !== undefined && !isMap(selector) && !(isScalar(selector) && selector.value === null)) return true;
+  return get(r, podSpec, 'affinity', 'nodeAffinity', 'requiredDuringSchedulingIgnoredDuringExecution') !== undefined;
+}
+
 /** The toleration that lets a DaemonSet onto the control plane, or undefined when it stays on the workers. */
 function controlPlaneToleration(r: Reader, podSpec: YamlNode | undefined): YamlNode | undefined {
   const tolerations = get(r, podSpec, 'tolerations');
@@ -362,7 +372,9 @@ function workloadOf(r: Reader, object: YamlNode | undefined, nodes: number, posi
     case 'DaemonSet': {
       podSpec = get(r, spec, 'template', 'spec');
       const toleration = controlPlaneToleration(r, podSpec);
-      pods = { value: daemonSetNodes(nodes, toleration !== undefined), where: originsOf(r, r.lineOf(toleration)) };
+      const where = originsOf(r, r.lineOf(toleration));
+      // A node selector or required node affinity picks nodes by labels the kind nodes may not carry: unknown.
+      pods = selectsNodes(r, podSpec) ? { where } : { value: daemonSetNodes(nodes, toleration !== undefined), where };
       podsText = (n) => plural(n, 'node');
       break;
     }

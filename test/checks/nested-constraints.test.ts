@@ -167,6 +167,11 @@ describe('pods at once', () => {
     expect(daemonSetNodes(5, false)).toBe(4);
     // A toleration for another taint does not let it onto the control plane.
     expect(kindOf(ds.replace('      containers', '      tolerations: [{key: gpu, operator: Exists}]\n      containers'))[0]![1]).toBe(2);
+    // Nodes picked by labels: how many the kind cluster has is not known; os and arch every node has.
+    expect(kindOf(ds.replace('      containers', '      nodeSelector: {gpu: "true"}\n      containers'))[0]![1]).toBeUndefined();
+    expect(kindOf(ds.replace('      containers', '      nodeSelector: {kubernetes.io/os: linux}\n      containers'))[0]![1]).toBe(2);
+    const affinity = '      affinity:\n        nodeAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: []}\n      containers';
+    expect(kindOf(ds.replace('      containers', affinity))[0]![1]).toBeUndefined();
   });
 
   it('runs parallelism pods of a Job at once, capped by completions; a suspended Job none', () => {
