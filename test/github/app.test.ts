@@ -1,10 +1,9 @@
 // The app end to end: signed deliveries into a real Probot server, every request it makes
 // checked against GitHub's OpenAPI description, and the exact set of requests asserted.
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeAcceptances } from '../../src/report/checkrun.js';
-import { startHarness, type Harness } from '../support/github-app.js';
-import { addPull, CLAUDE, go, markCheck, pullRequestPayload } from './support.js';
+import { addPull, CLAUDE, go, harnessPerTest, markCheck, pullRequestPayload } from './support.js';
 
 const ANALYSIS = [
   'GET /repos/{owner}/{repo}/commits/{ref}/check-runs',
@@ -16,14 +15,7 @@ const ANALYSIS = [
   'GET /repos/{owner}/{repo}/pulls/{pull_number}/commits',
 ];
 
-let h: Harness;
-beforeEach(async () => {
-  h = await startHarness({ checks: [markCheck] });
-});
-afterEach(async () => {
-  await h.stop();
-  expect(h.github.violations).toEqual([]);
-});
+const h = harnessPerTest({ checks: [markCheck] });
 
 describe('pull_request', () => {
   it('creates an in-progress run, fails an AI-authored PR on a blocking finding, annotates and comments on the diff', async () => {

@@ -1,11 +1,11 @@
 // The causal-review/chaos check from workflow_run.completed: results read from the artifact zip,
 // untrusted when the PR changed the harness, failing closed when no result can be read.
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { unzipEntry } from '../../src/github/chaos.js';
-import { startHarness, example, type Harness } from '../support/github-app.js';
+import { example } from '../support/github-app.js';
 import { zip } from '../support/github-zip.js';
-import { addPull, go, inRepo, markCheck } from './support.js';
+import { addPull, go, harnessPerTest, inRepo, markCheck } from './support.js';
 
 const RUN_ID = 30433642;
 
@@ -37,14 +37,7 @@ function workflowRun(headSha: string, number: number, over: object = {}) {
   return inRepo(payload);
 }
 
-let h: Harness;
-beforeEach(async () => {
-  h = await startHarness({ checks: [markCheck] });
-});
-afterEach(async () => {
-  await h.stop();
-  expect(h.github.violations).toEqual([]);
-});
+const h = harnessPerTest({ checks: [markCheck] });
 
 describe('chaos results', () => {
   it('reports the results on the PR head as causal-review/chaos, and updates that run on a re-run', async () => {

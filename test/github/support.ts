@@ -1,8 +1,10 @@
 // Shared pieces of the app tests: a stand-in check, PRs in the fake GitHub and their webhook payloads.
 
+import { afterEach, beforeEach, expect } from 'vitest';
 import type { Check } from '../../src/engine/types.js';
+import type { AppOptions } from '../../src/github/app.js';
 import type { FakeCommit, FakeGitHub, FakePull, FakeRepoState } from '../support/github-api.js';
-import { example } from '../support/github-app.js';
+import { example, startHarness, type Harness } from '../support/github-app.js';
 
 export const OWNER = 'Codertocat';
 export const REPO = 'Hello-World';
@@ -83,4 +85,32 @@ export function pullRequestPayload(pull: FakePull, action = 'opened', extra: obj
 /** A delivery from another example repository, moved to the fake one. */
 export function inRepo<T extends { repository?: unknown }>(payload: T): T {
   return { ...payload, repository: example('pull_request', 'opened').repository };
+}
+
+/**
+ * A fresh app and fake GitHub for each test of the file, stopped after it; a test fails when any
+ * request did not fit GitHub's OpenAPI description.
+ */
+export function harnessPerTest(options: AppOptions): Harness {
+  let current: Harness | undefined;
+  beforeEach(async () => {
+    current = await startHarness(options);
+  });
+  afterEach(async () => {
+    await current!.stop();
+    expect(current!.github.violations).toEqual([]);
+  });
+  return {
+    get github() {
+      return current!.github;
+    },
+    get app() {
+      return current!.app;
+    },
+    get url() {
+      return current!.url;
+    },
+    deliver: (...args) => current!.deliver(...args),
+    stop: () => current!.stop(),
+  };
 }
