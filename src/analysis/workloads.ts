@@ -388,7 +388,7 @@ function workloadOf(r: Reader, object: YamlNode | undefined, nodes: number, posi
       // Finished pods leave the quota, so what counts is how many run at once: parallelism, capped by completions.
       const value =
         parallelism.value === undefined || completions.value === undefined ? undefined : Math.min(parallelism.value, completions.value);
-      const suspended = text(get(r, jobSpec, 'suspend')) === 'true';
+      const suspended = text(get(r, jobSpec, 'suspend')) === 'true' || (kind === 'CronJob' && text(get(r, spec, 'suspend')) === 'true');
       pods = { value: suspended ? 0 : value, where: parallelism.where.length ? parallelism.where : completions.where };
       podsText = (n) => plural(n, 'parallel pod');
       break;

@@ -180,6 +180,10 @@ describe('pods at once', () => {
     expect(kindOf(job('  parallelism: 4\n'))[0]![1]).toBe(4);
     expect(kindOf(job('  parallelism: 4\n  completions: 2\n'))[0]![1]).toBe(2);
     expect(kindOf(job('  parallelism: 4\n  suspend: true\n'))[0]![1]).toBe(0);
+    const cron = (suspend: string) =>
+      `apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n${suspend}  schedule: "* * * * *"\n  jobTemplate:\n    spec:\n      parallelism: 2\n      template:\n        spec:\n          containers: [{name: c}]`;
+    expect(kindOf(cron(''))).toEqual([['CronJob', 2, '2 parallel pods']]);
+    expect(kindOf(cron('  suspend: true\n'))[0]![1]).toBe(0);
   });
 
   it('reads replicas as an integer only, default 1', () => {
