@@ -262,6 +262,15 @@ describe('help, version and delegated commands', () => {
     expect(await run('--version')).toMatchObject({ code: 0, out: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
   });
 
+  it('demo in the other formats: the same verdict as JSON', async () => {
+    const r = await run('demo', '--format', 'json');
+    const out = JSON.parse(r.out);
+    expect(out).toMatchObject({ conclusion: 'failure', aiAuthored: true });
+    expect(out.findings).toContainEqual(expect.objectContaining({ checkId: 'sleep-fix', path: 'internal/controller/database_controller.go', line: 44, blocking: true }));
+    expect(r.code).toBe(1);
+    expect((await run('demo', '--format', 'xml')).code).toBe(2);
+  });
+
   it('delegates protect to the app engineer\'s command, which sees our streams and environment', async () => {
     const io = captureIo({});
     const code = await main(['protect'], io);
