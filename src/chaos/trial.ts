@@ -3,7 +3,7 @@
 
 import { CoreV1Api, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { ChaosSettings, InvariantId, ResourceSpec } from './config.js';
-import { dependentsOf, operatorPods, ref, restartsOf, steadyInvariants, type Verdict } from './invariants.js';
+import { conditionOf, dependentsOf, operatorPods, ref, restartsOf, steadyInvariants, type Verdict } from './invariants.js';
 import type { EventRecord, Evidence, ExperimentResult, FaultRecord, InvariantResult, ObjectRecord } from './results.js';
 import { ClusterView, DeadlineError, type KObject, type ViewChange } from './view.js';
 
@@ -221,11 +221,14 @@ export class Trial {
     this.record('no-orphans', Boolean(gone), gone ? `no dependent of ${what} (uid ${uid}) remains` : `${left.length} dependents of ${what} remain: ${left.map(ref).join(', ')}`, left);
   }
 
-  /** The operator is back: a live pod other than `killed`, and (with a Lease) a live pod holding it. */
+  /** The operator is back: a ready pod other than `killed`, and (with a Lease) a ready pod holding it. */
   async awaitOperator(killed: Set<string> = new Set()): Promise<boolean> {
     const { operator } = this.settings;
     const up = await this.until(() => {
-      const live = operatorPods(this.view, operator).filter((p) => !p.metadata?.deletionTimestamp && !killed.has(p.metadata!.name!));
+      // ready: the operator's readiness probe passes, which for most operators means caches synced
+      const live = operatorPods(this.view, operator).filter(
+        (p) => !p.metadata?.deletionTimestamp && !killed.has(p.metadata!.name!) && conditionOf(p, 'Ready')?.status === 'True',
+      );
       if (!live.length) return false;
       if (!operator.leaseName) return true;
       const lease = this.view.get('coordination.k8s.io/v1', 'Lease', operator.namespace, operator.leaseName);

@@ -90,6 +90,8 @@ export class OperatorInstance {
     options: SampleOperatorOptions,
     private readonly log: (line: string) => void,
     private readonly onCrash: (error: Error) => void,
+    /** the readiness probe turning green: the workers run */
+    private readonly onReady: () => void = () => undefined,
   ) {
     this.api = KubernetesObjectApi.makeApiClient(kc);
     this.customObjects = kc.makeApiClient(CustomObjectsApi);
@@ -242,6 +244,7 @@ export class OperatorInstance {
     if (this.state !== 'starting') return;
     this.state = 'running';
     this.log('caches started; workers running');
+    this.onReady();
     for (const w of this.widgets.list()) this.enqueue(w);
     this.kick();
   }
@@ -470,16 +473,31 @@ export class OperatorDeployment {
       this.options,
       (line) => this.sim.appendLog(this.options.namespace, podName, `${new Date().toISOString()} ${line}`),
       () => this.restartAfterCrash(podName),
+      () => this.setReady(podName, true),
     );
+    this.setReady(podName, false);
     this.instances.set(podName, instance);
     this.started += 1;
     instance.start();
+  }
+
+  /** The kubelet's view of the readiness probe, which passes once the workers run. */
+  private setReady(podName: string, ready: boolean): void {
+    const pod = this.sim.get('v1', 'Pod', this.options.namespace, podName);
+    if (!pod) return;
+    const statuses = ((pod.status?.containerStatuses ?? []) as Array<Record<string, unknown>>).map((c) => ({ ...c, ready }));
+    this.sim.writeStatus('v1', 'Pod', this.options.namespace, podName, {
+      ...pod.status,
+      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
+      containerStatuses: statuses,
+    });
   }
 
   /** The kubelet's CrashLoopBackOff: restart the container of the same pod after a growing delay. */
   private restartAfterCrash(podName: string): void {
     this.crashes += 1;
     this.sim.recordContainerRestart(this.options.namespace, podName);
+    this.setReady(podName, false);
     const attempt = (this.crashBackoff.get(podName) ?? 0) + 1;
     this.crashBackoff.set(podName, attempt);
     const timer = setTimeout(() => {
