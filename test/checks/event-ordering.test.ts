@@ -47,3 +47,13 @@ describe('event-ordering near-misses are silent for the reason they claim', () =
     expect(messages.some((m) => message.test(m)), messages.join('\n')).toBe(true);
   });
 });
+
+describe('event-ordering docs', () => {
+  it('says what it flags, what keeps it silent, and shows Go both ways', () => {
+    expect(eventOrdering.title).not.toMatch(/not built/i);
+    expect(eventOrdering.docs.summary.length).toBeGreaterThan(200);
+    expect(eventOrdering.docs.details).toMatch(/cannot decide and stays silent/);
+    expect(eventOrdering.docs.bad.code).toContain('time.Sleep');
+    expect(eventOrdering.docs.good.code).toContain('RequeueAfter');
+  });
+});

@@ -70,3 +70,14 @@ describe('unsynchronized-state near-misses are silent for the reason they claim'
     expect(messages.some((m) => message.test(m)), messages.join('\n')).toBe(true);
   });
 });
+
+describe('unsynchronized-state docs', () => {
+  it('says what it flags, what keeps it silent, and shows Go both ways', () => {
+    expect(unsynchronizedState.title).not.toMatch(/not built/i);
+    expect(unsynchronizedState.docs.summary.length).toBeGreaterThan(200);
+    expect(unsynchronizedState.docs.details).toMatch(/Silent \(Go\)/);
+    expect(unsynchronizedState.docs.details).toMatch(/runExclusive/);
+    expect(unsynchronizedState.docs.bad.code).toContain('append(results');
+    expect(unsynchronizedState.docs.good.code).toContain('results[i] =');
+  });
+});
