@@ -71,31 +71,30 @@ export const sleepFix: Check = {
       'it makes it rarer on the machine where it was tried; the delay that worked yesterday fails on a slower CI runner or a busier cluster, ' +
       'and the next "fix" lengthens it. The finding says what to wait on instead, and shows when the PR escalated the same wait over its commits.',
     details: [
-      'Only lines the PR adds or changes count. A wait the PR lengthens is matched with the same wait at the base by its enclosing ',
-      'function (or script) and callee, not by line number, and its durations are compared: Go constant expressions ',
-      '(`2*time.Minute + 30*time.Second`, `time.Duration(n) * time.Millisecond` with package constants), TS numbers and file ',
-      'constants, shell `sleep 5`, `sleep 0.5`, `sleep 1m`. The PR\'s commits are read one by one so that "5s -> 30s -> 2m" shows.',
-      '',
-      'Silent, because these waits do not mask a race: a wait the PR removed, shortened or left alone; retries with backoff ',
-      'bounded by an attempt counter or a deadline; `wait.Backoff`, `wait.ExponentialBackoff*`, `retry.RetryOnConflict`, backoff ',
-      'libraries; tickers and periodic loops (left only on `ctx.Done()` or a stop channel); condition polls with a deadline ',
-      '(`Eventually`, `wait.PollUntilContextTimeout`, `kubectl wait`, shell loops under `timeout` or with a counter); rate limiters; ',
-      '`time.After` as the timeout branch of a `select` that waits on real work; `setTimeout` that only aborts or rejects; fake timers ',
-      'in tests; `time.Sleep(0)`; the body of a sleep helper (its callers are reported instead); a random jitter; a sleep until a ',
-      'scheduled time (`time.Until`); the drain delay before a graceful `Shutdown`; a goroutine that sleeps and then cancels (a ',
-      'hand-made timeout); an HTTP handler that sleeps (simulated latency); `sleep infinity`. A loop that sleeps until a condition ',
-      'holds with no deadline IS reported: poll to a deadline or watch.',
-      '',
-      'A wait lengthened through a constant (`const settleDelay = 5 * time.Second` -> `10 * time.Minute`, in the same file or another ',
-      'file of the Go package) is reported on the constant. Sleep helpers are resolved whatever their name: a Go function of the same ',
-      'package whose body is a `time.Sleep`/`<-time.After` of its parameter; a TS function returning a promise resolved by `setTimeout`, ',
-      'in the same file or imported from a relative path; `delay`, `timers/promises` and other sleep packages.',
-      '',
-      'Severity: error in production code, scripts and tests where the sleep precedes an assertion (a masked flaky test). Warning ',
-      'for a sleep in test code that precedes no assertion (a test helper whose purpose the check cannot decide: it may pace a load ',
-      'generator or simulate latency). Where the wait is a `sleep` right before `kubectl get pods -l ...` or `kubectl get deployment ...`, ',
-      'the finding carries a suggested `kubectl wait` / `kubectl rollout status` with the sleep as its timeout.',
-    ].join('\n'),
+      'Only lines the PR adds or changes count. A wait the PR lengthens is matched with the same wait at the base by its enclosing ' +
+        'function (or script) and callee, not by line number, and its durations are compared: Go constant expressions ' +
+        '(`2*time.Minute + 30*time.Second`, `time.Duration(n) * time.Millisecond` with package constants), TS numbers and file ' +
+        "constants, shell `sleep 5`, `sleep 0.5`, `sleep 1m`. The PR's commits are read one by one so that \"5s -> 30s -> 2m\" shows. " +
+        'A wait lengthened through a constant (`const settleDelay = 5 * time.Second` -> `10 * time.Minute`, in the same file or in ' +
+        'another file of the Go package) is reported on the constant.',
+      'Sleep helpers are resolved whatever their name: a Go function of the same package whose body is a `time.Sleep`/`<-time.After` ' +
+        'of its parameter; a TS function returning a promise resolved by `setTimeout`, in the same file or imported from a relative ' +
+        'path (also through a namespace import or one re-export); `promisify(setTimeout)`, `delay`, `timers/promises` and other sleep packages.',
+      'Silent, because these waits do not mask a race: a wait the PR removed, shortened or left alone; retries with backoff ' +
+        'bounded by an attempt counter or a deadline; `wait.Backoff`, `wait.ExponentialBackoff*`, `retry.RetryOnConflict`, backoff ' +
+        'libraries; tickers and periodic loops (left only on `ctx.Done()` or a stop channel); condition polls with a deadline ' +
+        '(`Eventually`, `wait.PollUntilContextTimeout`, `kubectl wait`, shell loops under `timeout` or with a counter); rate limiters; ' +
+        '`time.After` as the timeout branch of a `select` that waits on real work; `setTimeout` that only aborts or rejects, or whose ' +
+        'handle is kept (a debounce); fake timers in tests; `time.Sleep(0)`; the body of a sleep helper (its callers are reported ' +
+        'instead); a random jitter; a sleep until a scheduled time (`time.Until`); the drain delay before a graceful `Shutdown`; a ' +
+        'goroutine that sleeps and then cancels (a hand-made timeout); an HTTP handler that sleeps (simulated latency); `sleep infinity`. ' +
+        'A loop that sleeps until a condition holds with no deadline IS reported: poll to a deadline or watch.',
+      'Severity: error in production code, scripts and tests where the sleep precedes an assertion (a masked flaky test). Warning ' +
+        'for a sleep in test code that precedes no assertion: a test helper whose purpose the check cannot decide (it may pace a load ' +
+        'generator or simulate latency). Where the wait is a `sleep` right before `kubectl get pods -l ...` or `kubectl get deployment ...`, ' +
+        'the finding carries a suggested `kubectl wait` / `kubectl rollout status` with the sleep as its timeout. A file the TypeScript ' +
+        'front-end cannot walk (nested thousands deep) fails the check rather than passing unread.',
+    ].join('\n\n'),
     bad: {
       language: 'go',
       code: [
