@@ -49,6 +49,16 @@ describe('pull_request', () => {
     );
   });
 
+  it('acknowledges the delivery before the analysis has written anything', async () => {
+    const { repo, pull } = addPull(h.github, { head: { 'a.go': go('// MARK') } });
+    const release = h.github.hold('POST', '/repos/{owner}/{repo}/check-runs');
+    expect(await h.deliver('pull_request', pullRequestPayload(pull))).toBe(200);
+    expect(repo.checkRuns).toEqual([]);
+    release();
+    await h.app.idle();
+    expect(repo.checkRuns[0]).toMatchObject({ status: 'completed', conclusion: 'failure' });
+  });
+
   it('reports the same findings as neutral on a PR that is not AI-authored', async () => {
     const { repo, pull } = addPull(h.github, { head: { 'a.go': go('// MARK') }, commits: ['plain fix'] });
     await h.deliver('pull_request', pullRequestPayload(pull));

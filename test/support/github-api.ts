@@ -134,6 +134,7 @@ export class FakeGitHub {
   readonly repos = new Map<string, FakeRepoState>();
   readonly installations = [{ id: INSTALLATION_ID, account: { login: 'Codertocat' } }];
   private readonly faults: Fault[] = [];
+  private readonly holds = new Map<string, Promise<void>>();
   private nextId = 1000;
   private server?: Server;
   url = '';
@@ -154,6 +155,16 @@ export class FakeGitHub {
   /** Make the next `times` requests to a route fail with this status (and headers, message). */
   fail(fault: Omit<Fault, 'times'> & { times?: number }): void {
     this.faults.push({ times: 1, ...fault });
+  }
+
+  /** Hold requests to a route until the returned function is called: to observe what happens meanwhile. */
+  hold(method: string, route: string): () => void {
+    let release!: () => void;
+    this.holds.set(`${method} ${route}`, new Promise<void>((resolve) => (release = resolve)));
+    return () => {
+      this.holds.delete(`${method} ${route}`);
+      release();
+    };
   }
 
   id(): number {
@@ -216,6 +227,7 @@ export class FakeGitHub {
       json(res, 422, { message: problems.join('; ') });
       return;
     }
+    await this.holds.get(`${method} ${match.template}`);
     const fault = this.faults.find((f) => f.method === method && f.route === match.template && f.times > 0);
     if (fault) {
       fault.times--;
