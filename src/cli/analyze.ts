@@ -27,8 +27,9 @@ commits in between, and the PR text from --pr-description.
 
 Options:
   --repo DIR              the repository (default: .)
-  --base REF              the PR base (default: the merge-base of --head with
-                          origin/HEAD, else main, else master)
+  --base REF              the branch the PR merges into (default: origin/HEAD,
+                          else main, else master); as on GitHub, the changes
+                          are those since --head's merge-base with it
   --head REF              the PR head (default: HEAD); a branch name also feeds
                           branch-prefix authorship (claude/..., copilot/...)
   --all                   review every tracked file at --head as if the PR added

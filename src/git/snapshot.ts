@@ -78,7 +78,10 @@ export async function gitSnapshot(options: GitSnapshotOptions = {}): Promise<Git
     commits = [];
   } else {
     baseName = options.base ?? (await defaultBaseName(root));
-    baseSha = options.base ? await resolveCommit(root, options.base, '--base') : await mergeBase(root, headSha, baseName);
+    // as on GitHub, the PR's changes are those since head left the base branch: a base that moved on
+    // since (new commits on main) must not show up as changes the PR reverts
+    const target = options.base ? await resolveCommit(root, options.base, '--base') : baseName;
+    baseSha = await mergeBase(root, headSha, target, baseName);
     files = await changedFiles(root, baseSha, headSha, limits, notes);
     commits = await commitsBetween(root, baseSha, headSha, limits.maxCommits, notes);
   }
@@ -157,9 +160,9 @@ async function defaultBaseName(root: string): Promise<string> {
   throw new GitInputError(`no --base given, and ${root} has no origin/HEAD, main or master to take the merge-base with`);
 }
 
-async function mergeBase(root: string, headSha: string, baseName: string): Promise<string> {
-  const result = await runGit(root, ['merge-base', '--end-of-options', headSha, baseName]);
-  if (result.code !== 0) throw new GitInputError(`--head and ${baseName} have no common ancestor in ${root}; give --base`);
+async function mergeBase(root: string, headSha: string, target: string, baseName: string): Promise<string> {
+  const result = await runGit(root, ['merge-base', '--end-of-options', headSha, target]);
+  if (result.code !== 0) throw new GitInputError(`--head and ${baseName} have no common ancestor in ${root}`);
   return result.stdout.trim();
 }
 

@@ -136,6 +136,19 @@ describe('default base from origin/HEAD', () => {
     expect(s.files.map((f) => f.path)).toEqual(['b.go']);
   });
 
+  it('takes an explicit base that moved on since the branch left it at the merge-base, as GitHub does', async () => {
+    const repo = TestRepo.init();
+    const root = repo.commit('root', { 'a.go': goFile('func a() {}') });
+    repo.git('checkout', '-q', '-b', 'feature');
+    repo.commit('feature', { 'b.go': goFile('func b() {}') });
+    repo.git('checkout', '-q', 'main');
+    repo.commit('main moves on', { 'c.go': goFile('func c() {}') });
+    const s = await gitSnapshot({ repo: repo.dir, base: 'main', head: 'feature' });
+    expect(s.baseSha).toBe(root);
+    expect(s.files.map((f) => f.path)).toEqual(['b.go']);
+    expect(s.commits.map((c) => c.message)).toEqual(['feature']);
+  });
+
   it('falls back to master', async () => {
     const repo = TestRepo.init('master');
     const root = repo.commit('root', { 'a.go': goFile() });
