@@ -161,3 +161,17 @@ describe('githubSnapshot', () => {
     expect(github.count('GET', '/repos/{owner}/{repo}/compare/{basehead}')).toBe(3);
   });
 });
+
+describe('app.yml', () => {
+  it('asks for exactly the permissions the docs justify, and subscribes to exactly the events the handlers take', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const { HANDLERS } = await import('../../src/github/handlers.js');
+    const manifest = parse(readFileSync(new URL('../../app.yml', import.meta.url), 'utf8')) as { default_permissions: Record<string, string>; default_events: string[] };
+    expect(manifest.default_permissions).toEqual({ checks: 'write', pull_requests: 'write', contents: 'read', metadata: 'read', actions: 'read', merge_queues: 'read' });
+    const handled = new Set(HANDLERS.flatMap((h) => h.events.map((e) => e.split('.')[0]!)));
+    expect([...handled].sort()).toEqual([...manifest.default_events].sort());
+    const docs = readFileSync(new URL('../../docs/github-app.md', import.meta.url), 'utf8');
+    for (const permission of Object.keys(manifest.default_permissions)) expect(docs).toContain(`| ${permission} |`);
+  });
+});
