@@ -600,8 +600,8 @@ function goWaitAt(call: GoNode, imports: Map<string, string>, constants: Map<str
   const toMs = (ns: number | undefined) => (ns === undefined ? undefined : ns / NS_PER_MS);
   const wait = goWaitCall(call, imports);
   if (wait?.kind === 'sleep') return { callee: wait.callee, shown: call, duration: wait.duration, ms: toMs(goDurationNs(wait.duration, imports, constants)) };
-  if (wait?.kind === 'delay' && wait.callee.endsWith('.After')) {
-    const receive = call.parent;
+  if (wait?.kind === 'delay' && (wait.callee.endsWith('.After') || wait.callee.endsWith('.NewTimer'))) {
+    const receive = wait.callee.endsWith('.After') ? call.parent : timerReceive(call);
     if (receive?.type !== 'unary_expression' || receive.childForFieldName('operator')?.text !== '<-') return undefined;
     const ms = toMs(goDurationNs(wait.duration, imports, constants));
     const found: GoWaitFound = { callee: wait.callee, shown: receive, duration: wait.duration, ms };
@@ -626,6 +626,24 @@ function goWaitAt(call: GoNode, imports: Map<string, string>, constants: Map<str
     else bound.delete(p);
   });
   return { callee: name, shown: call, duration: args[0], ms: toMs(goDurationNs(helper.duration, imports, bound)), helper: true };
+}
+
+/**
+ * The one receive from a timer made by `time.NewTimer(d)`: `<-time.NewTimer(d).C`, or `t := time.NewTimer(d)` and
+ * later `<-t.C` in the same function. A timer that is reset, stopped or received from in several places is a
+ * timeout machinery, not a sleep: undefined.
+ */
+function timerReceive(call: GoNode): GoNode | undefined {
+  const parent = call.parent;
+  if (parent?.type === 'selector_expression' && parent.childForFieldName('field')?.text === 'C') return parent.parent ?? undefined;
+  const declaration = parent?.type === 'expression_list' ? parent.parent : undefined;
+  if (declaration?.type !== 'short_var_declaration' && declaration?.type !== 'assignment_statement') return undefined;
+  const name = declaration.childForFieldName('left')?.namedChildren[0]?.text;
+  const fn = enclosingFunction(call);
+  if (!name || !fn) return undefined;
+  const uses = fn.descendantsOfType('selector_expression').filter((n) => n?.childForFieldName('operand')?.text === name);
+  if (uses.length !== 1 || uses[0]!.childForFieldName('field')?.text !== 'C') return undefined;
+  return uses[0]!.parent ?? undefined;
 }
 
 function isStopSignal(text: string): boolean {
@@ -999,7 +1017,9 @@ function tsSituation(site: WaitSite, node: TsNode, isTest: boolean): void {
     const fn = node.getFirstAncestor((a) => TsNode.isArrowFunction(a) || TsNode.isFunctionExpression(a) || TsNode.isFunctionDeclaration(a) || TsNode.isMethodDeclaration(a));
     const end = fn?.getEnd() ?? node.getSourceFile().getEnd();
     const after = node.getSourceFile().getFullText().slice(node.getEnd(), Math.min(end, node.getEnd() + 20_000));
-    site.situation = TS_ASSERTIONS.some((a) => after.includes(a)) ? 'test' : 'test-helper';
+    // Playwright's and Cypress' fixed waits are a flaky-test pattern wherever they sit in a spec (their own linters say so)
+    const e2eSleep = site.callee.endsWith('.waitForTimeout') || site.callee === 'cy.wait';
+    site.situation = e2eSleep || TS_ASSERTIONS.some((a) => after.includes(a)) ? 'test' : 'test-helper';
     return;
   }
   if (site.callee === 'setTimeout') {
