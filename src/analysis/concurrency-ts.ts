@@ -410,11 +410,52 @@ function staleWrite(list: Access[], awaits: Node[]): { read: Access; wait: Node;
       (a) =>
         a.kind === 'read' &&
         a.pos < wait.getStart() &&
-        !list.some((b) => b.kind === 'write' && b.pos > a.pos && b.pos <= wait.getStart()),
+        !list.some((b) => b.kind === 'write' && b.pos > a.pos && b.pos <= wait.getStart()) &&
+        isCheck(a.node, write.node),
     );
     if (read) return { read, wait, write };
   }
   return undefined;
+}
+
+const COMPARISONS = new Set([
+  SyntaxKind.AmpersandAmpersandToken, SyntaxKind.BarBarToken, SyntaxKind.QuestionQuestionToken,
+  SyntaxKind.LessThanToken, SyntaxKind.GreaterThanToken, SyntaxKind.LessThanEqualsToken, SyntaxKind.GreaterThanEqualsToken,
+  SyntaxKind.EqualsEqualsEqualsToken, SyntaxKind.ExclamationEqualsEqualsToken, SyntaxKind.EqualsEqualsToken, SyntaxKind.ExclamationEqualsToken,
+]);
+
+/**
+ * Does the act depend on this read: it is tested (an `if`/`while`/ternary condition, a comparison,
+ * `&&`/`||`/`??`), or it initializes a local that is? A read only logged or returned is not a check.
+ */
+function isCheck(read: Node, write: Node, followLocals = true): boolean {
+  for (let n: Node | undefined = read, child: Node = read; n; child = n, n = n.getParent()) {
+    if (Node.isIfStatement(n) || Node.isWhileStatement(n) || Node.isDoStatement(n)) return n.getExpression() === child;
+    if (Node.isConditionalExpression(n)) return n.getCondition() === child;
+    if (Node.isBinaryExpression(n) && COMPARISONS.has(n.getOperatorToken().getKind())) return true;
+    if (Node.isVariableDeclaration(n)) {
+      if (!followLocals) return false;
+      const name = n.getNameNode();
+      const scope = n.getFirstAncestor(isFunctionLike);
+      if (!Node.isIdentifier(name) || !scope) return false;
+      // the local is tested, or carried into the write (`usage[t] = used + 1`)
+      return localUsedAsCheck(scope, name.getText(), n.getEnd(), write);
+    }
+    if (Node.isStatement(n) || isFunctionLike(n)) return false;
+  }
+  return false;
+}
+
+/** Is local `name` used after `from` in a condition or in the write itself? Matches identifiers by text: no type checker here. */
+function localUsedAsCheck(scope: Node, name: string, from: number, write: Node): boolean {
+  let used = false;
+  forEachInBody(scope, (n) => {
+    if (used || !Node.isIdentifier(n) || n.getText() !== name || n.getStart() < from) return;
+    const parent = n.getParent();
+    if (parent && Node.isPropertyAccessExpression(parent) && parent.getNameNode() === n) return;
+    used = withinNode(n, write) || isCheck(n, write, false);
+  });
+  return used;
 }
 
 function withinNode(inner: Node, outer: Node): boolean {
