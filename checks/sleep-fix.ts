@@ -20,6 +20,8 @@ import {
 } from '../src/analysis/waits.js';
 import { enclosingDeclaration, enclosingFunction, functionName, goImports, lineOf, endLineOf, receiverType, walk } from '../src/lang/go.js';
 import type { Check, CheckContext, GoNode, ParsedFile, Revision, ShellCommand, Suggestion } from '../src/engine/types.js';
+import { shellKind } from '../src/lang/shell.js';
+import { isMap, isScalar, isSeq } from 'yaml';
 
 /** Where a wait sits decides what it masks and what to do instead. */
 type Situation = 'reconcile' | 'test' | 'test-helper' | 'goroutine' | 'kubectl' | 'after-write' | 'deferred' | 'generic';
@@ -1162,6 +1164,7 @@ function shellSites(file: ParsedFile): WaitSite[] {
     if (first === 'done') stack.pop();
     if ((first === 'sleep' || first === '/bin/sleep') && sites.length + pending.length < MAX_SITES_PER_FILE) pending.push({ command, loops: [...stack] });
   }
+  let timeouts: [number, number][] | undefined;
   for (const { command, loops } of pending) {
     const ms = shellSleepMs(command.words.slice(1));
     const loop = loops[loops.length - 1];
@@ -1182,11 +1185,37 @@ function shellSites(file: ParsedFile): WaitSite[] {
     else if (ms === 0) site.benign = 'a yield, not a wait';
     else if (kind === 'bounded') site.benign = 'a poll with a deadline or attempt cap';
     else if (kind === 'periodic') site.benign = 'a periodic loop';
+    else if (kind === 'poll' && (timeouts ??= workflowTimeouts(file)).some(([from, to]) => command.line >= from && command.line <= to)) {
+      site.benign = "a poll bounded by the workflow's timeout-minutes";
+    }
     // a poll loop's advice is about the loop, not about the command after it
     if (!site.benign && !site.poll) shellSituation(site, command, commands, file);
     sites.push(site);
   }
   return sites;
+}
+
+/** Line ranges of workflow `run:` steps under a `timeout-minutes` (of the step or of its job): GitHub ends a poll there. */
+function workflowTimeouts(file: ParsedFile): [number, number][] {
+  if (shellKind(file.path) !== 'workflow') return [];
+  const ranges: [number, number][] = [];
+  const { docs, lineCounter } = file.yaml();
+  for (const doc of docs) {
+    const jobs = isMap(doc.contents) ? doc.contents.get('jobs') : undefined;
+    if (!isMap(jobs)) continue;
+    for (const job of jobs.items) {
+      if (!isMap(job.value)) continue;
+      const jobTimeout = job.value.has('timeout-minutes');
+      const steps = job.value.get('steps');
+      if (!isSeq(steps)) continue;
+      for (const step of steps.items) {
+        if (!isMap(step) || !(jobTimeout || step.has('timeout-minutes'))) continue;
+        const run = step.get('run', true);
+        if (isScalar(run) && run.range) ranges.push([lineCounter.linePos(run.range[0]).line, lineCounter.linePos(run.range[1]).line]);
+      }
+    }
+  }
+  return ranges;
 }
 
 function shellLoopKind(loop: ShellLoop): LoopKind {
