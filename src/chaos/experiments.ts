@@ -65,6 +65,15 @@ function driftField(obj: KObject): { path: string; value: unknown } | undefined 
   return undefined;
 }
 
+/** For each child kind, one object the resource owns now: what the drift faults act on. */
+function victims(t: Trial): Array<{ child: Trial['spec']['children'][number]; victim: KObject; owner: string }> {
+  const owner = uidOf(t.cr())!;
+  return t.spec.children.flatMap((child) => {
+    const victim = ownedBy(t.view, child, t.spec.namespace, owner)[0];
+    return victim ? [{ child, victim, owner }] : [];
+  });
+}
+
 const WRITE_ANNOTATION = 'causal-review.dev/chaos-write';
 
 export const EXPERIMENTS: Experiment[] = [
@@ -81,10 +90,7 @@ export const EXPERIMENTS: Experiment[] = [
     title: 'A deleted child is recreated',
     async run(t) {
       await t.ensureResource();
-      const uid = uidOf(t.cr())!;
-      for (const child of t.spec.children) {
-        const victim = ownedBy(t.view, child, t.spec.namespace, uid)[0];
-        if (!victim) continue;
+      for (const { child, victim, owner: uid } of victims(t)) {
         t.fault('delete-child', ref(victim));
         await t.remove(victim);
         const back = await t.until(() => ownedBy(t.view, child, t.spec.namespace, uid).some((o) => uidOf(o) !== uidOf(victim) && !o.metadata?.deletionTimestamp), `a new ${child.kind}`);
@@ -98,11 +104,9 @@ export const EXPERIMENTS: Experiment[] = [
     title: 'A changed child is changed back',
     async run(t) {
       await t.ensureResource();
-      const uid = uidOf(t.cr())!;
-      for (const child of t.spec.children) {
-        const victim = ownedBy(t.view, child, t.spec.namespace, uid)[0];
-        const field = victim && driftField(victim);
-        if (!victim || !field) continue;
+      for (const { child, victim } of victims(t)) {
+        const field = driftField(victim);
+        if (!field) continue;
         const drifted = typeof field.value === 'number' ? field.value + 1 : typeof field.value === 'boolean' ? !field.value : `${field.value}-causal-review-drift`;
         t.fault('change-child', ref(victim), `${field.path}: ${JSON.stringify(field.value)} -> ${JSON.stringify(drifted)}`);
         const changed = await t.mergePatch(victim, patchAt(field.path, drifted));
@@ -279,8 +283,7 @@ export const EXPERIMENTS: Experiment[] = [
       const down = await t.until(() => operatorPods(t.view, operator).length === 0, 'the operator pods to go');
       if (!down) t.record('ready', false, `operator pods still running after scaling ${ref(deployment)} to 0`);
       // something to catch up on while no operator runs
-      const uid = uidOf(t.cr())!;
-      const victim = t.spec.children.map((c) => ownedBy(t.view, c, t.spec.namespace, uid)[0]).find(Boolean);
+      const victim = victims(t)[0]?.victim;
       if (victim) {
         t.fault('delete-child', ref(victim), 'while the operator is scaled to 0');
         await t.remove(victim);
@@ -398,8 +401,7 @@ export const EXPERIMENTS: Experiment[] = [
       }
       t.record('watches-reestablished', consistent.consistent, `${t.view.reconnects - reconnects} watches reopened, ${t.view.relists} lists; ${consistent.detail}`);
       // the operator must have re-established its own watches too: give it something to repair
-      const uid = uidOf(t.cr())!;
-      const victim = t.spec.children.map((c) => ownedBy(t.view, c, t.spec.namespace, uid)[0]).find(Boolean);
+      const victim = victims(t)[0]?.victim;
       if (victim) {
         t.fault('delete-child', ref(victim), 'after the restart');
         await t.remove(victim);

@@ -10,7 +10,7 @@ import { startChaosCluster } from '../support/chaos-cluster.js';
 const MESH = ['network-delay', 'network-loss', 'network-partition', 'container-kill', 'stress', 'clock-skew'];
 
 test('creates, then deletes, one Chaos Mesh object per fault and checks the invariants after each', async () => {
-  const cluster = await startChaosCluster({ chaos: { chaosMesh: true, experiments: { include: MESH } } });
+  const cluster = await startChaosCluster({ chaos: { chaosMesh: true, experiments: { include: MESH }, timeouts: { convergeMs: 2000, stabilityMs: 150, faultMs: 50 } } });
   const created: KObject[] = [];
   const deleted: string[] = [];
   cluster.host.on('change', ({ type, object }) => {

@@ -38,7 +38,8 @@ describe.concurrent('seeded bugs', () => {
     { bug: 'crash-mid-reconcile', experiment: ['kill-operator-mid-reconcile'], invariant: 'no-restarts' },
   ];
   test.each(cases)('$bug is caught by $experiment / $invariant', async ({ bug, experiment, invariant }) => {
-    const results = await runAgainst(bug);
+    // a broken operator fails experiment after experiment: a tighter per-experiment budget keeps it short
+    const results = await runAgainst(bug, { timeouts: { convergeMs: 2500, stabilityMs: 400, faultMs: 50, experimentMs: 5000 } });
     expect(results.conclusion).toBe('failure');
     for (const id of experiment) {
       const e = results.experiments.find((x) => x.id === id)!;

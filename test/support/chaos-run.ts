@@ -9,8 +9,8 @@ import { validateResults, type ChaosResults } from '../../src/chaos/results.js';
 import { startChaosCluster } from './chaos-cluster.js';
 import type { OperatorBug } from './sample-operator.js';
 
-export async function runAgainst(bug?: OperatorBug): Promise<ChaosResults> {
-  const cluster = await startChaosCluster({ bug });
+export async function runAgainst(bug?: OperatorBug, chaos?: Record<string, unknown>): Promise<ChaosResults> {
+  const cluster = await startChaosCluster({ bug, chaos });
   try {
     const out = join(cluster.dir, 'results.json');
     const results = await chaosRun({

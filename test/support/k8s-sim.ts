@@ -74,6 +74,24 @@ const BUILTIN_KINDS: KindInfo[] = [
   { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true },
 ];
 
+/** Timers that can all be cancelled at once, when a simulated process or server goes away. */
+export class Timers {
+  private readonly pending = new Set<NodeJS.Timeout>();
+
+  after(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.pending.delete(timer);
+      fn();
+    }, ms);
+    this.pending.add(timer);
+  }
+
+  cancelAll(): void {
+    for (const timer of this.pending) clearTimeout(timer);
+    this.pending.clear();
+  }
+}
+
 export class ApiError extends Error {
   constructor(
     readonly code: number,
@@ -187,7 +205,7 @@ export class K8sSimulator extends EventEmitter {
   private server!: http.Server;
   private bookmarkTimer?: NodeJS.Timeout;
   private controllerQueued = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
   url = '';
   /** requests served, by verb, for tests that assert on traffic */
   readonly requests: Record<string, number> = {};
@@ -217,7 +235,7 @@ export class K8sSimulator extends EventEmitter {
 
   async close(): Promise<void> {
     clearInterval(this.bookmarkTimer);
-    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.cancelAll();
     for (const w of this.watchers) w.res.destroy();
     this.watchers.clear();
     this.server.closeAllConnections();
@@ -326,7 +344,7 @@ export class K8sSimulator extends EventEmitter {
     this.history = [];
     if (downMs > 0) {
       this.down = true;
-      this.later(downMs, () => {
+      this.timers.after(downMs, () => {
         this.down = false;
       });
     }
@@ -353,14 +371,6 @@ export class K8sSimulator extends EventEmitter {
       out.push(obj);
     }
     return out;
-  }
-
-  private later(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, ms);
-    this.timers.add(timer);
   }
 
   private store(kind: KindInfo, obj: KObject, type: WatchEventType, previous?: KObject): KObject {
@@ -555,7 +565,7 @@ export class K8sSimulator extends EventEmitter {
         terminating.metadata.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString();
         terminating.metadata.deletionGracePeriodSeconds = grace;
         const stored = this.store(kind, terminating, 'MODIFIED', current);
-        this.later(this.options.gracefulPodDeletionMs, () => this.finishPodDeletion(stored.metadata.namespace, name));
+        this.timers.after(this.options.gracefulPodDeletionMs, () => this.finishPodDeletion(stored.metadata.namespace, name));
         return stored;
       }
       return this.remove(kind, current);

@@ -12,7 +12,7 @@ import {
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import type { K8sSimulator, ChangeEvent, KObject } from './k8s-sim.js';
+import { Timers, type K8sSimulator, type ChangeEvent, type KObject } from './k8s-sim.js';
 
 export type OperatorBug =
   /** writes the whole Widget back from its reconcile-start copy, without a resourceVersion */
@@ -77,7 +77,7 @@ export class OperatorInstance {
   private deployments?: typeof this.widgets;
   private readonly queue = new Set<string>();
   private readonly retries = new Map<string, number>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
   private renewTimer?: NodeJS.Timeout;
   private working?: Promise<void>;
   private leading = false;
@@ -148,17 +148,8 @@ export class OperatorInstance {
 
   private halt(): void {
     clearInterval(this.renewTimer);
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.timers.cancelAll();
     for (const informer of this.informers) void informer.stop();
-  }
-
-  private after(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, ms);
-    this.timers.add(timer);
   }
 
   // ---- leader election (the client-go Lease protocol, trimmed) ---------------------------------
@@ -215,7 +206,7 @@ export class OperatorInstance {
     ) as unknown as NonNullable<typeof this.widgets> & { start(): Promise<void>; stop(): Promise<void> };
     // client-node's informer stops on a watch error; an operator restarts it, as controller-runtime does
     informer.on('error', () => {
-      if (this.state === 'running' || this.state === 'starting') this.after(20, () => void informer.start().catch(() => undefined));
+      if (this.state === 'running' || this.state === 'starting') this.timers.after(20, () => void informer.start().catch(() => undefined));
     });
     this.informers.push(informer);
     return informer;
@@ -280,7 +271,7 @@ export class OperatorInstance {
         const attempt = (this.retries.get(key) ?? 0) + 1;
         this.retries.set(key, attempt);
         this.log(`reconcile ${key} failed (attempt ${attempt}): ${failureMessage(error)}`);
-        this.after(Math.min(this.opts.maxBackoffMs, 5 * 2 ** attempt), () => {
+        this.timers.after(Math.min(this.opts.maxBackoffMs, 5 * 2 ** attempt), () => {
           this.queue.add(key);
           this.kick();
         });
@@ -412,7 +403,7 @@ export class OperatorDeployment {
   started = 0;
   private readonly listener: (event: ChangeEvent) => void;
   private readonly crashBackoff = new Map<string, number>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
 
   private constructor(
     private readonly sim: K8sSimulator,
@@ -443,7 +434,7 @@ export class OperatorDeployment {
 
   stop(): void {
     this.sim.off('change', this.listener);
-    for (const t of this.timers) clearTimeout(t);
+    this.timers.cancelAll();
     for (const instance of this.instances.values()) instance.kill();
     this.instances.clear();
   }
@@ -500,11 +491,9 @@ export class OperatorDeployment {
     this.setReady(podName, false);
     const attempt = (this.crashBackoff.get(podName) ?? 0) + 1;
     this.crashBackoff.set(podName, attempt);
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
+    this.timers.after(Math.min(this.options.maxCrashBackoffMs ?? 100, 10 * 2 ** attempt), () => {
       if (this.instances.has(podName) && this.sim.get('v1', 'Pod', this.options.namespace, podName)) this.launch(podName);
-    }, Math.min(this.options.maxCrashBackoffMs ?? 100, 10 * 2 ** attempt));
-    this.timers.add(timer);
+    });
   }
 }
 
