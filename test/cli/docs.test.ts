@@ -1,19 +1,35 @@
 // Generated documentation: docs/checks.md and the README's configuration table must match the
 // code (checks' metadata, CONFIG_SCHEMA, DEFAULT_CONFIG); the generator must cover every check and key.
 
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../../checks/index.js';
 import { CHECKS_DOC, README, configKeys, readmeWithConfig, renderChecksDoc, renderConfigReference } from '../../src/cli/docs.js';
 import { captureIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import type { Check } from '../../src/engine/types.js';
+import { cleanTemps, tempDir } from '../git/repo.js';
+
+afterAll(cleanTemps);
 
 describe('docs/checks.md', () => {
   it('is what `causal-review docs` generates (run it and commit when this fails)', async () => {
     expect(readFileSync(CHECKS_DOC, 'utf8')).toBe(renderChecksDoc());
     const io = captureIo();
     expect(await main(['docs', '--check'], io)).toBe(0);
+  });
+
+  it('--check exits 1 on a stale page and writes nothing; without it the page is written', async () => {
+    const out = join(tempDir(), 'checks.md');
+    writeFileSync(out, '# stale\n');
+    const io = captureIo();
+    expect(await main(['docs', '--check', '--out', out], io)).toBe(1);
+    expect(io.err()).toMatch(/stale; run `npx causal-review docs`/);
+    expect(readFileSync(out, 'utf8')).toBe('# stale\n');
+    expect(await main(['docs', '--out', out], captureIo())).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(renderChecksDoc());
+    expect(await main(['docs', '--check', '--out', out], captureIo())).toBe(0);
   });
 
   it('has a section per check with its title, summary, examples, severity, languages and suppression', () => {
