@@ -64,7 +64,8 @@ function pollingLoops(ctx: CheckContext, file: ParsedFile, fn: GoFunction): void
     if (goroutineLiterals.has(n.id)) return false;
     if (n.type === 'for_statement') {
       const body = n.childForFieldName('body');
-      if (!body) return true;
+      // `for _, x := range items` walks a collection (a throttle at most), it does not wait for a state
+      if (!body || n.namedChildren.some((c) => c?.type === 'range_clause')) return true;
       const reads: GoNode[] = [];
       const waits: { node: GoNode; callee: string }[] = [];
       ownNodes(body, (x) => {
