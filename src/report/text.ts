@@ -45,7 +45,11 @@ export function renderText(verdict: Verdict, options: TextOptions): string {
   const paint = (style: Style, text: string) => (options.color ? `\x1b[${CODES[style]}m${text}\x1b[0m` : text);
   const out: string[] = [];
   const byPath = new Map<string, ReviewedFinding[]>();
-  for (const f of verdict.findings) byPath.set(f.path, [...(byPath.get(f.path) ?? []), f]);
+  for (const f of verdict.findings) {
+    const list = byPath.get(f.path);
+    if (list) list.push(f);
+    else byPath.set(f.path, [f]);
+  }
   for (const [path, findings] of byPath) {
     out.push(paint('bold', path === PR_TEXT_PATH ? 'PR title, description and commit messages' : path));
     for (const f of findings) {
