@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeAcceptances } from '../../src/report/checkrun.js';
 import { APP_ID } from '../support/github-api.js';
 import { example, startHarness, type Harness } from '../support/github-app.js';
-import { addPull, claimCheck, go, inRepo, markCheck, OWNER, pullRequestPayload, REPO, sha } from './support.js';
+import { addPull, claimCheck, CLAUDE, go, inRepo, markCheck, OWNER, pullRequestPayload, REPO, sha } from './support.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -180,8 +180,8 @@ describe('merge_group', () => {
   it('reports on the group head: the PR\'s change against the queue base', async () => {
     h = await startHarness({ checks: [markCheck] });
     const { repo, pull } = addPull(h.github, { base: { 'a.go': go() }, head: { 'a.go': go('// MARK') }, number: 5 });
-    const queueHead = sha(4242);
-    const queueBase = sha(4241);
+    const queueHead = sha(42_042);
+    const queueBase = sha(42_041);
     repo.commits[queueBase] = { tree: { 'a.go': go(), 'b.go': go('// MARK already on main') }, parents: [], message: 'main' };
     repo.commits[queueHead] = { tree: { 'a.go': go('// MARK'), 'b.go': go('// MARK already on main') }, parents: [queueBase], message: `Merge pull request #5\n\n${pull.commits[0]!.message}` };
     const payload = example('merge_group', 'checks_requested');
@@ -213,24 +213,48 @@ describe('merge_group', () => {
   });
 });
 
+describe('merge_group re-runs', () => {
+  it('re-runs a merge group\'s run, finding its base from the queue commit', async () => {
+    h = await startHarness({ checks: [markCheck] });
+    const { repo } = addPull(h.github, { base: { 'a.go': go() }, head: { 'a.go': go('// MARK') }, number: 8 });
+    const queueBase = sha(80_001);
+    const queueHead = sha(80_002);
+    repo.commits[queueBase] = { tree: { 'a.go': go() }, parents: [], message: 'main' };
+    repo.commits[queueHead] = { tree: { 'a.go': go('// MARK') }, parents: [queueBase], message: CLAUDE };
+    const payload = runPayload('check_run', 'rerequested', queueHead, 8);
+    payload.check_run.pull_requests = [];
+    payload.check_run.check_suite.head_branch = `gh-readonly-queue/main/pr-8-${queueBase}`;
+    await h.deliver('check_run', payload);
+    await h.app.idle();
+    expect(repo.checkRuns.find((r) => r.head_sha === queueHead)).toMatchObject({ status: 'completed', conclusion: 'failure' });
+    expect(h.github.requests.find((r) => r.route === '/repos/{owner}/{repo}/compare/{basehead}')!.path).toContain(`${queueBase}...${queueHead}`);
+  });
+});
+
 describe('merge_group acceptances', () => {
   it('honours an acceptance given on the PR when the PR reaches the merge queue', async () => {
     h = await startHarness({ checks: [markCheck] });
     const { repo, pull } = addPull(h.github, { base: { 'a.go': go() }, head: { 'a.go': go('// MARK') }, number: 6 });
     repo.permissions.maria = 'write';
-    await h.deliver('issue_comment', commentPayload(pull.number, '/causal-review accept sleep-fix -- the wait is for hardware', 'maria'));
-    await h.app.idle();
-    expect(repo.checkRuns[0]!.conclusion).toBe('success');
-
-    const queueBase = sha(6001);
-    const queueHead = sha(6002);
+    const queueBase = sha(60_001);
+    const queueHead = sha(60_002);
     repo.commits[queueBase] = { tree: { 'a.go': go() }, parents: [], message: 'main' };
-    repo.commits[queueHead] = { tree: { 'a.go': go('// MARK') }, parents: [queueBase], message: 'Merge pull request #6' };
+    repo.commits[queueHead] = { tree: { 'a.go': go('// MARK') }, parents: [queueBase], message: CLAUDE };
     const payload = example('merge_group', 'checks_requested');
     Object.assign(payload.merge_group, { head_sha: queueHead, base_sha: queueBase, head_ref: `refs/heads/gh-readonly-queue/main/pr-6-${queueBase}` });
+    const queueRun = () => repo.checkRuns.find((r) => r.head_sha === queueHead)!;
+
     await h.deliver('merge_group', inRepo(payload));
     await h.app.idle();
-    expect(repo.checkRuns.find((r) => r.head_sha === queueHead)).toMatchObject({ conclusion: 'success' });
+    expect(queueRun().conclusion).toBe('failure');
+
+    await h.deliver('issue_comment', commentPayload(pull.number, '/causal-review accept sleep-fix -- the wait is for hardware', 'maria'));
+    await h.app.idle();
+    expect(repo.checkRuns.find((r) => r.head_sha === pull.head.sha)!.conclusion).toBe('success');
+
+    await h.deliver('merge_group', inRepo(payload));
+    await h.app.idle();
+    expect(queueRun().conclusion).toBe('success');
   });
 });
 
