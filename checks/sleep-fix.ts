@@ -140,12 +140,12 @@ export const sleepFix: Check = {
       const head = await collectSites(ctx, file, true, packages);
       const onWait = (s: WaitSite) => changedWithin(file, s.line, s.endLine);
       const viaConstant = (s: WaitSite) => s.durationLines?.find((line) => file.isChanged(line));
-      const candidates = head.filter((s) => !s.benign && (onWait(s) || viaConstant(s) !== undefined));
-      for (const site of candidates) {
+      const touched = head.filter((s) => !s.benign && (onWait(s) || viaConstant(s) !== undefined));
+      for (const site of touched) {
         ctx.checkBudget();
         site.judge?.();
       }
-      candidates.splice(0, candidates.length, ...candidates.filter((s) => !s.benign));
+      const candidates = touched.filter((s) => !s.benign);
       if (candidates.length === 0) continue;
       const basePath = file.change?.previousPath ?? file.path;
       const base = file.change?.status === 'added' ? [] : await sitesAt(ctx, basePath, 'base', packages);
@@ -680,7 +680,7 @@ function goBenign(call: GoNode, found: GoWaitFound, decl: GoNode | undefined, fn
       if (kind === 'poll' || kind === 'backoff' || kind === 'periodic') return `inside ${goWaitCall(n, imports)!.callee}`;
     }
   }
-  const loop = loopAround(call, fn, imports);
+  const loop = loopAround(call, fn);
   if (loop === 'bounded') return 'a retry or poll with an attempt cap or deadline';
   if (loop === 'periodic') return 'a periodic loop';
   return undefined;
@@ -702,8 +702,7 @@ function derivesDeadline(fn: GoNode): boolean {
 }
 
 /** The kind of the innermost loop around a wait in its own function, if any. */
-function loopAround(node: GoNode, fn: GoNode | undefined, imports: Map<string, string>): LoopKind | undefined {
-  void imports;
+function loopAround(node: GoNode, fn: GoNode | undefined): LoopKind | undefined {
   const deadlineContext = fn !== undefined && derivesDeadline(fn);
   for (let n: GoNode | null = node.parent; n && n.id !== fn?.id; n = n.parent) {
     if (n.type === 'for_statement') return goLoopKind(n, deadlineContext);
@@ -729,7 +728,7 @@ function goScope(node: GoNode, decl: GoNode | undefined): string {
 const calleeOf = (call: GoNode) => (call.childForFieldName('function')?.text ?? '').replace(/\s+/g, '');
 
 function goSituation(site: WaitSite, shown: GoNode, decl: GoNode | undefined, fn: GoNode | undefined, isTestFile: boolean, pkg: GoPackage, fileText: string): void {
-  site.poll = loopAround(shown, fn, new Map()) === 'poll';
+  site.poll = loopAround(shown, fn) === 'poll';
   const inTest =
     isTestFile ||
     (decl?.childForFieldName('parameters')?.text ?? '').includes('*testing.') ||
@@ -1014,7 +1013,6 @@ function tsScope(node: TsNode): string {
 }
 
 function tsSituation(site: WaitSite, node: TsNode, isTest: boolean): void {
-  site.flavour = 'ts';
   if (isTest) {
     const fn = node.getFirstAncestor((a) => TsNode.isArrowFunction(a) || TsNode.isFunctionExpression(a) || TsNode.isFunctionDeclaration(a) || TsNode.isMethodDeclaration(a));
     const end = fn?.getEnd() ?? node.getSourceFile().getEnd();

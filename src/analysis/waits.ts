@@ -507,15 +507,15 @@ export function goLoopKind(loop: GoNode, deadlineContext = false): LoopKind {
     if (update) counters.add(update.namedChildren[0]?.text ?? '');
     const condition = header.childForFieldName('condition');
     if (condition && (comparesCounter(condition, counters) || hasAny(condition.text, BOUND_WORDS))) return 'bounded';
-    if (condition) return body && boundedInBody(body, counters, deadlineContext, loop) ? 'bounded' : 'poll';
+    if (condition) return body && boundedInBody(body, counters, deadlineContext) ? 'bounded' : 'poll';
   } else if (header) {
     if (comparesCounter(header, counters) || hasAny(header.text, BOUND_WORDS)) return 'bounded';
     if (deadlineContext && hasAny(header.text, STOP_WORDS)) return 'bounded';
     // `for ctx.Err() == nil { ... }` runs until stopped, like `for { ... }` with a stop check: judged by its other exits below
-    if (!hasAny(header.text, STOP_WORDS)) return body && boundedInBody(body, counters, deadlineContext, loop) ? 'bounded' : 'poll';
+    if (!hasAny(header.text, STOP_WORDS)) return body && boundedInBody(body, counters, deadlineContext) ? 'bounded' : 'poll';
   }
   if (!body) return 'periodic';
-  if (boundedInBody(body, counters, deadlineContext, loop)) return 'bounded';
+  if (boundedInBody(body, counters, deadlineContext)) return 'bounded';
   let exits = false;
   visitBody(body, (n, inner) => {
     const leaves = n.type === 'return_statement' || n.type === 'goto_statement' || (n.type === 'break_statement' && (!inner || n.namedChildren.length > 0));
@@ -525,7 +525,7 @@ export function goLoopKind(loop: GoNode, deadlineContext = false): LoopKind {
 }
 
 /** An `if` in the loop body that leaves the loop on a deadline or an attempt cap. */
-function boundedInBody(body: GoNode, counters: Set<string>, deadlineContext: boolean, loop: GoNode): boolean {
+function boundedInBody(body: GoNode, counters: Set<string>, deadlineContext: boolean): boolean {
   let bounded = false;
   visitBody(body, (n) => {
     if (bounded) return;
@@ -537,6 +537,5 @@ function boundedInBody(body: GoNode, counters: Set<string>, deadlineContext: boo
     }
     if (deadlineContext && n.type === 'communication_case' && hasAny(n.childForFieldName('communication')?.text ?? '', STOP_WORDS)) bounded = true;
   });
-  void loop;
   return bounded;
 }
