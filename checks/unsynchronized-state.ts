@@ -66,7 +66,7 @@ function racyWrite(kind: StateKind, w: GoWrite): boolean {
 
 /** The writing statement as written, on one line and clipped: `r.seen[k] = true`, `delete(m, k)`, `n++`. */
 function describeWrite(w: GoWrite): string {
-  const text = w.node.text.replace(/\s+/g, ' ');
+  const text = w.node.text.slice(0, 200).replace(/\s+/g, ' ');
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
@@ -116,6 +116,7 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
   // a type whose methods run as goroutines (`go w.run(ctx)`) shares its fields between them
   const goroutineTypes = new Set<string>();
   for (const [type, methods] of pkg.methodsOf) if (methods.some((m) => started.has(m.name))) goroutineTypes.add(type);
+  const shared = new Map<string, boolean>();
 
   for (const file of changed) {
     const root = file.go().rootNode;
@@ -155,7 +156,9 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
           }
           continue;
         }
-        if (goroutineTypes.has(decl.receiver) && sharedAcrossMethods(pkg, decl.receiver, w.field, started)) {
+        const sharedKey = `${decl.receiver}.${w.field}`;
+        if (goroutineTypes.has(decl.receiver) && !shared.has(sharedKey)) shared.set(sharedKey, sharedAcrossMethods(pkg, decl.receiver, w.field, started));
+        if (shared.get(sharedKey)) {
           findings.push({ w, file, severity: 'error', message: `${what}, whose methods run as goroutines (\`${goStart(pkg, decl.receiver, started)}\`), ${unlocked}: ${HAZARD[field.kind]}. ${capitalize(REMEDY[field.kind]!)}.` });
           continue;
         }
