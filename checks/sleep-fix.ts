@@ -865,7 +865,12 @@ async function tsSites(ctx: CheckContext, file: ParsedFile, deep: boolean): Prom
     const expr = node.getExpression();
     const name = TsNode.isIdentifier(expr) || TsNode.isPropertyAccessExpression(expr) ? expr.getText().replace(/\s+/g, '') : undefined;
     const index = name ? helpers.get(name) : undefined;
-    if (name && index !== undefined) add(awaitedOrSelf(node), name, node.getArguments()[index]);
+    if (!name || index === undefined) continue;
+    const args = node.getArguments();
+    if (index === GUESSED) {
+      const awaited = TsNode.isAwaitExpression(node.getParentOrThrow());
+      if (awaited && args.length === 1 && tsDurationMs(args[0]) !== undefined) add(awaitedOrSelf(node), name, args[0]);
+    } else add(awaitedOrSelf(node), name, args[index]);
   }
   // waits are matched across revisions in source order
   return sites.sort((a, b) => a.line - b.line);
@@ -1037,6 +1042,13 @@ function tsSituation(site: WaitSite, node: TsNode, isTest: boolean): void {
 }
 
 /** Sleep helpers a TS file can call: its own, those it imports from relative paths, and sleep packages. */
+/** Imported names taken for a sleep when their module cannot be read, if called with a constant number. */
+const GUESSED_SLEEP_NAMES = new Set(['sleep', 'msleep', 'delay', 'pause']);
+/** `delay` of rxjs is an operator, of msw a mock's simulated latency: neither waits for the system under test. */
+const SIMULATED_LATENCY_PACKAGES = new Set(['rxjs', 'rxjs/operators', 'msw', 'redux-saga/effects', 'typed-redux-saga']);
+/** Marks a guessed helper in the helpers map: its duration is the first argument. */
+const GUESSED = -1;
+
 async function tsHelpers(ctx: CheckContext, file: ParsedFile, sf: SourceFile): Promise<Map<string, number>> {
   const helpers = new Map<string, number>();
   for (const [name, index] of localHelpers(sf)) helpers.set(name, index);
@@ -1053,7 +1065,12 @@ async function tsHelpers(ctx: CheckContext, file: ParsedFile, sf: SourceFile): P
       if (!from.includes('timers/promises')) for (const i of imported) if (known.includes(i.name)) helpers.set(i.local, 0);
       continue;
     }
-    if (!from.startsWith('.') || (imported.length === 0 && !namespace)) continue;
+    if (!from.startsWith('.')) {
+      // a path alias or workspace package this cannot resolve: only the unmistakable names count, and only with a number
+      if (!SIMULATED_LATENCY_PACKAGES.has(from)) for (const i of imported) if (GUESSED_SLEEP_NAMES.has(i.name)) helpers.set(i.local, GUESSED);
+      continue;
+    }
+    if (imported.length === 0 && !namespace) continue;
     const theirs = await exportedHelpers(ctx, file, from, 1);
     for (const i of imported) {
       const index = theirs.get(i.name);

@@ -217,6 +217,7 @@ export function tsWaitCall(call: CallExpression, timersPromises: ReadonlySet<str
     return undefined;
   }
   if (!TsNode.isPropertyAccessExpression(expr)) return undefined;
+  if (timersPromises.has(callee)) return { kind: 'sleep', callee, duration: args[0] };
   const name = expr.getName();
   const receiver = expr.getExpression().getText().replace(/\s+/g, '');
   if ((receiver === 'window' || receiver === 'globalThis' || receiver === 'global') && name === 'setTimeout') {
@@ -241,7 +242,10 @@ export function tsWaitCall(call: CallExpression, timersPromises: ReadonlySet<str
   return undefined;
 }
 
-/** Local names bound to `setTimeout` from `timers/promises` (`import { setTimeout as sleep } from 'node:timers/promises'`). */
+/**
+ * How a file calls `setTimeout` from `timers/promises`: `sleep` for `import { setTimeout as sleep } from 'node:timers/promises'`,
+ * `timers.setTimeout` for `import timers from ...` or `import * as timers from ...`.
+ */
 export function tsTimersPromisesNames(file: SourceFile): Set<string> {
   const names = new Set<string>();
   for (const decl of file.getImportDeclarations()) {
@@ -250,6 +254,8 @@ export function tsTimersPromisesNames(file: SourceFile): Set<string> {
     for (const named of decl.getNamedImports()) {
       if (named.getName() === 'setTimeout') names.add(named.getAliasNode()?.getText() ?? 'setTimeout');
     }
+    const whole = decl.getDefaultImport()?.getText() ?? decl.getNamespaceImport()?.getText();
+    if (whole) names.add(`${whole}.setTimeout`);
   }
   return names;
 }
