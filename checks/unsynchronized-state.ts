@@ -102,9 +102,15 @@ interface GoFinding {
   file: ParsedFile;
   severity: Severity;
   message: string;
+  /** it races because MaxConcurrentReconciles is above 1 (not because of a goroutine) */
+  byConcurrentReconciles?: boolean;
 }
 
-async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: ParsedFile[]): Promise<GoFinding[]> {
+/**
+ * Unsynchronized writes in `files` of a package: on changed lines only, or (`allLines`) anywhere,
+ * which is how a PR that raises MaxConcurrentReconciles is shown the writes it makes race.
+ */
+async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: ParsedFile[], allLines = false): Promise<GoFinding[]> {
   const findings: GoFinding[] = [];
   const packageVars = new Map<string, { kind: StateKind; line: number; path: string }>();
   const started = new Map<string, { start: GoNode; inLoop: boolean }>();
@@ -124,7 +130,7 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
     const facts = new FunctionFacts();
     for (const w of goWrites(root)) {
       ctx.checkBudget();
-      if (!file.isChanged(w.line)) continue;
+      if (!allLines && !file.isChanged(w.line)) continue;
       const decl = functionAt(pkg, w.node);
       const inner = innermostFunction(w.node);
       if (!decl || !inner) continue;
@@ -150,7 +156,7 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
           } else if (mcr.value === 'variable' || mcr.value > 1) {
             const n = mcr.value === 'variable' ? 'several' : String(mcr.value);
             const setBy = mcr.value === 'variable' ? 'sets MaxConcurrentReconciles from a variable' : `sets MaxConcurrentReconciles to ${mcr.value}`;
-            findings.push({ w, file, severity: 'error', message: `${what} ${unlocked}, and SetupWithManager ${setBy}${where}: ${n} Reconcile calls run at once on this one reconciler, so ${HAZARD[field.kind]}. ${capitalize(REMEDY[field.kind]!)}, or keep this state in the object's status instead of the reconciler.` });
+            findings.push({ w, file, severity: 'error', byConcurrentReconciles: true, message: `${what} ${unlocked}, and SetupWithManager ${setBy}${where}: ${n} Reconcile calls run at once on this one reconciler, so ${HAZARD[field.kind]}. ${capitalize(REMEDY[field.kind]!)}, or keep this state in the object's status instead of the reconciler.` });
           } else {
             findings.push({ w, file, severity: 'warning', message: `${what} ${unlocked}. Reconciles are serialized only while MaxConcurrentReconciles stays 1; once it is raised (or another goroutine uses the reconciler), ${HAZARD[field.kind]}. ${capitalize(REMEDY[field.kind]!)}, or keep this state in the object's status instead of the reconciler.` });
           }
@@ -188,7 +194,7 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
           const why = concurrent
             ? `SetupWithManager sets MaxConcurrentReconciles to ${mcr.value === 'variable' ? 'a variable' : mcr.value}${mcr.path ? ` (${mcr.path}:${mcr.line})` : ''}, so reconciles run at once and ${HAZARD[pv.kind]}`
             : `every controller in the manager runs its reconciles in its own goroutines, and a package variable is shared by all of them: once two run at once, ${HAZARD[pv.kind]}`;
-          findings.push({ w, file, severity: concurrent ? 'error' : 'warning', message: `${what} on the reconcile path (${decl.name}) ${unlocked}; ${why}. ${capitalize(REMEDY[pv.kind]!)}, or move the state into the reconciler behind a mutex.` });
+          findings.push({ w, file, severity: concurrent ? 'error' : 'warning', byConcurrentReconciles: concurrent, message: `${what} on the reconcile path (${decl.name}) ${unlocked}; ${why}. ${capitalize(REMEDY[pv.kind]!)}, or move the state into the reconciler behind a mutex.` });
         }
         continue;
       }
@@ -269,6 +275,34 @@ function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+/**
+ * A PR that sets MaxConcurrentReconciles above 1 makes every unguarded write of the reconciler race,
+ * also those it does not touch: report them at the setting it changed, since that is the line at fault.
+ */
+async function concurrencyRaised(ctx: CheckContext, pkg: GoPackage): Promise<void> {
+  const raised = pkg.setups.filter(
+    (s) => s.maxConcurrentLine !== undefined && (s.maxConcurrent === 'variable' || (s.maxConcurrent ?? 1) > 1) && s.fn.file.parsed.isChanged(s.maxConcurrentLine),
+  );
+  if (raised.length === 0) return;
+  const racing = (await checkGoPackage(ctx, pkg, pkg.files.map((f) => f.parsed), true)).filter((f) => f.byConcurrentReconciles);
+  for (const setup of raised) {
+    const mine = racing.filter((f) => {
+      const recv = functionAt(pkg, f.w.node)?.receiver;
+      return !setup.reconciler || !recv || !pkg.reconcilers.has(recv) || recv === setup.reconciler;
+    });
+    if (mine.length === 0) continue;
+    const list = mine.slice(0, 3).map((f) => `\`${describeWrite(f.w)}\` (${f.file.path}:${f.w.line})`).join(', ');
+    const more = mine.length > 3 ? ` and ${mine.length - 3} more` : '';
+    const value = setup.maxConcurrent === 'variable' ? 'from a variable' : `to ${setup.maxConcurrent}`;
+    ctx.report({
+      path: setup.fn.file.path,
+      line: setup.maxConcurrentLine!,
+      key: `max concurrent reconciles ${setup.reconciler ?? setup.fn.name}`,
+      message: `This sets MaxConcurrentReconciles ${value}, so Reconcile calls run at once, but the reconciler writes shared state without a mutex: ${list}${more}. Guard each with a sync.Mutex (or use sync.Map / sync/atomic), or keep the state in the object's status, before raising the concurrency.`,
+    });
+  }
+}
+
 async function runGo(ctx: CheckContext): Promise<void> {
   const byDir = new Map<string, ParsedFile[]>();
   for (const file of ctx.files) {
@@ -278,6 +312,7 @@ async function runGo(ctx: CheckContext): Promise<void> {
   }
   for (const [dir, changed] of byDir) {
     const pkg = await loadGoPackage(ctx, dir);
+    await concurrencyRaised(ctx, pkg);
     // one finding per variable per function: the same race written fifty times is one fix
     const seen = new Set<string>();
     const perFile = new Map<string, number>();
@@ -305,7 +340,7 @@ export const unsynchronizedState: Check = {
       'Flags state that several goroutines or concurrent async handlers share and write without a lock: fields of a reconciler (or of a type whose methods run as goroutines) of map, slice, counter or pointer type; package-level maps, slices and counters written from the reconcile path or a goroutine; variables a `go func` closure started in a loop appends to, increments or writes map entries of; and in TypeScript, module- or class-level state read, then written after an `await` (check-then-act) in an async function that runs per event or request. Such races pass every test run and corrupt state under load, and a sleep does not fix them.',
     details: [
       'What is reported (Go): a write to a field of map, slice, counter or pointer type of a reconciler (a type with a `Reconcile` method) or of a type whose methods run as goroutines (`go c.refresh(ctx)`, or `Start` of a Runnable given to `mgr.Add`); a write to a package-level variable from the reconcile path (Reconcile and what it calls in its package) or from a goroutine; and an append, increment or map write to a variable that goroutines started in a loop (`go func`, `g.Go`) capture. The struct, SetupWithManager and the package variables are looked for in every file of the package. One finding per variable per function; at most 50 per file.',
-      'Severity (Go). Reconciler fields and package variables written on the reconcile path are errors when SetupWithManager sets `MaxConcurrentReconciles` above 1 or from a variable, and when written from a goroutine; while reconciles run one at a time they are warnings, because nothing races yet but any raise of the setting will. A MaxConcurrentReconciles set outside the package (in cmd/) is not seen and counts as 1.',
+      'Severity (Go). Reconciler fields and package variables written on the reconcile path are errors when SetupWithManager sets `MaxConcurrentReconciles` above 1 or from a variable, and when written from a goroutine; while reconciles run one at a time they are warnings, because nothing races yet but any raise of the setting will. A PR that sets MaxConcurrentReconciles above 1 is reported at that line when the reconciler already writes shared state without a mutex anywhere in the package, since the setting is what makes those writes race. A MaxConcurrentReconciles set outside the package (in cmd/) is not seen and counts as 1.',
       'Silent (Go): a write with a mutex held: a `Lock()` earlier in the same function and not released before the write (`defer mu.Unlock()` keeps it held), a function named `...Locked` (called with its lock held, by Go convention), a literal given to `once.Do(...)` or to a helper whose name says it locks (`r.withLock(func() {...})`). A write under only `RLock()` is reported. `sync.Map`, `sync.Once`, `atomic` types and functions and channel sends are not writes. Fields written in `SetupWithManager` and in constructor functions run before the manager starts; fields of a value receiver are a copy. Locals no goroutine shares are never reported; a map filled before the goroutines start and only read in them is silent; `out[i] = ...` into a pre-sized slice (also with errgroup) is silent, because each goroutine writes its own slot; a variable declared inside the loop body is a new one per goroutine. A closure write is reported only when the goroutine is started in a loop: one goroutine whose result is read after `wg.Wait()` is ordered by the wait, and the check cannot see the reads well enough to say otherwise.',
       'TypeScript/JavaScript. Module-level and class-level Maps, Sets, arrays, objects and `let` numbers read, then written after an `await`, in an async function (not `main`, `start`, `init` and other one-shot names), with no write between the read and the await and no fresh read between the await and the write. A `let` holding one value (a lazily created client) is not tracked: re-creating it is usually harmless. Silent when the section runs serialized: inside `mutex.runExclusive(...)`, after `await mutex.acquire()`, in a function given to `p-limit(1)`, to a `p-queue` with concurrency 1, to `lock.acquire(key, fn)`, chained with `x = x.then(...)` or per key (`chains.set(k, (chains.get(k) ?? p).then(...))`), behind a reentrancy guard (`if (draining) return; draining = true`), or only ever called from such places.',
     ].join('\n\n'),
