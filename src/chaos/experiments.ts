@@ -482,4 +482,3 @@ export function selectExperiments(settings: ChaosSettings, available: { host: bo
   });
 }
 
-export { Skip };

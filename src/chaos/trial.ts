@@ -149,7 +149,7 @@ export class Trial {
     await this.apply();
     if ((await this.converge(this.name, false)).ok) return;
     const old = this.cr();
-    this.env.log(`${this.spec.kind} ${this.spec.namespace}/${this.name} did not converge before the fault; creating it anew`);
+    this.fault('reset-resource', `${this.spec.kind} ${this.spec.namespace}/${this.name}`, 'it had not converged before the fault (an earlier experiment left it broken); created anew');
     if (old) {
       await this.remove(old);
       await this.until(() => this.cr()?.metadata?.uid !== old.metadata?.uid, 'the broken resource to go');

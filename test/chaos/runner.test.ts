@@ -24,6 +24,8 @@ describe.concurrent('the correct operator', () => {
         expect(e.faults.length, e.id).toBeGreaterThan(0);
         expect(e.invariants.map((i) => i.id), e.id).toContain('children');
       }
+      // no experiment had to start from a resource an earlier one left broken
+      expect(r.experiments.flatMap((e) => e.faults).filter((f) => f.type === 'reset-resource')).toEqual([]);
       // the mid-reconcile kill really landed between the first child and the second
       const midKills = r.experiments.find((e) => e.id === 'kill-operator-mid-reconcile')!.faults.filter((f) => f.type === 'delete-pod');
       expect(midKills.at(-1)?.detail).toMatch(/grace period 0, 1 of 2 children of Widget demo\/sample-mid-\d made/);
