@@ -349,10 +349,11 @@ function adviceFor(site: WaitSite): string {
   const pollNote = site.poll ? 'it polls in a loop with no deadline or attempt cap, and ' : '';
   switch (site.situation) {
     case 'reconcile':
-      return (
-        `in the reconcile path (${site.detail ?? 'Reconcile'}) ${pollNote}it blocks a worker and masks the ordering problem. ` +
-        'Return and requeue instead (`return ctrl.Result{RequeueAfter: ...}, nil`), or watch the object (Owns/Watches) so that its change triggers the next reconcile.'
-      );
+      return site.flavour === 'go'
+        ? `in the reconcile path (${site.detail ?? 'Reconcile'}) ${pollNote}it blocks a worker and masks the ordering problem. ` +
+            'Return and requeue instead (`return ctrl.Result{RequeueAfter: ...}, nil`), or watch the object (Owns/Watches) so that its change triggers the next reconcile.'
+        : `in the reconcile path (${site.detail ?? 'reconcile'}) ${pollNote}it holds up the reconcile and masks the ordering problem. ` +
+            'Return and requeue the key with a delay, or watch the object whose change it waits for so that the change triggers the next reconcile.';
     case 'test':
       return site.flavour === 'go'
         ? `before an assertion ${pollNote}it masks a flaky test instead of fixing it. Wait for the condition with a deadline: \`Eventually(...).Should(...)\`, \`require.Eventually\` or \`wait.PollUntilContextTimeout\`.`
@@ -1031,6 +1032,12 @@ function tsSituation(site: WaitSite, node: TsNode, isTest: boolean): void {
     site.situation = 'deferred';
     return;
   }
+  const path = tsReconcilePath(node);
+  if (path) {
+    site.situation = 'reconcile';
+    site.detail = path.join(' -> ');
+    return;
+  }
   const statement = node.getFirstAncestor((a) => TsNode.isStatement(a) && TsNode.isBlock(a.getParentOrThrow()));
   const previous = statement?.getPreviousSiblings().slice(0, 2) ?? [];
   const write = previous.find((s) => TS_WRITES.some((w) => s.getText().includes(w)));
@@ -1039,6 +1046,62 @@ function tsSituation(site: WaitSite, node: TsNode, isTest: boolean): void {
     const call = write.getFirstDescendant((d) => TsNode.isCallExpression(d) && TS_WRITES.some((w) => d.getExpression().getText().includes(w.replace(/[.(]/g, ''))));
     site.detail = (call && TsNode.isCallExpression(call) ? call.getExpression().getText() : write.getText().split('\n')[0]!).trim();
   }
+}
+
+const tsCallGraphs = new WeakMap<SourceFile, Map<string, string[]>>();
+
+/** The name of the function, method or arrow assigned to a name that holds `node`. */
+function tsFunctionName(node: TsNode): string | undefined {
+  for (let n: TsNode | undefined = node.getParent(); n; n = n.getParent()) {
+    if (TsNode.isFunctionDeclaration(n) || TsNode.isMethodDeclaration(n)) return n.getName();
+    if (TsNode.isArrowFunction(n) || TsNode.isFunctionExpression(n)) {
+      const holder = n.getParentOrThrow();
+      if (TsNode.isVariableDeclaration(holder) || TsNode.isPropertyDeclaration(holder)) return holder.getName();
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The call path from a `reconcile`-named function or method of the file to the function holding `node`, by name
+ * (`foo()` and `this.foo()` calls): a TS operator's reconcile loop, the same masking as in Go.
+ */
+function tsReconcilePath(node: TsNode): string[] | undefined {
+  const sf = node.getSourceFile();
+  let graph = tsCallGraphs.get(sf);
+  if (!graph) {
+    graph = new Map();
+    const callables = [
+      ...sf.getFunctions(),
+      ...sf.getClasses().flatMap((c) => [...c.getMethods(), ...c.getProperties().filter((p) => { const i = p.getInitializer(); return i !== undefined && (TsNode.isArrowFunction(i) || TsNode.isFunctionExpression(i)); })]),
+      ...sf.getVariableDeclarations().filter((d) => { const i = d.getInitializer(); return i !== undefined && (TsNode.isArrowFunction(i) || TsNode.isFunctionExpression(i)); }),
+    ].slice(0, 2000);
+    for (const callable of callables) {
+      const name = callable.getName();
+      if (!name) continue;
+      const calls = callable.getDescendantsOfKind(SyntaxKind.CallExpression).slice(0, 500).map((c) => {
+        const e = c.getExpression();
+        return TsNode.isIdentifier(e) ? e.getText() : TsNode.isPropertyAccessExpression(e) && e.getExpression().getKind() === SyntaxKind.ThisKeyword ? e.getName() : '';
+      });
+      graph.set(name, [...(graph.get(name) ?? []), ...calls.filter(Boolean)]);
+    }
+    tsCallGraphs.set(sf, graph);
+  }
+  const target = tsFunctionName(node);
+  if (!target) return undefined;
+  const roots = [...graph.keys()].filter((name) => /^reconcile/i.test(name));
+  const seen = new Map<string, string[]>(roots.map((r) => [r, [r]]));
+  const queue = roots.map((r) => [r]);
+  while (queue.length > 0 && seen.size < 2000) {
+    const path = queue.shift()!;
+    if (path[path.length - 1] === target) return path;
+    for (const next of graph.get(path[path.length - 1]!) ?? []) {
+      if (seen.has(next) || !graph.has(next)) continue;
+      seen.set(next, [...path, next]);
+      queue.push([...path, next]);
+    }
+  }
+  return undefined;
 }
 
 /** Sleep helpers a TS file can call: its own, those it imports from relative paths, and sleep packages. */
