@@ -58,3 +58,15 @@ describe('event-ordering docs', () => {
     expect(eventOrdering.docs.good.code).toContain('RequeueAfter');
   });
 });
+
+describe('event-ordering on hostile input', () => {
+  it('does not fail on broken Go and TypeScript', async () => {
+    const head = {
+      'internal/controller/broken.go': 'package controller\nfunc (r *R) Reconcile( {\n\tfor { r.Get(ctx, \n\tcontrollerutil.SetControllerReference(db, , r.Scheme)\n',
+      'internal/controller/setup.go': 'package controller\nfunc (r *R) SetupWithManager(mgr ctrl.Manager) error { return ctrl.NewControllerManagedBy(mgr).For(&v1.X{}).Owns(\n',
+      'src/broken.ts': 'informer.on("update", async (o) => { await api.patchNamespacedCustomObjectStatus({ body: { status: ',
+    };
+    const result = await runCase({ name: 'hostile', dir: '', pr: { base: {}, head, commits: ['c'] }, config: cases[0]!.config, wants: [] }, [eventOrdering]);
+    expect(result.findings.filter((f) => f.checkId === 'internal-error')).toEqual([]);
+  });
+});

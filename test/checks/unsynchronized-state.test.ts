@@ -82,3 +82,18 @@ describe('unsynchronized-state docs', () => {
     expect(unsynchronizedState.docs.good.code).toContain('results[i] =');
   });
 });
+
+describe('unsynchronized-state on hostile input', () => {
+  it('does not fail on broken Go and TypeScript, and still sees a check-then-act under deep nesting', async () => {
+    const head = {
+      'internal/controller/broken.go': 'package controller\nfunc (r *R) Reconcile( {\n\tgo func() { r.m[ = append(\n\tfor { go func() { x++ }( }\n',
+      'internal/controller/empty.go': '',
+      'src/broken.ts': 'const seen = new Set();\ninformer.on("add", async (o) => { if (!seen.has(o)) { await ; seen.add(',
+      'src/deep.ts': `const s = new Set();\nexport async function f(k) { if (!s.has(k)) { await g(${'('.repeat(500)}k${')'.repeat(500)}); s.add(k); } }\n`,
+    };
+    const result = await runCase({ name: 'hostile', dir: '', pr: { base: {}, head, commits: ['c'] }, config: cases[0]!.config, wants: [] }, [unsynchronizedState]);
+    expect(result.findings.filter((f) => f.checkId === 'internal-error')).toEqual([]);
+    expect(result.findings.map((f) => f.path)).toContain('src/deep.ts');
+    expect(result.findings.some((f) => f.path.endsWith('.go'))).toBe(false);
+  });
+});
