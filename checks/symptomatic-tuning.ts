@@ -127,6 +127,8 @@ export function knobOf(name: string): { kind: TuningKind; label: string } | unde
   }
   if (n === 'testtimeout' || n === 'hooktimeout') return { kind: 'timeout', label: 'test timeout' };
   if (n.includes('timeout') || n.includes('deadline')) return { kind: 'timeout', label: 'timeout' };
+  // a leader-election lease raised so the manager "rides out" slow renewals: the same symptom kept longer
+  if (n.endsWith('leaseduration')) return { kind: 'timeout', label: 'lease duration' };
   return undefined;
 }
 

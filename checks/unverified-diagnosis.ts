@@ -17,6 +17,7 @@ const BLAMES: Record<Mechanism, string> = {
   cpu: 'CPU starvation',
   apiserver: 'the API server (overload or throttling)',
   storage: 'storage latency',
+  cache: 'a stale or unsynced informer cache',
   race: 'a race',
   other: 'this cause',
 };

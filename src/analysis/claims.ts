@@ -4,7 +4,7 @@
 
 import { findPhrase, firstOf, hasAny, sectionAt, splitSentences, type Markdown, type PrText } from './evidence.js';
 
-export type Mechanism = 'binary' | 'network' | 'dns' | 'contention' | 'memory' | 'cpu' | 'apiserver' | 'storage' | 'race' | 'other';
+export type Mechanism = 'binary' | 'network' | 'dns' | 'contention' | 'memory' | 'cpu' | 'apiserver' | 'storage' | 'cache' | 'race' | 'other';
 
 export interface Claim {
   /** 1-based line in the PR text (see prText for the numbering) */
@@ -21,14 +21,19 @@ export interface Claim {
 
 /** Markers that, alone, state a cause. */
 const STRONG_MARKERS = [
-  'root cause', 'root-cause', 'rootcause', 'caused by', 'is causing', 'was causing', 'are causing', 'were causing', 'the culprit',
+  'root cause', 'root-cause', 'rootcause', 'caused by', 'is causing', 'was causing', 'are causing', 'were causing', 'culprit',
   'the issue was', 'the issue is', 'the problem was', 'the problem is', 'the bug was', 'the bug is', 'is to blame', 'are to blame',
   'was to blame', 'stems from', 'results from', 'resulted from', 'triggered by', 'the reason is', 'the reason was', 'turned out',
   'turns out', 'this happens because', 'this is because', 'the cause is', 'the cause was', 'is the cause', 'was the cause',
 ];
 
 /** Markers that state a cause only when the sentence also speaks of a failure or names a mechanism. */
-const WEAK_MARKERS = ['because', 'due to', 'as a result of', 'owing to', 'is why', 'thanks to', 'which causes', 'which caused', 'leads to', 'led to'];
+const WEAK_MARKERS = [
+  'because', 'due to', 'as a result of', 'owing to', 'is why', 'thanks to', 'which causes', 'which caused', 'leads to', 'led to',
+  'comes from', 'come from', 'came from',
+  // "since" is causal before a clause ("since the cache is eventually consistent"), temporal before a version or a date
+  'since the', 'since a', 'since an', 'since it', 'since its', 'since there', 'since we', 'since our', 'since they',
+];
 
 /** Markers after their cause: "the cache is to blame", "a leak is causing the restarts". */
 const CAUSE_BEFORE = new Set([
@@ -45,25 +50,40 @@ const MECHANISMS: readonly [string, Mechanism][] = [
   ['network partition*', 'network'], ['partitioned', 'network'], ['partition between', 'network'], ['firewall', 'network'],
   ['security group', 'network'], ['security-group', 'network'], ['networkpolicy', 'network'], ['network policy', 'network'],
   ['packet loss', 'network'], ['network issue*', 'network'], ['network problem*', 'network'], ['network flak*', 'network'],
+  ['network blip*', 'network'], ['network glitch*', 'network'], ['network hiccup*', 'network'], ['network error*', 'network'],
+  ['network delay*', 'network'], ['network latenc*', 'network'], ['slow network', 'network'], ['network congestion', 'network'],
+  ['network failure*', 'network'], ['network reason*', 'network'], ['network instabilit*', 'network'], ['flaky network', 'network'],
   ['network is', 'network'], ['network was', 'network'], ['unreachable', 'network'], ['mtu', 'network'], ['connectivity', 'network'],
   ['lock contention', 'contention'], ['mutex contention', 'contention'], ['contention', 'contention'], ['deadlock*', 'contention'],
   ['lock is held', 'contention'], ['starvation', 'contention'],
   // a bare "leak" is too wide: buckets, secrets and finalizers "leak" too, and that is not a memory claim
   ['memory leak*', 'memory'], ['leaks memory', 'memory'], ['leaking memory', 'memory'], ['goroutine leak*', 'memory'],
-  ['leaks goroutines', 'memory'], ['leaking goroutines', 'memory'], ['heap grows', 'memory'], ['oomkilled', 'memory'],
-  ['oom', 'memory'], ['out of memory', 'memory'], ['memory pressure', 'memory'], ['gc pause*', 'memory'], ['not enough memory', 'memory'],
+  ['leaks goroutines', 'memory'], ['leaking goroutines', 'memory'], ['heap grows', 'memory'], ['oomkill*', 'memory'],
+  ['oom', 'memory'], ['oom-kill*', 'memory'], ['out of memory', 'memory'], ['memory pressure', 'memory'], ['gc pause*', 'memory'],
+  ['not enough memory', 'memory'],
   ['api server', 'apiserver'], ['apiserver', 'apiserver'], ['api-server', 'apiserver'], ['kube-apiserver', 'apiserver'],
   ['throttl*', 'apiserver'], ['rate limit*', 'apiserver'], ['rate-limit*', 'apiserver'], ['429', 'apiserver'], ['overload*', 'apiserver'],
   ['etcd', 'storage'], ['disk pressure', 'storage'], ['slow disk', 'storage'], ['iops', 'storage'],
+  ['stale cache', 'cache'], ['cache is stale', 'cache'], ['cache was stale', 'cache'], ['stale read*', 'cache'], ['outdated cache', 'cache'],
+  ['informer cache', 'cache'], ['cache has not synced', 'cache'], ['cache had not synced', 'cache'], ['cache is not synced', 'cache'],
+  ['cache was not synced', 'cache'], ['cache not synced', 'cache'], ['not yet synced', 'cache'], ['eventually consistent', 'cache'],
   ['race condition*', 'race'], ['data race*', 'race'], ['race between', 'race'], ['a race', 'race'], ['races with', 'race'], ['racing', 'race'],
+  // last, so the advice above wins: "Fix race for multi-node reconcile" names a race too
+  ['race', 'race'], ['races', 'race'],
 ];
+
+/**
+ * Words that name the failure as it was seen, not a cause behind it: "killed with an OOMKilled reason" reports
+ * what `kubectl describe` says. They pick the advice, but alone they do not make a sentence a claim.
+ */
+const SYMPTOMS = new Set(['oomkill*', 'oom', 'oom-kill*', 'out of memory']);
 
 /** Words of a runtime failure: the PR says something failed, was flaky, crashed, timed out, leaked or was slow. */
 export const FAILURE_WORDS = [
   'fail*', 'flak*', 'crash*', 'timed out', 'times out', 'time out', 'timeout*', 'hang', 'hangs', 'hung', 'stuck', 'leak*', 'slow*',
   'error*', 'panic*', 'restart*', 'oomkilled', 'killed', 'drop*', 'refused', 'unavailable', 'not ready', 'never', 'intermittent*',
   'broken', 'breaks', 'outage', 'degrad*', 'lost', 'lose*', 'losing', 'evicted', 'unresponsive', 'exhaust*', 'starv*', 'throttled',
-  'overload*', 'deadlock*', 'race*',
+  'overload*', 'deadlock*', 'race*', 'oom*', 'out of memory',
 ];
 
 /** Causes that are not about the runtime: the diff itself shows them, or they are about the process. */
@@ -73,10 +93,41 @@ const NON_RUNTIME = [
   'compil*', 'build error*', 'build fail*', 'import*', 'spelling', 'misspel*', 'copy-paste', 'wrong variable', 'off-by-one', 'nil pointer',
   'nil map', 'nil check', 'missing check', 'wrong field', 'wrong key', 'wrong condition', 'inverted condition', 'wrong sign', 'license',
   'vulnerabilit*', 'cve-*', 'go.mod', 'generated', 'codegen', 'docs', 'documentation', 'the spec', 'the design',
+  // a change someone made, found in the history: the diff and the PR it names show it ("errors due to the RHPAM-3181 PR")
+  'pr', 'pull request', '/pull/', 'missing field', 'revert*', 'rolled back', 'roll back', 'rolls back', 'rollback',
+  // an omission in the code, the author's own: "crashing because we missed assigning configInfo"
+  'we missed', 'forgot*', 'forgotten', 'uninitiali*', 'not initiali*', 'never initiali*', 'regression from', 'regression introduced',
 ];
 
 /** A failure named as something to guard against, not as what happened. */
-const PROSPECTIVE = ['avoid*', 'prevent*', 'survive*', 'tolerat*', 'handle*', 'in case', 'if the', 'against', 'could', 'would', 'resilien*'];
+const PROSPECTIVE = [
+  'avoid*', 'prevent*', 'survive*', 'tolerat*', 'handle*', 'in case', 'if', 'whenever', 'against', 'could', 'would', 'resilien*',
+  // what may happen, not what did: "it can sometimes happen with slow responding pods or network issues"
+  'can happen', 'can sometimes', 'can occur', 'may happen', 'may occur', 'might happen',
+];
+
+/** The cause as an open question, not an answer: "not actually sure what the root cause is", "to figure out the root cause". */
+const INQUIRY = [
+  'not sure', 'unsure', 'sure what', 'sure why', 'sure about', 'not certain', 'unclear', 'unknown', "don't know", 'do not know',
+  'no idea', 'figure out', 'find out', 'find the', 'to know', 'to understand', 'investigate', 'determine', 'look into', 'identify the',
+  'document',
+];
+
+/**
+ * Words a cause can be made of and still only restate the failure: "failing due to expect timeouts", "killed due to memory
+ * use over the 30M limit", "failures due to transient kubectl errors". Together with FAILURE_WORDS.
+ */
+const RESTATED = new Set([
+  'the', 'a', 'an', 'some', 'our', 'its', 'their', 'this', 'that', 'these', 'those', 'of', 'to', 'in', 'on', 'for', 'over', 'with',
+  'by', 'be', 'being', 'been', 'is', 'was', 'were', 'are', 'it', 'they', 'get', 'gets', 'getting', 'got', 'hit', 'hitting',
+  'expect', 'transient', 'intermittent', 'occasional', 'random', 'sporadic', 'spurious', 'kubectl', 'http', 'call', 'calls',
+  'request', 'requests', 'specified', 'configured', 'default', 'too', 'many', 'frequent', 'repeated', 'low', 'small', 'not',
+  'enough', 'insufficient', 'high', 'set', 'value', 'values', 'memory', 'cpu', 'use', 'usage', 'limit', 'limits', 'resource',
+  'resources', 'quota', 'timing', 'out', 'exceeded', 'exceeding', 'test', 'tests', 'e2e', 'step', 'steps', 'job', 'jobs',
+  // the subject of the failure and other markers: "because in some cluster due to some timeout problems the operator gets restarted"
+  'cluster', 'clusters', 'operator', 'controller', 'pod', 'pods', 'container', 'problem', 'problems', 'issue', 'issues',
+  'sometimes', 'occasionally', 'often', 'due', 'because', 'gets', 'got',
+]);
 
 const NEGATIONS = ['not', "n't", 'no', 'never', 'ruled out', 'rule out', 'rather than', 'instead of'];
 
@@ -149,18 +200,87 @@ function sentences(text: PrText, markdown: Markdown): Sentence[] {
 
 function negatedBefore(lower: string, at: number): boolean {
   const before = lower.slice(Math.max(0, at - 24), at);
-  return hasAny(before, NEGATIONS);
+  // "n't" ends a word ("doesn't fix the root cause"), so it is found inside one, not as a word of its own
+  return hasAny(before, NEGATIONS) || before.includes("n't") || before.includes('n\u2019t');
 }
 
-function mechanismOf(lower: string): { mechanism: Mechanism; named: string } | undefined {
+/** "what is causing the flaky test", "why it was caused by": the cause asked about, unless a colon answers it. */
+function askedAbout(lower: string, marker: { phrase: string; at: number }): boolean {
+  const before = lower.slice(Math.max(0, marker.at - 5), marker.at);
+  return (before.endsWith('what ') || before.endsWith('why ')) && !lower.includes(':', marker.at + marker.phrase.length);
+}
+
+interface Named {
+  mechanism: Mechanism;
+  named: string;
+  at: number;
+  /** the failure as seen (OOMKilled), not a cause behind it */
+  symptom: boolean;
+}
+
+const FIXES = ['fix', 'fixes', 'fixed', 'fixing', 'resolve', 'resolves', 'resolved'];
+
+/**
+ * "Fixes a race condition where tests could ...": a mechanism the PR says it fixes is asserted, whatever hedges the
+ * sentence goes on with. Only the words right before the mechanism count, so "fix handling of throttling" is not one.
+ */
+function fixedBefore(lower: string, at: number): boolean {
+  let before = lower.slice(Math.max(0, at - 16), at).trimEnd();
+  if (before.endsWith(':')) before = before.slice(0, -1).trimEnd();
+  for (const article of [' a', ' an', ' the', ' this', ' that']) {
+    if (before.endsWith(article)) before = before.slice(0, -article.length);
+  }
+  return FIXES.some((f) => before === f || before.endsWith(` ${f}`));
+}
+
+/** The first mechanism a text names; a symptom only when no cause is named besides it. */
+function mechanismOf(lower: string): Named | undefined {
+  let symptom: Named | undefined;
   for (const [phrase, mechanism] of MECHANISMS) {
     const at = findPhrase(lower, phrase);
     if (at === -1) continue;
     let end = at + phrase.length - (phrase.endsWith('*') ? 1 : 0);
     while (end < lower.length && end - at < 40 && /[a-z]/.test(lower[end]!)) end++;
-    return { mechanism, named: lower.slice(at, end) };
+    const found = { mechanism, named: lower.slice(at, end), at, symptom: SYMPTOMS.has(phrase) };
+    if (!found.symptom) return found;
+    symptom ??= found;
   }
-  return undefined;
+  return symptom;
+}
+
+const CLAUSE_LIMIT = 100;
+const CLAUSE_STOPS = ',;:.()!?';
+const CLAUSE_WORDS = [' and ', ' so ', ' which ', ' but ', ' while ', ' where ', ' when '];
+
+/**
+ * The clause a marker's cause sits in: forward from `from` (after "because"), or backward (before "is to blame"),
+ * to punctuation or a conjunction once it holds a word. At most CLAUSE_LIMIT characters either way.
+ */
+function clauseAt(lower: string, from: number, backward: boolean): string {
+  const step = backward ? -1 : 1;
+  let i = backward ? from - 1 : from;
+  let words = false;
+  for (let n = 0; n < CLAUSE_LIMIT && i >= 0 && i < lower.length; n++, i += step) {
+    const c = lower[i]!;
+    if (CLAUSE_STOPS.includes(c) && words) break;
+    if (c === ' ' && words && CLAUSE_WORDS.some((w) => (backward ? lower.startsWith(w, i - w.length + 1) : lower.startsWith(w, i)))) break;
+    if (/[a-z]/.test(c)) words = true;
+  }
+  return backward ? lower.slice(i + 1, from) : lower.slice(from, i);
+}
+
+/** Of the RESTATED words, those that name the failure itself: running out of a limit, timing out. */
+const EXHAUSTION = new Set(['memory', 'cpu', 'limit', 'limits', 'quota', 'timing', 'exceeded', 'exceeding']);
+
+/** A cause that only names the failure again: every word is a failure word or one RESTATED allows, and one names the failure. */
+function restatesFailure(clause: string): boolean {
+  let failure = false;
+  for (const word of clause.split(/[^a-z0-9-]+/)) {
+    if (word === '' || /^\d/.test(word)) continue;
+    if (EXHAUSTION.has(word) || hasAny(word, FAILURE_WORDS)) failure = true;
+    else if (!RESTATED.has(word)) return false;
+  }
+  return failure;
 }
 
 /**
@@ -194,6 +314,8 @@ export function findClaims(text: PrText, markdown: Markdown): Claim[] {
     const weak = strong ? undefined : firstOf(lower, WEAK_MARKERS);
     const marker = strong ?? weak;
     if (marker && negatedBefore(lower, marker.at)) continue;
+    // "not actually sure what the root cause of the failures is": the cause is the question, not the answer
+    if (strong && (hasAny(lower.slice(Math.max(0, strong.at - 60), strong.at), INQUIRY) || askedAbout(lower, strong))) continue;
     // the cause sits after "because X" / "caused by X", before "X is to blame" / "X is causing"
     const cause = !marker
       ? lower
@@ -204,12 +326,20 @@ export function findClaims(text: PrText, markdown: Markdown): Claim[] {
     // with a marker, the mechanism must be in the cause: "document DNS because users asked" blames no DNS
     const causeMechanism = mechanismOf(cause);
     const mechanism = causeMechanism ?? mechanismOf(lower);
+    // a cause that is the failure again ("failing due to expect timeouts") is what was seen, not a diagnosis of it
+    if (marker && (!causeMechanism || causeMechanism.symptom)) {
+      const before = CAUSE_BEFORE.has(marker.phrase);
+      if (restatesFailure(clauseAt(lower, before ? marker.at : marker.at + marker.phrase.length, before))) continue;
+    }
     const failure = hasAny(lower, FAILURE_WORDS);
+    // without a marker the sentence itself is the cause (cause === lower), so `at` is in `lower`; "this is not packet
+    // loss" rules a mechanism out and blames nothing
+    const stated = !marker && mechanism && !mechanism.symptom && !negatedBefore(lower, mechanism.at);
     const isClaim =
-      (marker && causeMechanism) ||
+      (marker && causeMechanism && !causeMechanism.symptom) ||
       ((strong || inherited) && (failure || titleFailure || mechanism)) ||
       (weak && failure) ||
-      (!marker && mechanism && failure && !hasAny(lower, PROSPECTIVE));
+      (stated && failure && (fixedBefore(lower, mechanism.at) || !hasAny(lower, PROSPECTIVE)));
     if (!isClaim) continue;
     const key = normalizeClaim(sentence.text);
     if (!key || seen.has(key)) continue;
@@ -240,6 +370,8 @@ export const VERIFY: Record<Mechanism, string> = {
   apiserver:
     'apiserver metrics (`apiserver_request_total{code="429"}`, request latency), client-side throttling lines ("Waited for ... due to client-side throttling") in the operator log, or the 429 responses',
   storage: 'etcd and disk latency metrics (`etcd_disk_wal_fsync_duration_seconds`) from the time of the failure',
+  cache:
+    'the logs, events or trace that show the read returning an old object (its resourceVersion in the cache against the API server), or a test that makes the same read before the informer has synced',
   race: '`go test -race` output (WARNING: DATA RACE with both stacks) or a test that reproduces the interleaving',
   other: 'the logs, events or trace that show the failure happening this way, or a test that reproduces it',
 };

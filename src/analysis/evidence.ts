@@ -199,6 +199,9 @@ const OUTPUT_ONLY = [
   'execve(',
   '= -1 enoent',
   'no such file or directory',
+  'exception:',
+  'traceback (most recent call last)',
+  'error from server',
   'exec format error',
   'connection refused',
   'connection reset by peer',
@@ -231,6 +234,7 @@ const CODE_SIGNS = [':=', 'func ', 'return ', 'package ', 'import ', 'const ', '
 
 function looksLikeLogLine(line: string): boolean {
   const t = line.trimStart();
+  if (looksLikeTraceLine(t)) return true;
   // klog: E0102 15:04:05.000000
   if (/^[IWEF]\d{4} \d{2}:\d{2}:\d{2}/.test(t)) return true;
   // ISO or syslog-like timestamps at the start, optionally bracketed
@@ -239,6 +243,20 @@ function looksLikeLogLine(line: string): boolean {
   // goroutine dumps and stack frames
   if (/^goroutine \d{1,9} \[/.test(t)) return true;
   return false;
+}
+
+/**
+ * A line only a runtime prints: a Go stack frame (`controller.go:80 +0x813`), a Java or Python frame, a Go test
+ * or race-detector header. Checked with string tests, no regular expressions.
+ */
+function looksLikeTraceLine(t: string): boolean {
+  if (t.startsWith('WARNING: DATA RACE') || t.startsWith('=== RUN ') || t.startsWith('--- FAIL: ') || t.startsWith('--- PASS: ')) return true;
+  if (t.startsWith('panic: ') || t.startsWith('Traceback (most recent call last)')) return true;
+  if (t.startsWith('at ') && t.includes('(') && (t.includes('.java:') || t.includes('.kt:') || t.includes('.scala:'))) return true;
+  if (t.startsWith('File "') && t.includes('", line ')) return true;
+  // a Go frame's file line: "/src/.../controller_test.go:719 +0x1a6"
+  const plus = t.lastIndexOf(' +0x');
+  return plus > 4 && t.slice(0, plus).includes('.go:') && /^\d/.test(t.slice(t.lastIndexOf(':', plus) + 1, plus));
 }
 
 /** Prometheus exposition: `name_with_underscores{labels} value`. */
@@ -283,7 +301,7 @@ export function isObservedOutput(fence: Fence): boolean {
 // ---------------------------------------------------------------------------------------------
 // Evidence in prose: quoted errors with where they were seen, links, chaos results, measurements.
 
-export type EvidenceKind = 'observed-output' | 'quoted-error' | 'link' | 'chaos' | 'measurement' | 'reproduction-test';
+export type EvidenceKind = 'observed-output' | 'quoted-error' | 'link' | 'chaos' | 'measurement' | 'screenshot' | 'reproduction-test';
 
 export interface Evidence {
   kind: EvidenceKind;
@@ -298,7 +316,7 @@ const ERROR_WORDS = [
   'error*', 'fail*', 'refused', 'timeout', 'timed out', 'deadline exceeded', 'denied', 'not found', 'no such file',
   'exec format', 'oomkilled', 'panic*', 'killed', 'unreachable', 'reset by peer', 'too many requests', '429', 'throttl*',
   'crashloopbackoff', 'backoff', 'forbidden', 'conflict', 'unavailable', 'exit code', 'exit status', 'evicted', 'i/o timeout',
-  'data race', 'nxdomain', 'no route', 'cannot', "can't", 'unable to', 'invalid', 'unknown',
+  'data race', 'nxdomain', 'no route', 'cannot', "can't", 'unable to', 'invalid', 'unknown', 'exceeded', 'rate limit*', 'too many',
 ];
 
 /** Where a quoted message was seen: the author looked at the runtime. */
@@ -307,18 +325,92 @@ const SEEN_WORDS = [
   'logged', 'in the log*', 'in every', 'operator log*', 'pod log*', 'controller log*', 'the logs', 'kubectl', 'in ci', 'ci run', 'ci log*',
   'in the events', 'event*', 'reported by', 'returned by', 'returns', 'returned', 'in production', 'in prod', 'in staging', 'reproduc*',
   'stack trace', 'traceback', 'output of', 'from the output', 'appears in', 'appeared in', 'at pod start', 'on startup', 'at startup', 'journal',
+  'logging', 'with the error', 'the error:',
 ];
 
 const MEASURE_TOOLS = [
   'pprof', 'profile', 'profiling', 'heap', 'flame graph', 'flamegraph', 'kubectl top', 'metrics', 'prometheus', 'grafana', 'dashboard',
   'rss', 'working set', 'container_memory*', 'container_cpu*', 'p50', 'p90', 'p95', 'p99', 'latency', 'oomkilled', 'measured', 'benchmark*',
-  'trace', 'strace', 'tcpdump', 'perf ', 'cpu usage', 'memory usage', 'peak', 'apiserver_*', 'rest_client_*', 'workqueue_*',
+  'trace', 'strace', 'tcpdump', 'perf ', 'cpu usage', 'memory usage', 'peak', 'apiserver_*', 'rest_client_*', 'workqueue_*', 'fsync',
+  'io_time', 'iowait',
 ];
 
 const LINK_HOSTS = ['gist.github.com', 'pastebin.', 'paste.', 'hastebin', 'termbin', 'dpaste', 'ghostbin', 'prow.', 'buildkite.com', 'circleci.com', 'gitlab.com', 'grafana', 'sentry.io', 'logs.', '/logs/', '/log/'];
 
 /** Verbs of an observation: "the heap profile shows 700Mi", not "the heap needs 1Gi". */
-const OBSERVED_VERBS = ['show*', 'measured', 'peak*', 'reached', 'reaches', 'uses', 'used', 'grew', 'grows', 'spent', 'spends', 'observed', 'recorded', 'hit', 'hits', 'retain*', 'allocat*', 'in use', 'was at', 'sits at', 'went from', 'jumped'];
+const OBSERVED_VERBS = ['show*', 'measured', 'peak*', 'reached', 'reaches', 'uses', 'used', 'grew', 'grows', 'spent', 'spends', 'observed', 'recorded', 'hit', 'hits', 'retain*', 'allocat*', 'in use', 'was at', 'sits at', 'went from', 'jumped', 'averag*', 'median'];
+
+/** Where GitHub stores what someone attached to a PR or issue: a screenshot of a dashboard, a log, a graph. */
+const ATTACHMENT_HOSTS = ['user-images.githubusercontent.com', 'private-user-images.githubusercontent.com', 'github.com/user-attachments/'];
+
+/** An image attached to the PR text (`![graph](https://user-images.githubusercontent.com/...)`, `<img src=...>`). */
+function attachedImage(lower: string): boolean {
+  if (!lower.includes('![') && !lower.includes('<img')) return false;
+  if (ATTACHMENT_HOSTS.some((h) => lower.includes(h))) return true;
+  // repository assets: https://github.com/<owner>/<repo>/assets/<id>/<uuid>
+  const at = lower.indexOf('github.com/');
+  return at !== -1 && lower.indexOf('/assets/', at) !== -1;
+}
+
+/** Series names Prometheus exports: `etcd_server_slow_apply_total`, `workqueue_depth_seconds`. */
+const METRIC_SUFFIXES = ['_total', '_seconds', '_bytes', '_count', '_sum', '_bucket', '_ratio'];
+
+/** A cell that holds only a number, bare or marked up: `499`, `**7,784**`, `84.6%`, `12 ms`. */
+function isNumberCell(cell: string): boolean {
+  let t = cell.trim();
+  while (t.length > 0 && '*_`~'.includes(t[0]!)) t = t.slice(1);
+  while (t.length > 0 && '*_`~'.includes(t[t.length - 1]!)) t = t.slice(0, -1);
+  if (t.length === 0 || t.length > 30 || !(t.charCodeAt(0) >= 48 && t.charCodeAt(0) <= 57)) return false;
+  let i = 0;
+  while (i < t.length && ((t.charCodeAt(i) >= 48 && t.charCodeAt(i) <= 57) || t[i] === '.' || t[i] === ',')) i++;
+  const unit = t.slice(i).trim().toLowerCase();
+  return ['', '%', 'ms', 's', 'm', 'mi', 'gi', 'mb', 'gb', 'mib', 'gib', 'x'].includes(unit);
+}
+
+/** A table row with a Prometheus series and a number: `| etcd_server_heartbeat_send_failures_total | 0 | 499 |`. */
+function isMetricRow(line: string): boolean {
+  const t = line.trim();
+  if (!t.startsWith('|') || t.length > LINE_LIMIT) return false;
+  const cells = t.split('|');
+  const named = cells.some((cell) => {
+    const name = cell.trim().replaceAll('`', '').split('{')[0]!;
+    return name.includes('_') && METRIC_SUFFIXES.some((s) => name.endsWith(s)) && !name.includes(' ');
+  });
+  return named && cells.some(isNumberCell);
+}
+
+/** Words a reason ends with when it reports a failure: `HealthCheckFailed`, `DeadlineExceeded`, `CrashLoopBackOff`. */
+const REASON_ENDINGS = ['failed', 'failure', 'exceeded', 'error', 'errors', 'killed', 'backoff', 'refused', 'denied', 'unavailable', 'evicted', 'panic'];
+
+/** Words of a setting's name: the knob a PR turns, not a message the runtime printed. */
+const SETTING_WORDS = ['timeout', 'deadline', 'retry', 'retries', 'attempts', 'limit', 'limits', 'seconds', 'interval', 'duration', 'backofflimit'];
+
+/**
+ * A quoted setting, not a quoted error: `timeout: 60s`, `--timeout=5m`, `maxRetries=10`, `progressDeadlineSeconds`.
+ * `exit code: 137` (a space in the key) and `DeadlineExceeded` (a reason) stay errors.
+ */
+function isSetting(code: string): boolean {
+  const t = code.trim();
+  if (t.startsWith('-')) return true;
+  let cut = -1;
+  for (let i = 0; i < t.length && i <= 60; i++) {
+    if (t[i] === ':' || t[i] === '=') {
+      cut = i;
+      break;
+    }
+  }
+  if (cut > 0) {
+    const key = t.slice(0, cut);
+    const value = t.slice(cut + 1).trim().toLowerCase();
+    const plainKey = [...key].every((c) => isWordChar(c) || c === '.' || c === '-');
+    const plainValue = value.length > 0 && value.length <= 20 && ((value.charCodeAt(0) >= 48 && value.charCodeAt(0) <= 57) || value === 'true' || value === 'false');
+    return plainKey && plainValue;
+  }
+  if (t.includes(' ') || t.length > 80) return false;
+  const words = t.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  const last = words[words.length - 1] ?? '';
+  return !REASON_ENDINGS.includes(last) && words.some((w) => SETTING_WORDS.includes(w));
+}
 
 /** The place an inline quote is seen, named within 200 characters of it (on its line or the ones around). */
 function seenNear(line: string, start: number, end: number, prev: string, next: string): boolean {
@@ -375,6 +467,24 @@ function hasMeasuredNumber(sentence: string): boolean {
 
 const URL_END = ' \t)>]"\'`,';
 
+/** The line with every URL cut out, in one pass. */
+function withoutUrls(line: string): string {
+  let out = '';
+  let from = 0;
+  for (let at = line.indexOf('http', from); at !== -1; at = line.indexOf('http', from)) {
+    if (!line.startsWith('http://', at) && !line.startsWith('https://', at)) {
+      out += line.slice(from, at + 4);
+      from = at + 4;
+      continue;
+    }
+    out += line.slice(from, at);
+    let end = at;
+    while (end < line.length && !URL_END.includes(line[end]!)) end++;
+    from = end;
+  }
+  return out + line.slice(from);
+}
+
 /** Links in a line that point at observed runs or logs, not at docs. */
 function evidenceLinks(line: string): string[] {
   const found: string[] = [];
@@ -415,23 +525,38 @@ export function textEvidence(text: PrText, markdown = splitMarkdown(text)): Evid
   for (const fence of markdown.fences) {
     if (isObservedOutput(fence)) add({ kind: 'observed-output', line: fence.openLine, what: `a block of observed output (line ${fence.openLine})` });
   }
+  // output pasted without a fence (or indented four spaces): one such line may be quoted prose, two are a paste
+  let pasted = 0;
+  let pastedAt = 0;
   text.lines.forEach((raw, index) => {
     if (!markdown.prose[index]) return;
     const line = raw.length > BODY_LIMIT ? raw.slice(0, BODY_LIMIT) : raw;
     const n = index + 1;
     const lower = line.toLowerCase();
+    if (pasted < 2 && line.length <= LINE_LIMIT) {
+      let t = line.trimStart();
+      while (t.startsWith('>') || t.startsWith('`')) t = t.slice(1).trimStart();
+      if (looksLikeLogLine(t)) {
+        pastedAt ||= n;
+        if (++pasted === 2) add({ kind: 'observed-output', line: pastedAt, what: `observed output pasted as text (line ${pastedAt})` });
+      }
+    }
+    if (attachedImage(lower)) add({ kind: 'screenshot', line: n, what: 'an attached screenshot' });
+    if (isMetricRow(line)) add({ kind: 'measurement', line: n, what: line.trim().slice(0, 160) });
     if (lower.includes('causal-review/chaos') || lower.includes('chaos result')) add({ kind: 'chaos', line: n, what: 'a chaos result' });
     if (!full('link')) for (const url of evidenceLinks(line)) add({ kind: 'link', line: n, what: url.slice(0, 200) });
     for (const span of full('quoted-error') ? [] : inlineCodeSpans(line)) {
-      const code = span.code.toLowerCase();
+      // reasons are CamelCase: `HealthCheckFailed`, `CrashLoopBackOff` read as words
+      const code = span.code.slice(0, 500).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
       const around = (k: number) => (markdown.prose[k] ? (text.lines[k] ?? '') : '');
-      if (code.length >= 8 && hasAny(code, ERROR_WORDS) && seenNear(line, span.start, span.end, around(index - 1), around(index + 1))) {
+      if (code.length >= 8 && hasAny(code, ERROR_WORDS) && !isSetting(span.code) && seenNear(line, span.start, span.end, around(index - 1), around(index + 1))) {
         add({ kind: 'quoted-error', line: n, what: `\`${span.code.slice(0, 120)}\`` });
       }
     }
     // a measurement: a tool and a number in one sentence ("the heap profile shows 700Mi in the informer cache")
     if (line.length <= LINE_LIMIT * 4 && !full('measurement')) {
-      for (const sentence of splitSentences(lower)) {
+      // a tool named in a link's path ("/actions/metrics/performance") is not a tool the author read a number from
+      for (const sentence of splitSentences(withoutUrls(lower))) {
         if (hasAny(sentence, MEASURE_TOOLS) && hasAny(sentence, OBSERVED_VERBS) && hasMeasuredNumber(sentence)) {
           add({ kind: 'measurement', line: n, what: sentence.trim().slice(0, 160) });
           break;

@@ -101,6 +101,29 @@ describe('evidence in prose', () => {
     expect(evidenceIn('The heap needs 1Gi, so raise the limit.')).toEqual([]);
   });
 
+  it('takes output pasted without a fence when two lines only a runtime prints follow each other', () => {
+    expect(evidenceIn('WARNING: DATA RACE\nWrite at 0x00c000418a10 by goroutine 51:\n      /src/internal/controller/zones.go:10 +0x1c4')).toEqual(['observed-output']);
+    expect(evidenceIn('Traceback (most recent call last):\n  File "/app/main.py", line 16, in <module>')).toEqual(['observed-output']);
+    expect(evidenceIn('We saw a WARNING: DATA RACE once.')).toEqual([]);
+  });
+
+  it('takes an attached screenshot and a table row with a Prometheus series and a number', () => {
+    expect(evidenceIn('![heap](https://github.com/user-attachments/assets/5d1c0f3e-1a2b)')).toEqual(['screenshot']);
+    expect(evidenceIn('![diagram](https://example.com/architecture.png)')).toEqual([]);
+    expect(evidenceIn('| `etcd_server_heartbeat_send_failures_total` | 0 | **499** |')).toEqual(['measurement']);
+    expect(evidenceIn('| `etcd_server_heartbeat_send_failures_total` | watch it |')).toEqual([]);
+  });
+
+  it('reads a CamelCase reason as words and a tool named only in a link path as no tool', () => {
+    expect(evidenceIn('The controller keeps logging `HealthCheckFailed` for the release.')).toEqual(['quoted-error']);
+    expect(evidenceIn('The controller keeps logging `context.DeadlineExceeded` for the release.')).toEqual(['quoted-error']);
+    expect(evidenceIn('Set `timeout: 60s` on the two `kubectl run` steps.')).toEqual([]);
+    expect(evidenceIn('Pass `--timeout=10m` and `progressDeadlineSeconds` to kubectl rollout, as seen in the logs.')).toEqual([]);
+    expect(evidenceIn('Every pod shows `exit code: 137` in kubectl describe.')).toEqual(['quoted-error']);
+    expect(evidenceIn('Twenty minutes is twice the [average](https://github.com/acme/op/actions/metrics/performance) run.')).toEqual([]);
+    expect(evidenceIn('On these nodes etcd fsync averages 90 ms.')).toEqual(['measurement']);
+  });
+
   it('takes a chaos result', () => {
     expect(evidenceIn('The causal-review/chaos run passes with the partition fault.')).toContain('chaos');
   });
@@ -130,6 +153,29 @@ describe('causal claims', () => {
     expect(claimsIn('Reconcile failed because of a typo in the finalizer name.')).toEqual([]);
     expect(claimsIn('Changed the helper because the API changed its signature.', 'Refactor helpers')).toEqual([]);
     expect(claimsIn('Use a channel because it reads better.', 'Refactor queue')).toEqual([]);
+  });
+
+  it('stays silent on a failure restated as its cause and on OOMKilled reported as it was seen', () => {
+    expect(claimsIn('The e2e fails now and then due to expect timeouts.')).toEqual([]);
+    expect(claimsIn('The manager is killed due to memory use over the 512Mi limit.')).toEqual([]);
+    expect(claimsIn('Users see the manager restarting with an OOMKilled reason.')).toEqual([]);
+    expect(claimsIn('The manager is OOMKilled due to a memory leak in the watch cache.').map((c) => c.mechanism)).toEqual(['memory']);
+  });
+
+  it('stays silent on a cause asked about, a contraction that negates it, a mechanism ruled out, a scenario', () => {
+    expect(claimsIn("I'm not actually sure what the root cause of the failures is.")).toEqual([]);
+    expect(claimsIn('More output would show what is causing the flaky test.')).toEqual([]);
+    expect(claimsIn("This doesn't fix the root cause of the flakes.")).toEqual([]);
+    expect(claimsIn('Peer traffic never fails, so this is not packet loss.')).toEqual([]);
+    expect(claimsIn('If a cluster has a NetworkPolicy on the webhook port, the manager crashes.')).toEqual([]);
+    expect(claimsIn('Rolled back the race condition fix.', 'Revert')).toEqual([]);
+  });
+
+  it('finds a race the PR says it fixes, blips on the network and a stale cache behind "since"', () => {
+    expect(claimsIn('', 'Fix race for multi-zone reconcile').map((c) => c.mechanism)).toEqual(['race']);
+    expect(claimsIn('Fixes a race condition where two workers could merge at once.').map((c) => c.mechanism)).toEqual(['race']);
+    expect(claimsIn('Network blips make the e2e suite fail.').map((c) => c.mechanism)).toEqual(['network']);
+    expect(claimsIn('The test flakes since the informer cache is eventually consistent.').map((c) => c.mechanism)).toEqual(['cache']);
   });
 
   it('normalizes a claim so whitespace, case and punctuation do not change its key', () => {

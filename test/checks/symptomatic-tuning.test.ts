@@ -42,6 +42,8 @@ describe('symptomatic-tuning values', () => {
     expect(knobOf('timeoutSeconds')?.kind).toBe('timeout');
     expect(knobOf('progressDeadlineSeconds')?.kind).toBe('timeout');
     expect(knobOf('initialDelaySeconds')?.kind).toBe('probe');
+    expect(knobOf('leader-elect-lease-duration')?.kind).toBe('timeout');
+    expect(knobOf('LeaseDuration')?.label).toBe('lease duration');
     expect(knobOf('replicas')).toBeUndefined();
     expect(knobOf('revisionHistoryLimit')).toBeUndefined();
   });
