@@ -227,7 +227,11 @@ function unwatchedChildren(ctx: CheckContext, pkg: GoPackage, file: ParsedFile):
     const setups = setupsFor(pkg, decl?.receiver);
     // no SetupWithManager in this package (it may be wired in cmd/ or elsewhere), or one that watches
     // through a variable: what is watched is unknown, so the check cannot decide and stays silent
-    if (setups.length === 0 || setups.some((s) => s.opaque)) return true;
+    if (setups.length === 0 || setups.some((s) => s.opaque)) {
+      const why = setups.length === 0 ? `no SetupWithManager in ${pkg.dir || 'the root package'}` : 'its setup watches through a variable';
+      ctx.note?.(`event-ordering: ${file.path}:${lineOf(n)} sets an owner reference on a ${describeKind(kind)}, but ${why}, so whether it is watched was not checked`);
+      return true;
+    }
     if (setups.some((s) => s.kinds.some((k) => sameKind(k, kind)))) return true;
     const setup = setups[0]!;
     const alias = child!.file.importsByName.size ? [...child!.file.importsByName].find(([, p]) => p === kind.importPath)?.[0] : undefined;

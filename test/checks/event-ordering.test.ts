@@ -70,3 +70,12 @@ describe('event-ordering on hostile input', () => {
     expect(result.findings.filter((f) => f.checkId === 'internal-error')).toEqual([]);
   });
 });
+
+describe('event-ordering when it cannot decide', () => {
+  it('says in the verdict notes that an owned child was not checked for lack of a setup', async () => {
+    const c = cases.find((x) => x.name === 'ok-go-no-setup-in-package')!;
+    const result = await runCase(c, [eventOrdering]);
+    expect(result.findings).toEqual([]);
+    expect(result.verdict.notes.some((n) => /v1 Service.*no SetupWithManager in internal\/controller/.test(n)), result.verdict.notes.join('\n')).toBe(true);
+  });
+});
