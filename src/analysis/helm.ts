@@ -392,6 +392,7 @@ class Renderer {
           }
           const elements = this.elements(v);
           if (elements.length > MAX_RANGE) throw new Undecidable(`line ${item.line}: range over ${elements.length} items`);
+          this.steps += elements.length;
           if (elements.length === 0) this.items(item.otherwise, scope, depth + 1);
           for (const element of elements) this.items(item.then, { dot: element, vars: scope.vars }, depth + 1);
           break;
@@ -515,10 +516,15 @@ class Renderer {
       case 'toString':
       case 'trim': {
         if (!last || !known) return UNKNOWN;
-        const lines = this.toLines(last);
-        if (lines.length !== 1) return UNKNOWN;
-        const text = name === 'trim' ? lines[0]!.text.trim() : lines[0]!.text;
-        return { k: 'text', lines: [{ text, origins: lines[0]!.origins }] };
+        const lines = [...this.toLines(last)];
+        if (name === 'trim') {
+          // Whitespace lines at either end go with the spaces, as strings.TrimSpace takes them.
+          while (lines.length > 1 && lines[0]!.text.trim() === '') lines.shift();
+          while (lines.length > 1 && lines[lines.length - 1]!.text.trim() === '') lines.pop();
+          lines[0] = { ...lines[0]!, text: lines[0]!.text.trimStart() };
+          lines[lines.length - 1] = { ...lines[lines.length - 1]!, text: lines[lines.length - 1]!.text.trimEnd() };
+        }
+        return { k: 'text', lines };
       }
       case 'not':
       case 'empty': {

@@ -29,6 +29,11 @@ describe('renderTemplate', () => {
     expect(r.lineOrigins[3]!.at(-1)).toEqual({ path: 't.yaml', line: 2 });
   });
 
+  it('pipes toYaml through trim and nindent', () => {
+    expect(text('r:{{ .Values.r | toYaml | trim | nindent 2 }}', 'r:\n  cpu: 1\n')).toBe('r:\n  cpu: 1');
+    expect(text('a: {{ "  x  " | trim | quote }}')).toBe('a: "x"');
+  });
+
   it('evaluates with, if/else and not on values, and applies the trim markers', () => {
     const template = [
       '{{- with .Values.res }}',
