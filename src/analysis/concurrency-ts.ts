@@ -151,7 +151,7 @@ function classify(ref: Node): Access {
 const SERIALIZING_CALLS = new Set(['runExclusive', 'acquire', 'withLock', 'lock', 'enqueue', 'exclusive']);
 
 /** Variables and properties bound to something that runs one task at a time. */
-function serializerNames(file: SourceFile): Set<string> {
+export function serializerNames(file: SourceFile): Set<string> {
   const names = new Set<string>();
   const consider = (name: string, init: Node | undefined) => {
     if (!init) return;
@@ -234,8 +234,8 @@ export function serializedFunctions(file: SourceFile): Set<Node> {
         if (fn) serialized.add(fn);
       }
     }
-    // the worker of a fastq/async.queue with concurrency 1 is its first argument
   }
+  // the worker of a fastq/async.queue with concurrency 1 is the first argument of its constructor call
   for (const decl of file.getDescendantsOfKind(SyntaxKind.VariableDeclaration)) {
     if (!serializers.has(decl.getName())) continue;
     const init = decl.getInitializer();
@@ -586,8 +586,6 @@ export function directAsyncWork(fn: Node, asyncNames: Map<string, Node>, seriali
   });
   return serializes ? [] : work;
 }
-
-export { serializerNames };
 
 // ---- handler findings (event-ordering) ----
 
