@@ -380,7 +380,10 @@ function overQuota(workloads: Workload[], baseById: Map<string, Workload>, limit
     const own = limit.field === 'pods' ? u.w.podsText : `${u.w.podsText} x ${fmt(u.perPod, resource)}`;
     const others = usages.filter((o) => o !== u && o.total > 0n);
     const rest = others.reduce((sum, o) => sum + o.total, 0n);
-    const breakdown = others.length === 0 ? own : `${u.w.label}: ${own}, plus ${fmt(rest, resource)} from ${others.length} other workload${others.length === 1 ? '' : 's'}`;
+    const unknown = usages.filter((o) => o !== u && o.partial);
+    const breakdown =
+      (others.length === 0 ? own : `${u.w.label}: ${own}, plus ${fmt(rest, resource)} from ${others.length} other workload${others.length === 1 ? '' : 's'}`) +
+      (unknown.length === 0 ? '' : `, plus what ${unknown.length === 1 ? unknown[0]!.w.label : `${unknown.length} other workloads`} ask${unknown.length === 1 ? 's' : ''} for, not evaluated`);
     const count = u.w.kind === 'Job' || u.w.kind === 'CronJob' ? 'parallelism' : u.w.kind === 'DaemonSet' || u.w.kind === 'Pod' ? undefined : 'replicas';
     const advice =
       limit.field === 'pods'
