@@ -20,7 +20,9 @@ import {
   type ObjectKind,
 } from '../src/analysis/controller.js';
 import { goroutines, isFunctionNode } from '../src/analysis/concurrency.js';
-import { checkHandlers } from '../src/analysis/concurrency-ts.js';
+import { posix } from 'node:path';
+import type { Node as TsNode } from 'ts-morph';
+import { checkHandlers, exportsAsyncFunction, relativeImports } from '../src/analysis/concurrency-ts.js';
 
 // ---- Go: polling loops in the reconcile path ----
 
@@ -280,6 +282,31 @@ async function runGo(ctx: CheckContext): Promise<void> {
   }
 }
 
+/** Bounds the modules read to resolve a handler's imports. */
+const MAX_IMPORTED_MODULES = 20;
+
+/**
+ * Local names bound to async functions of relative imports (`import { reconcile } from './reconcile'`),
+ * so a handler that fires one off without awaiting it counts as async work. Packages are not read.
+ */
+async function importedAsyncFunctions(ctx: CheckContext, file: ParsedFile): Promise<Map<string, TsNode>> {
+  const found = new Map<string, TsNode>();
+  const source = file.ts();
+  // only files with handlers need it, and reading modules costs
+  if (!file.text.includes('.on(') && !file.text.includes('.watch(')) return found;
+  for (const imp of relativeImports(source).slice(0, MAX_IMPORTED_MODULES)) {
+    const base = posix.normalize(posix.join(dirOf(file.path), imp.specifier));
+    const stem = base.replace(/\.(m|c)?js$/, '');
+    for (const candidate of [`${stem}.ts`, `${stem}.js`, `${stem}.mts`, `${stem}/index.ts`, `${stem}/index.js`]) {
+      const target = await ctx.parse(candidate);
+      if (!target || (target.language !== 'ts' && target.language !== 'js')) continue;
+      for (const [local, exported] of imp.names) if (exportsAsyncFunction(target.ts(), exported)) found.set(local, imp.node);
+      break;
+    }
+  }
+  return found;
+}
+
 export const eventOrdering: Check = {
   id: 'event-ordering',
   title: 'Event-driven state handled by polling or out of order',
@@ -324,7 +351,8 @@ export const eventOrdering: Check = {
     await runGo(ctx);
     for (const file of ctx.files) {
       if (file.language !== 'ts' && file.language !== 'js') continue;
-      for (const f of checkHandlers(file, ctx.checkBudget).slice(0, MAX_FINDINGS_PER_FILE)) ctx.report({ path: file.path, line: f.line, endLine: f.endLine, message: f.message, key: f.key });
+      const imported = await importedAsyncFunctions(ctx, file);
+      for (const f of checkHandlers(file, ctx.checkBudget, imported).slice(0, MAX_FINDINGS_PER_FILE)) ctx.report({ path: file.path, line: f.line, endLine: f.endLine, message: f.message, key: f.key });
     }
   },
 };

@@ -553,6 +553,34 @@ export function resolveFunction(source: SourceFile, arg: Node): Node | undefined
   return undefined;
 }
 
+/** The relative modules a file imports from, with the names it binds: `{ reconcile as r }` gives r -> reconcile. */
+export function relativeImports(source: SourceFile): { specifier: string; names: Map<string, string>; node: Node }[] {
+  const imports: { specifier: string; names: Map<string, string>; node: Node }[] = [];
+  for (const decl of source.getImportDeclarations()) {
+    const specifier = decl.getModuleSpecifierValue();
+    if (!specifier.startsWith('./') && !specifier.startsWith('../')) continue;
+    const names = new Map<string, string>();
+    for (const named of decl.getNamedImports()) names.set(named.getAliasNode()?.getText() ?? named.getName(), named.getName());
+    const fallback = decl.getDefaultImport();
+    if (fallback) names.set(fallback.getText(), 'default');
+    if (names.size) imports.push({ specifier, names, node: decl });
+  }
+  return imports;
+}
+
+/** Is `exported` (a name, or `default`) an async function this module exports? */
+export function exportsAsyncFunction(source: SourceFile, exported: string): boolean {
+  if (exported === 'default') {
+    const fn = source.getFunctions().find((f) => f.isDefaultExport());
+    return !!fn?.isAsync();
+  }
+  const fn = source.getFunction(exported);
+  if (fn) return fn.isExported() && fn.isAsync();
+  const decl = source.getVariableDeclaration(exported);
+  const init = decl?.getInitializer();
+  return !!decl && decl.isExported() && !!init && (Node.isArrowFunction(init) || Node.isFunctionExpression(init)) && init.isAsync();
+}
+
 /** Same-file async functions by name (`this.name` for methods), so a fire-and-forget `reconcile(obj)` counts as async work. */
 export function asyncFunctionNames(source: SourceFile): Map<string, Node> {
   const names = new Map<string, Node>();
@@ -664,12 +692,12 @@ function isStatusWrite(call: CallExpression): boolean {
 }
 
 /** Unordered async work in watch/informer handlers, and status writes from them without a precondition. */
-export function checkHandlers(file: ParsedFile, checkBudget: () => void): TsFinding[] {
+export function checkHandlers(file: ParsedFile, checkBudget: () => void, importedAsync: ReadonlyMap<string, Node> = new Map()): TsFinding[] {
   const source = file.ts();
   const handlers = eventHandlers(source);
   if (handlers.length === 0) return [];
   const findings: TsFinding[] = [];
-  const asyncNames = asyncFunctionNames(source);
+  const asyncNames = new Map([...importedAsync, ...asyncFunctionNames(source)]);
   const serialized = serializedFunctions(source);
   const serializers = serializerNames(source);
   for (const h of handlers) {

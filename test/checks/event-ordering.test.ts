@@ -41,6 +41,7 @@ describe('event-ordering near-misses are silent for the reason they claim', () =
     ['ok-go-range-loop-throttle', controller, 'for _, name := range replicaNames(&db) {', 'for name := db.Name + "-0"; ; {', /reads the API/],
     ['ok-ts-handler-per-key-chain', 'src/controller.ts', 'chains.set(key, next.catch((err) => console.error(key, err)));', 'void next.catch((err) => console.error(key, err));', /runs async work directly/],
     ['ok-ts-handler-mutex', 'src/controller.ts', 'await mutex.runExclusive(() => reconcile(schedule));', 'await reconcile(schedule);', /runs async work directly/],
+    ['ok-ts-handler-calls-imported-sync', 'src/main.ts', '  enqueue(schedule);', '  void reconcile(schedule as never);', /runs async work directly/],
     ['ok-ts-handler-enqueues-key', 'src/controller.ts', "informer.on('add', enqueue);", "informer.on('add', reconcile);", /runs async work directly/],
     ['ts-handler-async-status-writes-preconditioned', 'src/controller.ts', "        { op: 'test', path: '/metadata/resourceVersion', value: schedule.metadata!.resourceVersion },\n", '', /patchNamespacedCustomObjectStatus.*without a resourceVersion precondition/],
   ])('%s', async (name, path, from, to, message) => {
