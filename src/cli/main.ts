@@ -46,7 +46,7 @@ async function delegate(name: string, modulePath: string, exportName: string, ar
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    throw new UsageError(`${name}: not available in this build (${modulePath.replace('../', 'src/')} is missing)`);
+    throw new UsageError(`${name}: not available in this build (${modulePath.replace('../', 'src/').replace(/\.js$/, '.ts')} is missing)`);
   }
   const command = module[exportName];
   if (typeof command !== 'function') throw new UsageError(`${name}: not available in this build (${exportName} is not exported)`);
