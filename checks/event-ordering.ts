@@ -22,7 +22,14 @@ import {
 import { goroutines, isFunctionNode } from '../src/analysis/concurrency.js';
 import { posix } from 'node:path';
 import type { Node as TsNode } from 'ts-morph';
-import { checkHandlers, exportsAsyncFunction, relativeImports } from '../src/analysis/concurrency-ts.js';
+import {
+  checkHandlers,
+  exportedFunctionReach,
+  exportsAsyncFunction,
+  relativeImports,
+  statusWritesWithoutPrecondition,
+  type ImportedCall,
+} from '../src/analysis/concurrency-ts.js';
 
 // ---- Go: polling loops in the reconcile path ----
 
@@ -285,26 +292,58 @@ async function runGo(ctx: CheckContext): Promise<void> {
 /** Bounds the modules read to resolve a handler's imports. */
 const MAX_IMPORTED_MODULES = 20;
 
+/** A function a handler's file imports from a relative module: its local name, the module, and the name it exports. */
+interface ImportedFunction {
+  node: TsNode;
+  module: ParsedFile;
+  exported: string;
+}
+
 /**
- * Local names bound to async functions of relative imports (`import { reconcile } from './reconcile'`),
- * so a handler that fires one off without awaiting it counts as async work. Packages are not read.
+ * Async functions of relative imports (`import { reconcile } from './reconcile'`) by local name, so a
+ * handler that fires one off without awaiting it counts as async work, and the status writes it makes
+ * in its own module are checked there. Packages are not read.
  */
-async function importedAsyncFunctions(ctx: CheckContext, file: ParsedFile): Promise<Map<string, TsNode>> {
-  const found = new Map<string, TsNode>();
-  const source = file.ts();
+async function importedAsyncFunctions(ctx: CheckContext, file: ParsedFile): Promise<Map<string, ImportedFunction>> {
+  const found = new Map<string, ImportedFunction>();
   // only files with handlers need it, and reading modules costs
   if (!file.text.includes('.on(') && !file.text.includes('.watch(')) return found;
-  for (const imp of relativeImports(source).slice(0, MAX_IMPORTED_MODULES)) {
-    const base = posix.normalize(posix.join(dirOf(file.path), imp.specifier));
-    const stem = base.replace(/\.(m|c)?js$/, '');
+  for (const imp of relativeImports(file.ts()).slice(0, MAX_IMPORTED_MODULES)) {
+    const stem = posix.normalize(posix.join(dirOf(file.path), imp.specifier)).replace(/\.(m|c)?js$/, '');
     for (const candidate of [`${stem}.ts`, `${stem}.js`, `${stem}.mts`, `${stem}/index.ts`, `${stem}/index.js`]) {
-      const target = await ctx.parse(candidate);
-      if (!target || (target.language !== 'ts' && target.language !== 'js')) continue;
-      for (const [local, exported] of imp.names) if (exportsAsyncFunction(target.ts(), exported)) found.set(local, imp.node);
+      const module = await ctx.parse(candidate);
+      if (!module || (module.language !== 'ts' && module.language !== 'js')) continue;
+      for (const [local, exported] of imp.names) {
+        if (exportsAsyncFunction(module.ts(), exported)) found.set(local, { node: imp.node, module, exported });
+      }
       break;
     }
   }
   return found;
+}
+
+async function runTs(ctx: CheckContext): Promise<void> {
+  for (const file of ctx.files) {
+    if (file.language !== 'ts' && file.language !== 'js') continue;
+    const imported = await importedAsyncFunctions(ctx, file);
+    const calls: ImportedCall[] = [];
+    const nodes = new Map([...imported].map(([local, f]) => [local, f.node] as const));
+    for (const f of checkHandlers(file, ctx.checkBudget, nodes, calls).slice(0, MAX_FINDINGS_PER_FILE)) {
+      ctx.report({ path: file.path, line: f.line, endLine: f.endLine, message: f.message, key: f.key });
+    }
+    // the status writes of imported functions those handlers call, reported in their own module
+    const done = new Set<string>();
+    for (const call of calls) {
+      const target = imported.get(call.local);
+      if (!target || done.has(call.local)) continue;
+      done.add(call.local);
+      for (const fn of exportedFunctionReach(target.module.ts(), target.exported)) {
+        for (const f of statusWritesWithoutPrecondition(fn, target.module, call.what, call.from)) {
+          ctx.report({ path: target.module.path, line: f.line, endLine: f.endLine, message: f.message, key: f.key });
+        }
+      }
+    }
+  }
 }
 
 export const eventOrdering: Check = {
@@ -349,10 +388,6 @@ export const eventOrdering: Check = {
   languages: ['go', 'ts', 'js'],
   async run(ctx) {
     await runGo(ctx);
-    for (const file of ctx.files) {
-      if (file.language !== 'ts' && file.language !== 'js') continue;
-      const imported = await importedAsyncFunctions(ctx, file);
-      for (const f of checkHandlers(file, ctx.checkBudget, imported).slice(0, MAX_FINDINGS_PER_FILE)) ctx.report({ path: file.path, line: f.line, endLine: f.endLine, message: f.message, key: f.key });
-    }
+    await runTs(ctx);
   },
 };

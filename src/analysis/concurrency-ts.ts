@@ -692,7 +692,22 @@ function isStatusWrite(call: CallExpression): boolean {
 }
 
 /** Unordered async work in watch/informer handlers, and status writes from them without a precondition. */
-export function checkHandlers(file: ParsedFile, checkBudget: () => void, importedAsync: ReadonlyMap<string, Node> = new Map()): TsFinding[] {
+/** An unordered handler's call of a function imported from another module: its status writes are checked there. */
+export interface ImportedCall {
+  /** the local name the handler calls */
+  local: string;
+  /** `informer 'update' handler` */
+  what: string;
+  /** where the handler is registered, as `path:line` */
+  from: string;
+}
+
+export function checkHandlers(
+  file: ParsedFile,
+  checkBudget: () => void,
+  importedAsync: ReadonlyMap<string, Node> = new Map(),
+  importedCalls: ImportedCall[] = [],
+): TsFinding[] {
   const source = file.ts();
   const handlers = eventHandlers(source);
   if (handlers.length === 0) return [];
@@ -716,18 +731,39 @@ export function checkHandlers(file: ParsedFile, checkBudget: () => void, importe
       });
     }
     for (const fn of reachedFunctions(source, h.fn)) {
+      findings.push(...statusWritesWithoutPrecondition(fn, file, h.what, `line ${start}`));
       for (const call of fn.getDescendantsOfKind(SyntaxKind.CallExpression)) {
-        if (!isStatusWrite(call) || !file.isChanged(call.getStartLineNumber())) continue;
-        if (hasPrecondition(statusBody(call))) continue;
-        const name = (call.getExpression() as import('ts-morph').PropertyAccessExpression).getName();
-        findings.push({
-          line: call.getStartLineNumber(),
-          endLine: call.getEndLineNumber(),
-          key: `status write without resourceVersion ${name}`,
-          message: `\`${name}\` is called from ${article(h.what)} ${h.what} (line ${start}) without a resourceVersion precondition: a handler working from an older event overwrites a newer status, silently. Include the resourceVersion you read (\`metadata: { resourceVersion: obj.metadata.resourceVersion }\` in the body, or a JSON-patch \`test\` op) so a stale write fails with 409 Conflict and is retried from a fresh read.`,
-        });
+        const callee = call.getExpression();
+        if (Node.isIdentifier(callee) && importedAsync.has(callee.getText())) {
+          importedCalls.push({ local: callee.getText(), what: h.what, from: `${file.path}:${start}` });
+        }
       }
     }
   }
   return findings;
+}
+
+/** Status writes under `fn` (on changed lines of `file`) with no resourceVersion precondition, called from a handler. */
+export function statusWritesWithoutPrecondition(fn: Node, file: ParsedFile, what: string, from: string): TsFinding[] {
+  const findings: TsFinding[] = [];
+  for (const call of fn.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+    if (!isStatusWrite(call) || !file.isChanged(call.getStartLineNumber())) continue;
+    if (hasPrecondition(statusBody(call))) continue;
+    const name = (call.getExpression() as import('ts-morph').PropertyAccessExpression).getName();
+    findings.push({
+      line: call.getStartLineNumber(),
+      endLine: call.getEndLineNumber(),
+      key: `status write without resourceVersion ${name}`,
+      message: `\`${name}\` is called from ${article(what)} ${what} (${from}) without a resourceVersion precondition: a handler working from an older event overwrites a newer status, silently. Include the resourceVersion you read (\`metadata: { resourceVersion: obj.metadata.resourceVersion }\` in the body, or a JSON-patch \`test\` op) so a stale write fails with 409 Conflict and is retried from a fresh read.`,
+    });
+  }
+  return findings;
+}
+
+/** The function a module exports under `exported` (a name, or `default`), and what it reaches in that module. */
+export function exportedFunctionReach(source: SourceFile, exported: string): Node[] {
+  let fn: Node | undefined;
+  if (exported === 'default') fn = source.getFunctions().find((f) => f.isDefaultExport());
+  else fn = source.getFunction(exported) ?? source.getVariableDeclaration(exported)?.getInitializer();
+  return fn && isFunctionLike(fn) ? reachedFunctions(source, fn) : [];
 }
