@@ -48,6 +48,12 @@ async function delegate(name: string, modulePath: string, exportName: string, ar
     if (code !== 'ERR_MODULE_NOT_FOUND') throw error;
     throw new UsageError(`${name}: not available in this build (${modulePath.replace('../', 'src/').replace(/\.js$/, '.ts')} is missing)`);
   }
+  // a command that exports its usage text gets --help from it, whether or not it parses --help itself
+  const usage = module[`${name.toUpperCase()}_USAGE`];
+  if (typeof usage === 'string' && argv.some((a) => a === '--help' || a === '-h')) {
+    io.stdout.write(`${usage.trimEnd()}\n`);
+    return EXIT.ok;
+  }
   const command = module[exportName];
   if (typeof command !== 'function') throw new UsageError(`${name}: not available in this build (${exportName} is not exported)`);
   if (exportName === 'startServer') {

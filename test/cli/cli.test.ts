@@ -259,6 +259,9 @@ describe('help, version and delegated commands', () => {
     expect((await run('demo', '--help')).out).toContain('Usage: causal-review demo');
     expect((await run('docs', '--help')).out).toContain('--check');
     expect((await run('serve', '--help')).code).toBe(0);
+    const chaos = await run('chaos', '--help');
+    expect(chaos).toMatchObject({ code: 0, err: '' });
+    expect(chaos.out).toMatch(/causal-review chaos plan/);
     expect(await run('--version')).toMatchObject({ code: 0, out: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
   });
 
