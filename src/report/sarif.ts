@@ -18,6 +18,9 @@ export interface SarifOptions {
   docsUrl?: string;
 }
 
+/** GitHub code scanning rejects a run with more results than this. */
+export const MAX_RESULTS = 25_000;
+
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', notice: 'note' };
 
 interface SarifRule {
@@ -132,8 +135,13 @@ export function toSarif(verdict: Verdict, options: SarifOptions) {
             rules,
           },
         },
-        results: verdict.findings.map((f) => resultOf(f, rules.findIndex((r) => r.id === f.checkId))),
-        properties: { conclusion: verdict.conclusion, why: verdict.why, aiAuthored: verdict.authorship.aiAuthored, notes: verdict.notes },
+        results: verdict.findings.slice(0, MAX_RESULTS).map((f) => resultOf(f, rules.findIndex((r) => r.id === f.checkId))),
+        properties: {
+          conclusion: verdict.conclusion,
+          why: verdict.why,
+          aiAuthored: verdict.authorship.aiAuthored,
+          notes: verdict.findings.length > MAX_RESULTS ? [...verdict.notes, `only the first ${MAX_RESULTS} of ${verdict.findings.length} findings are in this file`] : verdict.notes,
+        },
       },
     ],
   };
