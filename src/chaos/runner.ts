@@ -110,7 +110,7 @@ export async function chaosRun(opts: ChaosRunOptions): Promise<ChaosResults> {
     await ensureNamespaces(view, settings);
     await track(view, settings);
     if (hostView) await hostView.track('v1', 'Pod', settings.vcluster.hostNamespace, settings.vcluster.controlPlaneSelector);
-    const env: TrialEnv = { view, host: hostKc && hostView ? { kc: hostKc, view: hostView } : undefined, settings, manifests, log, now };
+    const env: TrialEnv = { view, host: hostKc && hostView ? { kc: hostKc, view: hostView } : undefined, settings, log, now };
     const selected = selectExperiments(settings, { host: Boolean(hostView) });
     for (const [index, spec] of settings.resources.entries()) {
       for (const { experiment, skip } of selected) {

@@ -12,8 +12,6 @@ export interface TrialEnv {
   /** the host cluster (kind), where vcluster and Chaos Mesh run; absent when not given */
   host?: { kc: KubeConfig; view: ClusterView };
   settings: ChaosSettings;
-  /** the manifest of each resource, by index in settings.resources */
-  manifests: KObject[];
   log: (line: string) => void;
   now: () => number;
 }

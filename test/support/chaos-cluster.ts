@@ -73,7 +73,7 @@ export async function startChaosCluster(options: { bug?: OperatorBug; chaos?: Re
       },
     ],
     vcluster: { namespaceQuota: { pods: 40, 'count/configmaps': 40 } },
-    timeouts: { convergeMs: 2500, stabilityMs: 400, faultMs: 50 },
+    timeouts: { convergeMs: 6000, stabilityMs: 400, faultMs: 50 },
     concurrency: { writers: 4, writes: 6 },
     ...options.chaos,
   };
