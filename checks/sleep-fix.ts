@@ -17,6 +17,7 @@ import {
   tsWaitCall,
   TS_SLEEP_PACKAGES,
   type LoopKind,
+  type TsSleepHelper,
 } from '../src/analysis/waits.js';
 import { enclosingDeclaration, enclosingFunction, functionName, goImports, lineOf, endLineOf, receiverType, walk } from '../src/lang/go.js';
 import type { Check, CheckContext, GoNode, ParsedFile, Revision, ShellCommand, Suggestion } from '../src/engine/types.js';
@@ -659,9 +660,12 @@ function goBenign(call: GoNode, found: GoWaitFound, decl: GoNode | undefined, fn
   if (found.ms === 0) return 'a yield, not a wait';
   const durationText = (found.duration?.text ?? '').toLowerCase();
   if (['backoff', 'jitter', 'reserve', 'limiter', '.delay()', 'ratelimit'].some((w) => durationText.includes(w))) return 'a delay computed by a backoff or rate limiter';
+  if (found.ms === undefined && REQUESTED_DELAY.test(durationText.slice(0, 300))) return 'a delay the server or a backoff policy asks for';
   if (durationText.includes('time.until(') || durationText.includes('.sub(')) return 'sleeps until a scheduled time, not for a guessed one';
   if (durationText.includes('rand.')) return 'a random jitter that spreads load, not a fixed delay';
   const next = followingStatements(found.shown).slice(0, 2).map((s) => s.text.slice(0, 500));
+  const own = decl ? functionName(decl) : undefined;
+  if (own && next[0]?.includes(`${own}(`) && RETRY_COUNTERS.test(next[0])) return 'a retry by recursion with an attempt count';
   // the drain delay before a graceful shutdown lets endpoints stop routing to a terminating pod: there is no event for it
   if (next.some((t) => t.includes('.Shutdown(') || t.includes('.GracefulStop('))) return 'a drain delay before a graceful shutdown';
   // `go func() { <-time.After(d); cancel() }()` is a hand-made timeout, like setTimeout(() => controller.abort())
@@ -798,7 +802,7 @@ const TS_WRITES = ['patchNamespaced', 'createNamespaced', 'replaceNamespaced', '
 const TS_TEST_CALLS = new Set(['it', 'test', 'describe', 'beforeEach', 'afterEach', 'beforeAll', 'afterAll', 'it.only', 'test.only', 'test.step', 'test.describe', 'test.beforeEach']);
 
 function isTsTestFile(path: string): boolean {
-  return /\.(test|spec|cy|e2e)\.[cm]?[jt]sx?$/i.test(path) || /(^|\/)(__tests__|e2e|cypress|playwright|tests?)\//i.test(path);
+  return /\.(test|spec|cy|e2e)\.[cm]?[jt]sx?$/i.test(path) || /(^|\/)(__tests__|e2e|cypress|playwright|tests?)\//i.test(path) || /(^|\/)tests?\.[cm]?[jt]sx?$/i.test(path);
 }
 
 async function tsSites(ctx: CheckContext, file: ParsedFile, deep: boolean): Promise<WaitSite[]> {
@@ -810,9 +814,10 @@ async function tsSites(ctx: CheckContext, file: ParsedFile, deep: boolean): Prom
   const isTest = isTsTestFile(file.path);
   const sites: WaitSite[] = [];
   let consts: Map<string, TsNode> | undefined;
-  const add = (node: TsNode, callee: string, duration: TsNode | undefined, benign?: string) => {
+  const add = (node: TsNode, callee: string, duration: TsNode | undefined, benign?: string, scale = 1) => {
     if (sites.length >= MAX_SITES_PER_FILE) return;
-    const ms = tsDurationMs(duration);
+    const unscaled = tsDurationMs(duration);
+    const ms = unscaled === undefined ? undefined : unscaled * scale;
     const site: WaitSite = {
       flavour: 'ts',
       path: file.path,
@@ -830,7 +835,7 @@ async function tsSites(ctx: CheckContext, file: ParsedFile, deep: boolean): Prom
     if (benign) site.benign = benign;
     if (deep) {
       site.judge = () => {
-        site.benign ??= tsBenign(node, ms, fakeTimers && callee !== 'setTimeout');
+        site.benign ??= tsBenign(node, ms, fakeTimers && callee !== 'setTimeout', duration?.getText() ?? '');
         if (!site.benign) site.poll = tsLoopAround(node) === 'poll';
         if (!site.benign) tsSituation(site, node, isTest);
       };
@@ -865,13 +870,13 @@ async function tsSites(ctx: CheckContext, file: ParsedFile, deep: boolean): Prom
     }
     const expr = node.getExpression();
     const name = TsNode.isIdentifier(expr) || TsNode.isPropertyAccessExpression(expr) ? expr.getText().replace(/\s+/g, '') : undefined;
-    const index = name ? helpers.get(name) : undefined;
-    if (!name || index === undefined) continue;
+    const helper = name ? helpers.get(name) : undefined;
+    if (!name || helper === undefined) continue;
     const args = node.getArguments();
-    if (index === GUESSED) {
+    if (helper === GUESSED) {
       const awaited = TsNode.isAwaitExpression(node.getParentOrThrow());
       if (awaited && args.length === 1 && tsDurationMs(args[0]) !== undefined) add(awaitedOrSelf(node), name, args[0]);
-    } else add(awaitedOrSelf(node), name, args[index]);
+    } else add(awaitedOrSelf(node), name, args[helper.index], undefined, helper.scale);
   }
   // waits are matched across revisions in source order
   return sites.sort((a, b) => a.line - b.line);
@@ -922,16 +927,54 @@ function deferredWork(call: TsNode, isTest: boolean): string | undefined {
     return tsPromiseSleep(holder) ? undefined : 'a timeout racing a promise';
   }
   if (!call.getParent() || !TsNode.isExpressionStatement(call.getParentOrThrow())) return 'a cancellable timer (its handle is kept)';
-  const callback = (call as import('ts-morph').CallExpression).getArguments()[0]?.getText() ?? '';
-  const capped = callback.slice(0, 2000);
+  const [callbackNode, durationNode] = (call as import('ts-morph').CallExpression).getArguments();
+  const capped = (callbackNode?.getText() ?? '').slice(0, 2000);
   if (['reject(', '.abort(', 'throw ', 'imeout', '.destroy(', '.kill(', '.cancel(', '.close('].some((w) => capped.includes(w))) return 'a timeout or abort';
   if (isTest) return 'a test simulating a later event';
+  // a delay computed at run time is a backoff or a protocol's interval far more often than a guess
+  if (tsDurationMs(durationNode) === undefined) return 'a computed delay';
+  // scheduling the enclosing function again is a loop written with timers: periodic work or a bounded retry
+  const own = fn ? tsOwnName(fn) : undefined;
+  if (own && (capped === own || capped.includes(`${own}(`))) return 'a loop by rescheduling itself';
+  if (inErrorBranch(call)) return 'a retry after an error';
+  if (/(^|\/)bench/i.test(call.getSourceFile().getFilePath())) return 'a benchmark pacing its load';
   return '';
 }
 
-function tsBenign(node: TsNode, ms: number | undefined, faked: boolean): string | undefined {
+/** The name a function-like node is declared under (`function f`, `const f = () =>`, a method). */
+function tsOwnName(fn: TsNode): string | undefined {
+  if (TsNode.isFunctionDeclaration(fn) || TsNode.isMethodDeclaration(fn)) return fn.getName();
+  const holder = fn.getParent();
+  return holder && (TsNode.isVariableDeclaration(holder) || TsNode.isPropertyDeclaration(holder)) ? holder.getName() : undefined;
+}
+
+/** Inside a `catch`, or an `if` on an error, within its own function. */
+function inErrorBranch(node: TsNode): boolean {
+  for (let n = node.getParent(); n; n = n.getParent()) {
+    if (TsNode.isFunctionLikeDeclaration(n) || TsNode.isArrowFunction(n) || TsNode.isSourceFile(n)) return false;
+    if (TsNode.isCatchClause(n)) return true;
+    if (TsNode.isIfStatement(n) && /\berr(or)?\b|\.code\b|EAGAIN|ECONN/i.test(n.getExpression().getText().slice(0, 300))) return true;
+  }
+  return false;
+}
+
+const RETRY_COUNTERS = /retr|attempt|tries|remaining|left|count/i;
+
+/** Delays a server or a policy asks for (`Retry-After`, a backoff), not guesses: only when not a constant. */
+const REQUESTED_DELAY = /retry-?after|retry_after|backoff|jitter/i;
+
+function tsBenign(node: TsNode, ms: number | undefined, faked: boolean, durationText: string): string | undefined {
   if (faked) return 'fake timers: the test controls the clock';
   if (ms === 0) return 'a yield, not a wait';
+  if (ms === undefined && REQUESTED_DELAY.test(durationText.slice(0, 300))) return 'a delay the server or a backoff policy asks for';
+  // `await sleep(n); return send(req, retries + 1)`: a retry by recursion that counts its attempts
+  const fn = node.getFirstAncestor((a) => TsNode.isFunctionLikeDeclaration(a) || TsNode.isArrowFunction(a));
+  const own = fn ? tsOwnName(fn) : undefined;
+  const statement = node.getFirstAncestor((a) => TsNode.isStatement(a) && TsNode.isBlock(a.getParentOrThrow()));
+  const next = statement?.getNextSibling()?.getText().slice(0, 500) ?? '';
+  if (own && next.includes(`${own}(`) && RETRY_COUNTERS.test(next)) return 'a retry by recursion with an attempt count';
+  // `catch (e) { if (pending(e)) { await sleep(interval); return poll() } }`: the operation's own retry protocol
+  if (own && next.includes(`${own}(`) && inErrorBranch(node)) return 'a retry after an error';
   for (let n = node.getParent(); n; n = n.getParent()) {
     if (TsNode.isCallExpression(n)) {
       const kind = tsWaitCall(n)?.kind;
@@ -1110,10 +1153,10 @@ const GUESSED_SLEEP_NAMES = new Set(['sleep', 'msleep', 'delay', 'pause']);
 /** `delay` of rxjs is an operator, of msw a mock's simulated latency: neither waits for the system under test. */
 const SIMULATED_LATENCY_PACKAGES = new Set(['rxjs', 'rxjs/operators', 'msw', 'redux-saga/effects', 'typed-redux-saga']);
 /** Marks a guessed helper in the helpers map: its duration is the first argument. */
-const GUESSED = -1;
+const GUESSED: TsSleepHelper = { index: 0, scale: 1 };
 
-async function tsHelpers(ctx: CheckContext, file: ParsedFile, sf: SourceFile): Promise<Map<string, number>> {
-  const helpers = new Map<string, number>();
+async function tsHelpers(ctx: CheckContext, file: ParsedFile, sf: SourceFile): Promise<Map<string, TsSleepHelper>> {
+  const helpers = new Map<string, TsSleepHelper>();
   for (const [name, index] of localHelpers(sf)) helpers.set(name, index);
   for (const decl of sf.getImportDeclarations().slice(0, 100)) {
     const from = decl.getModuleSpecifierValue();
@@ -1125,7 +1168,7 @@ async function tsHelpers(ctx: CheckContext, file: ParsedFile, sf: SourceFile): P
     const namespace = decl.getNamespaceImport()?.getText();
     if (known) {
       // timers/promises' setTimeout is classified by tsWaitCall itself
-      if (!from.includes('timers/promises')) for (const i of imported) if (known.includes(i.name)) helpers.set(i.local, 0);
+      if (!from.includes('timers/promises')) for (const i of imported) if (known.includes(i.name)) helpers.set(i.local, { index: 0, scale: 1 });
       continue;
     }
     if (!from.startsWith('.')) {
@@ -1146,7 +1189,7 @@ async function tsHelpers(ctx: CheckContext, file: ParsedFile, sf: SourceFile): P
 }
 
 /** The sleep helpers a relative module exports, following one level of re-exports (`export * from './time'`). */
-async function exportedHelpers(ctx: CheckContext, from: ParsedFile, spec: string, reexportDepth: number): Promise<Map<string, number>> {
+async function exportedHelpers(ctx: CheckContext, from: ParsedFile, spec: string, reexportDepth: number): Promise<Map<string, TsSleepHelper>> {
   ctx.checkBudget();
   const target = await resolveRelative(ctx, from, spec);
   if (!target || (target.language !== 'ts' && target.language !== 'js')) return new Map();
@@ -1169,19 +1212,19 @@ async function exportedHelpers(ctx: CheckContext, from: ParsedFile, spec: string
 }
 
 /** name -> duration parameter index of the sleep helpers a file declares (exported only, when asked; `default` for the default export). */
-function localHelpers(sf: SourceFile, exportedOnly = false): Map<string, number> {
-  const helpers = new Map<string, number>();
+function localHelpers(sf: SourceFile, exportedOnly = false): Map<string, TsSleepHelper> {
+  const helpers = new Map<string, TsSleepHelper>();
   for (const fn of sf.getFunctions()) {
-    const index = tsSleepHelper(fn);
-    if (index === undefined || (exportedOnly && !fn.isExported())) continue;
-    helpers.set(fn.isDefaultExport() ? 'default' : (fn.getName() ?? 'default'), index);
+    const helper = tsSleepHelper(fn);
+    if (helper === undefined || (exportedOnly && !fn.isExported())) continue;
+    helpers.set(fn.isDefaultExport() ? 'default' : (fn.getName() ?? 'default'), helper);
   }
   for (const statement of sf.getVariableStatements()) {
     if (exportedOnly && !statement.isExported()) continue;
     for (const decl of statement.getDeclarations()) {
       const init = decl.getInitializer();
-      const index = init ? (isPromisifiedSetTimeout(init) ? 0 : tsSleepHelper(init)) : undefined;
-      if (index !== undefined) helpers.set(decl.getName(), index);
+      const helper = init ? (isPromisifiedSetTimeout(init) ? { index: 0, scale: 1 } : tsSleepHelper(init)) : undefined;
+      if (helper !== undefined) helpers.set(decl.getName(), helper);
     }
   }
   return helpers;

@@ -305,11 +305,17 @@ export function tsPromiseSleep(node: TsNode): { duration?: TsNode } | false {
   return false;
 }
 
+/** A sleep helper's duration: which parameter, times what (`seconds * 1e3` is parameter 0 times 1000). */
+export interface TsSleepHelper {
+  index: number;
+  scale: number;
+}
+
 /**
- * Is a function (declaration, arrow, function expression) a sleep helper: its body only returns
- * a promise resolved by `setTimeout` after one of its parameters? Returns that parameter's index.
+ * Is a function (declaration, arrow, function expression) a sleep helper: its body only returns (or awaits)
+ * a promise resolved by `setTimeout` after one of its parameters, possibly scaled by a constant?
  */
-export function tsSleepHelper(fn: TsNode): number | undefined {
+export function tsSleepHelper(fn: TsNode): TsSleepHelper | undefined {
   if (!(TsNode.isFunctionDeclaration(fn) || TsNode.isArrowFunction(fn) || TsNode.isFunctionExpression(fn) || TsNode.isMethodDeclaration(fn))) return undefined;
   const body = fn.getBody();
   if (!body) return undefined;
@@ -327,9 +333,20 @@ export function tsSleepHelper(fn: TsNode): number | undefined {
   while (TsNode.isParenthesizedExpression(returned) || TsNode.isAsExpression(returned)) returned = returned.getExpression();
   const sleep = tsPromiseSleep(returned);
   if (!sleep || !sleep.duration) return undefined;
-  const durationText = sleep.duration.getText();
-  const index = fn.getParameters().findIndex((p) => p.getName() === durationText);
-  return index === -1 ? undefined : index;
+  const params = fn.getParameters().map((p) => p.getName());
+  let duration: TsNode = sleep.duration;
+  while (TsNode.isParenthesizedExpression(duration)) duration = duration.getExpression();
+  const direct = params.indexOf(duration.getText());
+  if (direct !== -1) return { index: direct, scale: 1 };
+  // `seconds * 1000` or `1e3 * seconds`
+  if (!TsNode.isBinaryExpression(duration) || duration.getOperatorToken().getKind() !== SyntaxKind.AsteriskToken) return undefined;
+  const [left, right] = [duration.getLeft(), duration.getRight()];
+  for (const [param, factor] of [[left, right], [right, left]] as const) {
+    const index = params.indexOf(param.getText());
+    const scale = tsDurationMs(factor);
+    if (index !== -1 && scale !== undefined) return { index, scale };
+  }
+  return undefined;
 }
 
 /** A TS/JS number expression in milliseconds: literals (`10_000`), `*`/`+`/`-`, and `const` names of the same file. */

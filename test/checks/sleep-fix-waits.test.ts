@@ -114,8 +114,14 @@ function notHelper(ms: number) { return new Promise((r) => setTimeout(r, 100)); 
     const news = sf.getDescendants().filter(TsNode.isNewExpression).filter((n) => n.getExpression().getText() === 'Promise');
     expect(news.map((n) => tsPromiseSleep(n) !== false)).toEqual([true, true, false, true, true, true]);
     const fns = [...sf.getFunctions(), ...sf.getDescendants().filter(TsNode.isArrowFunction).filter((a) => a.getParameters().length === 1 && a.getParameters()[0]!.getName() === 'ms')];
-    expect(fns.map((f) => tsSleepHelper(f))).toEqual([0, undefined, 0]);
+    expect(fns.map((f) => tsSleepHelper(f))).toEqual([{ index: 0, scale: 1 }, undefined, { index: 0, scale: 1 }]);
   });
+  it('scales a helper whose parameter is in seconds', () => {
+    const sf = file('async function wait(seconds: number) { await new Promise((r) => setTimeout(r, seconds * 1e3)); }\nconst pause = (s: number, why: string) => new Promise((r) => setTimeout(r, (1000 * s)));');
+    expect(tsSleepHelper(sf.getFunctions()[0]!)).toEqual({ index: 0, scale: 1000 });
+    expect(tsSleepHelper(sf.getVariableDeclarations()[0]!.getInitializerOrThrow())).toEqual({ index: 0, scale: 1000 });
+  });
+
   it('classifies Playwright, Cypress and fake timers', () => {
     const sf = file(`page.waitForTimeout(500); rampage.waitForTimeout(2000); cy.wait(1000); cy.wait('@getPods'); vi.advanceTimersByTime(1000); setInterval(f, 10); expect.poll(f);`);
     const calls = sf.getStatements().map((s) => s.getFirstDescendant(TsNode.isCallExpression)!);
