@@ -74,6 +74,14 @@ function isMutableState(init: Node | undefined, isLet: boolean): boolean {
 export interface SharedState {
   ref: string;
   line: number;
+  /** a plain object is a bag of fields: each field is its own state, so reading one and writing another is no check-then-act */
+  object: boolean;
+}
+
+/** Is an initializer a plain object literal (a bag of fields), as opposed to a Map/Set/array/number? */
+function isObjectLiteral(init: Node | undefined): boolean {
+  while (init && (Node.isAsExpression(init) || Node.isParenthesizedExpression(init) || Node.isSatisfiesExpression(init))) init = init.getExpression();
+  return !!init && Node.isObjectLiteralExpression(init);
 }
 
 function moduleState(file: SourceFile): Map<string, SharedState> {
@@ -82,7 +90,7 @@ function moduleState(file: SourceFile): Map<string, SharedState> {
     const isLet = statement.getDeclarationKind() !== 'const';
     for (const decl of statement.getDeclarations()) {
       if (Node.isIdentifier(decl.getNameNode()) && isMutableState(decl.getInitializer(), isLet)) {
-        state.set(decl.getName(), { ref: decl.getName(), line: decl.getStartLineNumber() });
+        state.set(decl.getName(), { ref: decl.getName(), line: decl.getStartLineNumber(), object: isObjectLiteral(decl.getInitializer()) });
       }
     }
   }
@@ -94,14 +102,16 @@ function classState(cls: Node): Map<string, SharedState> {
   if (!Node.isClassDeclaration(cls) && !Node.isClassExpression(cls)) return state;
   for (const prop of cls.getProperties()) {
     if (prop.isStatic()) continue;
-    if (isMutableState(prop.getInitializer(), !prop.isReadonly())) state.set(`this.${prop.getName()}`, { ref: `this.${prop.getName()}`, line: prop.getStartLineNumber() });
+    if (isMutableState(prop.getInitializer(), !prop.isReadonly())) {
+      state.set(`this.${prop.getName()}`, { ref: `this.${prop.getName()}`, line: prop.getStartLineNumber(), object: isObjectLiteral(prop.getInitializer()) });
+    }
   }
   for (const ctor of cls.getConstructors()) {
     for (const assign of ctor.getDescendantsOfKind(SyntaxKind.BinaryExpression)) {
       const left = assign.getLeft();
       if (assign.getOperatorToken().getKind() !== SyntaxKind.EqualsToken || !Node.isPropertyAccessExpression(left)) continue;
       if (left.getExpression().getKind() === SyntaxKind.ThisKeyword && isMutableState(assign.getRight(), true)) {
-        state.set(`this.${left.getName()}`, { ref: `this.${left.getName()}`, line: assign.getStartLineNumber() });
+        state.set(`this.${left.getName()}`, { ref: `this.${left.getName()}`, line: assign.getStartLineNumber(), object: isObjectLiteral(assign.getRight()) });
       }
     }
   }
@@ -288,7 +298,11 @@ export function serializedFunctions(file: SourceFile): Set<Node> {
   return serialized;
 }
 
-/** Does a function start with `if (flag) return;` then `flag = true;`? */
+/**
+ * Does a function start with a test-and-set guard: `if (flag) return;` then `flag = true;` (or a
+ * state machine: `if (this.state !== IDLE) return this.done; this.state = RUNNING;`)? Between the
+ * test and the set nothing awaits, so one call runs past it at a time.
+ */
 function hasReentrancyGuard(fn: Node): boolean {
   const body = (fn as FunctionLike).getBody?.();
   if (!body || !Node.isBlock(body)) return false;
@@ -297,8 +311,19 @@ function hasReentrancyGuard(fn: Node): boolean {
   const then = first.getThenStatement();
   const exits = Node.isReturnStatement(then) || (Node.isBlock(then) && then.getStatements().length === 1 && Node.isReturnStatement(then.getStatements()[0]));
   const set = second.getExpression();
-  if (!exits || !Node.isBinaryExpression(set) || set.getRight().getText() !== 'true') return false;
-  return first.getExpression().getText() === set.getLeft().getText();
+  if (!exits || !Node.isBinaryExpression(set) || set.getOperatorToken().getKind() !== SyntaxKind.EqualsToken) return false;
+  const flag = set.getLeft().getText();
+  const test = first.getExpression().getText();
+  if (test.length > 300) return false;
+  // the flag as a whole reference in the test: `flag`, `!flag`, `flag === true`, `this.state !== IDLE`
+  let from = 0;
+  for (let i = test.indexOf(flag); i !== -1; i = test.indexOf(flag, from)) {
+    const after = test[i + flag.length] ?? ' ';
+    const before = test[i - 1] ?? ' ';
+    if (!/[\w.$#]/.test(after) && !/[\w.$#]/.test(before)) return true;
+    from = i + flag.length;
+  }
+  return false;
 }
 
 /** Does a function hold a lock from before `pos`: `await mutex.acquire()`, `const release = await lock.acquire()`? */
@@ -361,8 +386,14 @@ export function checkThenActAcrossAwait(file: ParsedFile, checkBudget: () => voi
         ref = n.getText();
       }
       if (!ref) return;
+      let at: Node = n;
+      const parent = n.getParent();
+      if (state.get(ref)?.object && parent && Node.isPropertyAccessExpression(parent) && parent.getExpression() === n) {
+        ref = `${ref}.${parent.getName()}`;
+        at = parent;
+      }
       const list = accesses.get(ref) ?? [];
-      if (list.length < MAX_EVENTS_PER_FUNCTION) list.push(classify(n));
+      if (list.length < MAX_EVENTS_PER_FUNCTION) list.push(classify(at));
       accesses.set(ref, list);
     });
     if (awaits.length === 0) return;

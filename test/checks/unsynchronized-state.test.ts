@@ -60,6 +60,8 @@ describe('unsynchronized-state near-misses are silent for the reason they claim'
     ['ok-go-mutex-in-goroutine', 'internal/health/prober.go', '\t\t\tmu.Lock()\n\t\t\tdefer mu.Unlock()\n', '', /`errs` is written by every goroutine/],
     ['ok-go-single-goroutine-then-wait', 'internal/health/prober.go', '\twg.Add(1)\n\tgo func() {', '\tfor range pods {\n\twg.Add(1)\n\tgo func() {', /`probes` is written by every goroutine/],
     ['ok-ts-read-not-a-check', 'src/controller.ts', "console.log('previous backup', previous);", 'if (previous === keyOf(schedule)) return;', /`history` is read/],
+    ['ok-ts-object-fields-read-one-write-another', 'src/controller.ts', 'stats.lastBackupAt = new Date().toISOString();', 'stats.lastError = String(Date.now());', /`stats.lastError` is read/],
+    ['ok-ts-state-machine-guard', 'src/controller.ts', '    this.state = SYNCING;\n', '', /`this.schedules` is read/],
     ['ok-ts-run-exclusive', 'src/controller.ts', 'mutex.runExclusive(async () => {', 'Promise.resolve().then(async () => {', /`started` is read/],
     ['ok-ts-plimit-1', 'src/controller.ts', 'pLimit(1)', 'pLimit(4)', /`jobsThisHour` is read/],
     ['ok-ts-pqueue-concurrency-1', 'src/controller.ts', 'concurrency: 1', 'concurrency: 4', /`lastRun` is read/],
