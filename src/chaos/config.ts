@@ -58,7 +58,7 @@ export interface ChaosTimeouts {
   stabilityMs: number;
   /** how long a Chaos Mesh fault lasts */
   faultMs: number;
-  /** the most one experiment may take, all its waits together (default: 3 x convergeMs) */
+  /** the most one experiment may take from its first fault, all its waits together (default: 3 x convergeMs) */
   experimentMs: number;
 }
 

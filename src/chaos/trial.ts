@@ -32,8 +32,8 @@ export class Trial {
   private readonly failedObjects = new Map<string, KObject[]>();
   private baselineRestarts = new Map<string, number>();
   private lastFaultAt: number;
-  /** when the experiment's time is up: every wait after it ends at once */
-  private readonly deadlineAt: number;
+  /** when the experiment's time is up: every wait after it ends at once; counted from the first fault */
+  private deadlineAt = Number.POSITIVE_INFINITY;
   convergedMs?: number;
   readonly core: CoreV1Api;
 
@@ -44,7 +44,6 @@ export class Trial {
   ) {
     this.core = env.view.kc.makeApiClient(CoreV1Api);
     this.lastFaultAt = env.now();
-    this.deadlineAt = this.lastFaultAt + env.settings.timeouts.experimentMs;
     this.snapshotRestarts();
   }
 
@@ -65,6 +64,8 @@ export class Trial {
 
   fault(type: string, target: string, detail?: string): void {
     this.lastFaultAt = this.env.now();
+    // the time spent bringing the resource to its starting point does not count against the experiment
+    if (type !== 'reset-resource' && this.deadlineAt === Number.POSITIVE_INFINITY) this.deadlineAt = this.lastFaultAt + this.settings.timeouts.experimentMs;
     this.faults.push({ type, target: clip(target, 600), at: new Date(this.lastFaultAt).toISOString(), ...(detail ? { detail: clip(detail, 2000) } : {}) });
     this.env.log(`fault ${type} ${target}${detail ? ` (${detail})` : ''}`);
   }
