@@ -11,47 +11,15 @@ import { renderJson } from '../report/json.js';
 import { renderSarif } from '../report/sarif.js';
 import { renderText, sourceLines, wantsColor } from '../report/text.js';
 import { parseOptions, readUserFile, version } from './args.js';
+import { ANALYZE_HELP, CONFIG_PATH } from './help.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 
-export const CONFIG_PATH = '.github/causal-review.yml';
 export const FORMATS = ['text', 'json', 'sarif'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** GitHub caps a PR body at 65,536 characters; a description file may be larger but is cut there. */
 const MAX_BODY_CHARS = 65_536;
 
-export const ANALYZE_HELP = `Usage: causal-review analyze [options]
-
-Review a local git range as a pull request: the changed lines of base..head, the
-commits in between, and the PR text from --pr-description.
-
-Options:
-  --repo DIR              the repository (default: .)
-  --base REF              the branch the PR merges into (default: origin/HEAD,
-                          else main, else master); as on GitHub, the changes
-                          are those since --head's merge-base with it
-  --head REF              the PR head (default: HEAD); a branch name also feeds
-                          branch-prefix authorship (claude/..., copilot/...)
-  --all                   review every tracked file at --head as if the PR added
-                          it (base = the empty tree, no commits); not with --base
-  --pr-description FILE   markdown: a first line "# ..." is the title, the rest the body
-  --config FILE           configuration (default: ${CONFIG_PATH} as it is at the
-                          base commit, or at --head with --all; else the defaults)
-  --format FORMAT         text (default), json or sarif; json and sarif keep stdout
-                          to the document alone
-  -h, --help              this help
-
-Exit codes:
-  0  success or neutral (no blocking findings, or not enforced on this PR)
-  1  failure (blocking findings on a PR the configuration enforces)
-  2  bad input: not a git repository, unknown revision, unreadable or invalid
-     configuration, unreadable --pr-description, unknown option or format
-
-Examples:
-  causal-review analyze --base origin/main --pr-description pr.md
-  causal-review analyze --all --format sarif > causal-review.sarif
-  causal-review analyze --base main --head claude/fix-race --format json
-`;
 
 export function exitCodeOf(conclusion: Conclusion): number {
   return conclusion === 'failure' ? EXIT.failure : EXIT.ok;

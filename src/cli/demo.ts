@@ -12,23 +12,11 @@ import type { Verdict } from '../engine/types.js';
 import { renderCheckRun } from '../report/checkrun.js';
 import { exitCodeOf, parseFormat, writeVerdict } from './analyze.js';
 import { parseOptions } from './args.js';
+import { DEMO_HELP } from './help.js';
 import { EXIT, type CliIo } from './io.js';
 
 export const DEMO_DIR = fileURLToPath(new URL('../../examples/demo/', import.meta.url));
 
-export const DEMO_HELP = `Usage: causal-review demo [--format checkrun|text|json|sarif]
-
-Review the bundled example pull request (examples/demo/: a kubebuilder operator where an
-AI agent added time.Sleep to the reconciler to "fix" a status-update race, blaming API
-server latency) with no git and no network, and print what the GitHub check run would
-show: its conclusion, title, summary and line annotations.
-
-Options:
-  --format FORMAT   checkrun (default), or text, json, sarif as \`analyze\` prints them
-  -h, --help        this help
-
-Exit codes: as analyze (1 when the demo PR fails, which it is meant to).
-`;
 
 /** A folder's files as a path -> text map (paths relative to the folder, with forward slashes). */
 export function readTree(dir: string): FileTree {

@@ -4,34 +4,9 @@
 import { ConfigError } from '../config/schema.js';
 import { GitInputError } from '../git/exec.js';
 import { version } from './args.js';
+import { ANALYZE_HELP, DEMO_HELP, DOCS_HELP, MAIN_HELP } from './help.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 
-export const MAIN_HELP = `Usage: causal-review <command> [options]
-
-Reviews pull requests to Kubernetes operators (above all those written by AI coding
-agents) and blocks merges that rest on sleep-based race "fixes" or on root-cause
-diagnoses nobody verified.
-
-Commands:
-  analyze    review a local git range (or the whole tree with --all)
-  demo       review the bundled example PR and show what the check run would say
-  docs       regenerate docs/checks.md from the checks' metadata (--check: exit 1 if stale)
-  chaos      run the chaos tests of an operator (see docs/chaos.md)
-  protect    require the causal-review check in a repository's branch protection
-  serve      run the GitHub App (Probot) server
-
-Options:
-  -h, --help     help; "causal-review <command> --help" for a command's options
-  -v, --version  the version
-
-Exit codes:
-  0  success or neutral    1  failure (blocking findings enforced)    2  bad input
-
-Examples:
-  npx causal-review demo
-  npx causal-review analyze --base origin/main --pr-description pr.md
-  npx causal-review analyze --all --format sarif > causal-review.sarif
-`;
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
@@ -63,6 +38,8 @@ async function delegate(name: string, modulePath: string, exportName: string, ar
   return (command as Command)(argv, io);
 }
 
+const BUILT_IN_HELP: Record<string, string> = { analyze: ANALYZE_HELP, demo: DEMO_HELP, docs: DOCS_HELP };
+
 // loaded on use: `--help` and `--version` do not load the checks and their parsers
 const COMMANDS: Record<string, Command> = {
   analyze: async (argv, io) => (await import('./analyze.js')).analyzeCommand(argv, io),
@@ -93,6 +70,11 @@ export async function main(argv: string[], io: CliIo = process): Promise<number>
     }
     const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!command) throw new UsageError(`unknown command "${name}"; try causal-review --help`);
+    const help = Object.hasOwn(BUILT_IN_HELP, name) ? BUILT_IN_HELP[name] : undefined;
+    if (help && rest.some((a) => a === '--help' || a === '-h')) {
+      io.stdout.write(help);
+      return EXIT.ok;
+    }
     return await command(rest, io);
   } catch (error) {
     if (error instanceof UsageError || error instanceof GitInputError || error instanceof ConfigError) {
