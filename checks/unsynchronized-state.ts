@@ -10,6 +10,7 @@ import {
   loadGoPackage,
   maxConcurrency,
   reconcilePath,
+  setupPath,
   setupsFor,
   type GoPackage,
   type StateKind,
@@ -119,6 +120,8 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
     for (const [name, s] of goroutineStartedNames(f.root)) started.set(name, s);
   }
   const onReconcilePath = reconcilePath(pkg);
+  // what SetupWithManager calls (and nothing on the reconcile path does) runs before the manager starts
+  const onSetupPath = setupPath(pkg);
   // a type whose methods run as goroutines (`go w.run(ctx)`) shares its fields between them
   const goroutineTypes = new Set<string>();
   for (const [type, methods] of pkg.methodsOf) if (methods.some((m) => started.has(m.name))) goroutineTypes.add(type);
@@ -144,7 +147,7 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
       if (decl.receiver && w.root === decl.receiverName && w.field && !(g && facts.declaredIn(g.literal).has(w.root))) {
         const field = pkg.structs.get(decl.receiver)?.get(w.field);
         if (!field || !TRACKED.has(field.kind) || !racyWrite(field.kind, w)) continue;
-        if (decl.name === 'SetupWithManager') continue;
+        if (decl.name === 'SetupWithManager' || (onSetupPath.has(decl.node.id) && !onReconcilePath.has(decl.node.id) && !g)) continue;
         // a value receiver is a copy: replacing or incrementing its field races with nobody (map and slice contents are still shared)
         if (!decl.pointerReceiver && !w.indexed && w.form !== 'delete' && !w.deep) continue;
         const what = `\`${describeWrite(w)}\` writes the ${field.kind} field \`${w.field}\` of ${decl.receiver}`;

@@ -280,6 +280,16 @@ export function maxConcurrency(setups: ControllerSetup[]): { value: number | 'va
  * (`r.method(...)` on the same receiver type, `helper(...)` package functions), transitively.
  */
 export function reconcilePath(pkg: GoPackage): Set<number> {
+  return reachableFrom(pkg, pkg.functions.filter((f) => f.receiver && pkg.reconcilers.has(f.receiver) && f.name === 'Reconcile'));
+}
+
+/** Functions SetupWithManager reaches: they run once, before the manager starts. */
+export function setupPath(pkg: GoPackage): Set<number> {
+  return reachableFrom(pkg, pkg.functions.filter((f) => f.name === 'SetupWithManager'));
+}
+
+/** Node ids of `roots` and of the package functions and same-receiver methods they call, transitively. */
+function reachableFrom(pkg: GoPackage, roots: GoFunction[]): Set<number> {
   const byName = new Map<string, GoFunction[]>();
   for (const f of pkg.functions) {
     const key = f.receiver ? `${f.receiver}.${f.name}` : f.name;
@@ -287,7 +297,7 @@ export function reconcilePath(pkg: GoPackage): Set<number> {
   }
   // node ids: web-tree-sitter hands out a new wrapper object on every access
   const reached = new Set<number>();
-  const queue = pkg.functions.filter((f) => f.receiver && pkg.reconcilers.has(f.receiver) && f.name === 'Reconcile');
+  const queue = [...roots];
   while (queue.length && reached.size < MAX_REACHABLE_FUNCTIONS) {
     const fn = queue.shift()!;
     if (reached.has(fn.node.id)) continue;

@@ -56,6 +56,7 @@ describe('unsynchronized-state near-misses are silent for the reason they claim'
     ['ok-go-mutex-lock-unlock-around-write', controller, '\tr.mu.Lock()\n\tr.lastSpec', '\tr.lastSpec', /lastSpec/],
     ['ok-go-sync-once-and-channel', controller, 'r.initOnce.Do(func() {', 'r.initOnce.Run(func() {', /map field `defaults`/],
     ['ok-go-mutex-lock-unlock-around-write', controller, 'r.withLock(func() {', 'r.with(func() {', /delete\(r.lastSpec, name\)/],
+    ['ok-go-fields-in-setup-and-constructor', controller, '\tlogger.Info("reconciled"', '\tr.loadDefaults()\n\tlogger.Info("reconciled"', /map field `limits`/],
     ['ok-go-presized-slice-index', 'internal/health/prober.go', 'results[i] = p.Probe(ctx, pod)', 'results = append(results, p.Probe(ctx, pod))', /`results` is written by every goroutine/],
     ['ok-go-mutex-in-goroutine', 'internal/health/prober.go', '\t\t\tmu.Lock()\n\t\t\tdefer mu.Unlock()\n', '', /`errs` is written by every goroutine/],
     ['ok-go-single-goroutine-then-wait', 'internal/health/prober.go', '\twg.Add(1)\n\tgo func() {', '\tfor range pods {\n\twg.Add(1)\n\tgo func() {', /`probes` is written by every goroutine/],
