@@ -76,6 +76,7 @@ export async function gitSnapshot(options: GitSnapshotOptions = {}): Promise<Git
     files = await wholeTree(root, headSha);
     // a whole-tree scan is not a PR: no commits, so authorship comes only from the description
     commits = [];
+    notes.push('whole-tree scan (--all): no commits, so only the PR description can make it count as AI-authored; `enforce: all` fails on any blocking finding');
   } else {
     baseName = options.base ?? (await defaultBaseName(root));
     // as on GitHub, the PR's changes are those since head left the base branch: a base that moved on
