@@ -238,7 +238,7 @@ function unwatchedChildren(ctx: CheckContext, pkg: GoPackage, file: ParsedFile):
     // through a variable: what is watched is unknown, so the check cannot decide and stays silent
     if (setups.length === 0 || setups.some((s) => s.opaque)) {
       const why = setups.length === 0 ? `no SetupWithManager in ${pkg.dir || 'the root package'}` : 'its setup watches through a variable';
-      ctx.note?.(`event-ordering: ${file.path}:${lineOf(n)} sets an owner reference on a ${describeKind(kind)}, but ${why}, so whether it is watched was not checked`);
+      ctx.note?.(`event-ordering: ${file.path}:${lineOf(n)} sets an owner reference on ${describeKind(kind)}, but ${why}, so whether it is watched was not checked`);
       return true;
     }
     if (setups.some((s) => s.kinds.some((k) => sameKind(k, kind)))) return true;
@@ -249,7 +249,7 @@ function unwatchedChildren(ctx: CheckContext, pkg: GoPackage, file: ParsedFile):
       path: file.path,
       line: lineOf(n),
       key: `unwatched child ${kind.importPath} ${kind.kind}`,
-      message: `This sets an owner reference on a ${describeKind(kind)}, but ${setup.reconciler ? `${setup.reconciler}.` : ''}${setup.fn.name} (${setup.fn.file.path}:${lineOf(setup.fn.node)}) neither Owns nor Watches that kind: when the ${kind.kind} changes, is deleted or fails, no reconcile is triggered, and the owner only catches up on its next unrelated event. Add \`Owns(${literal})\` to SetupWithManager.`,
+      message: `This sets an owner reference on ${describeKind(kind)}, but ${setup.reconciler ? `${setup.reconciler}.` : ''}${setup.fn.name} (${setup.fn.file.path}:${lineOf(setup.fn.node)}) neither Owns nor Watches that kind: when the ${kind.kind} changes, is deleted or fails, no reconcile is triggered, and the owner only catches up on its next unrelated event. Add \`Owns(${literal})\` to SetupWithManager.`,
     });
     return true;
   });

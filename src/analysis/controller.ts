@@ -247,14 +247,19 @@ export function sameKind(a: ObjectKind, b: ObjectKind): boolean {
   return a.kind === b.kind && a.importPath === b.importPath;
 }
 
-/** `apps/v1 Deployment`, `v1 PersistentVolumeClaim` (core), `example.com/op/api/v1 Database`. */
+/** `apps/v1 Deployment`, `v1 PersistentVolumeClaim` (core), `Database (example.com/op/api/v1)`, with its article. */
 export function describeKind(k: ObjectKind): string {
+  const text = kindText(k);
+  return `${/^[aeiou]/i.test(text) ? 'an' : 'a'} ${text}`;
+}
+
+function kindText(k: ObjectKind): string {
   const prefix = 'k8s.io/api/';
   if (k.importPath.startsWith(prefix)) {
     const [group, version] = k.importPath.slice(prefix.length).split('/');
     return group === 'core' ? `${version} ${k.kind}` : `${group}/${version} ${k.kind}`;
   }
-  return `${k.importPath.replace(/^\./, '')} ${k.kind}`;
+  return `${k.kind} (${k.importPath.replace(/^\./, '')})`;
 }
 
 /** The setups that govern a reconciler type: its own SetupWithManager, else every setup of the package. */

@@ -33,6 +33,7 @@ describe('event-ordering near-misses are silent for the reason they claim', () =
   const controller = 'internal/controller/database_controller.go';
   it.each([
     ['ok-go-owned-child-watched', 'internal/controller/setup.go', '\t\tOwns(&corev1.PersistentVolumeClaim{}).\n', '', /PersistentVolumeClaim.*Add `Owns\(&corev1.PersistentVolumeClaim\{\}\)`/],
+    ['ok-go-child-of-the-for-kind', controller, 'For(&dbv1.Database{}).', 'For(&appsv1.StatefulSet{}).', /owner reference on a Database \(example.com\/db-operator\/api\/v1\)/],
     ['ok-go-watches-configmap', controller, 'Watches(&corev1.ConfigMap{}', 'Watches(&corev1.Secret{}', /v1 ConfigMap/],
     ['ok-go-watches-source-kind', controller, 'source.Kind(mgr.GetCache(), &corev1.Service{}', 'source.Kind(mgr.GetCache(), &corev1.Endpoints{}', /v1 Service/],
     ['ok-go-setup-owns-variable', controller, 'Owns(r.ChildType).', 'Owns(&corev1.Secret{}).', /v1 Service/],
