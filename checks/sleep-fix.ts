@@ -134,14 +134,18 @@ export const sleepFix: Check = {
   },
   defaultSeverity: 'error',
   languages: ['go', 'ts', 'js', 'shell'],
+  defaultOptions: { minimumMs: 10 },
   async run(ctx) {
     const packages = new PackageCache(ctx);
+    // below this a sleep is a yield or a spin pause, not a guess at how long something takes (cf. staticcheck SA1004)
+    const minimum = typeof ctx.options.minimumMs === 'number' ? ctx.options.minimumMs : 10;
+    const tooShort = (s: WaitSite) => s.ms !== undefined && s.ms < minimum;
     for (const file of ctx.files) {
       ctx.checkBudget();
       const head = await collectSites(ctx, file, true, packages);
       const onWait = (s: WaitSite) => changedWithin(file, s.line, s.endLine);
       const viaConstant = (s: WaitSite) => s.durationLines?.find((line) => file.isChanged(line));
-      const touched = head.filter((s) => !s.benign && (onWait(s) || viaConstant(s) !== undefined));
+      const touched = head.filter((s) => !s.benign && !tooShort(s) && (onWait(s) || viaConstant(s) !== undefined));
       for (const site of touched) {
         ctx.checkBudget();
         site.judge?.();
@@ -161,7 +165,7 @@ export const sleepFix: Check = {
         reportWait(ctx, site, change, before, constantLine === undefined ? undefined : { path: file.path, line: constantLine });
       }
     }
-    await lengthenedThroughPackageConstants(ctx, packages);
+    await lengthenedThroughPackageConstants(ctx, packages, tooShort);
   },
 };
 
@@ -193,7 +197,7 @@ function reportWait(ctx: CheckContext, site: WaitSite, change: Change, before: W
  * A PR can lengthen a wait without touching it: `const settleDelay = 5 * time.Second` -> `10 * time.Minute` in
  * consts.go, with `time.Sleep(settleDelay)` unchanged in another file of the package. Report those on the constant.
  */
-async function lengthenedThroughPackageConstants(ctx: CheckContext, packages: PackageCache): Promise<void> {
+async function lengthenedThroughPackageConstants(ctx: CheckContext, packages: PackageCache, tooShort: (s: WaitSite) => boolean): Promise<void> {
   for (const file of ctx.files) {
     if (file.language !== 'go' || file.change?.status === 'added') continue;
     ctx.checkBudget();
@@ -213,7 +217,7 @@ async function lengthenedThroughPackageConstants(ctx: CheckContext, packages: Pa
       const other = await ctx.parse(path, 'head');
       if (!other) continue;
       const head = await collectSites(ctx, other, true, packages);
-      const candidates = head.filter((s) => s.durationNames?.some((n) => changed.has(n)) && !changedWithin(other, s.line, s.endLine));
+      const candidates = head.filter((s) => !tooShort(s) && s.durationNames?.some((n) => changed.has(n)) && !changedWithin(other, s.line, s.endLine));
       if (candidates.length === 0) continue;
       const atBase = matchSites(await sitesAt(ctx, path, 'base', packages), head);
       for (const site of candidates) {
@@ -519,7 +523,9 @@ function goSleepHelper(decl: GoNode, imports: Map<string, string>): GoHelper | u
   return undefined;
 }
 
-const GO_ASSERTIONS = ['Expect(', 'Ω(', 'assert.', 'require.', '.Error(', '.Errorf(', '.Fatal(', '.Fatalf(', '.Should(', '.To(', '.NotTo(', '.ToNot(', 'cmp.Diff(', 'DeepEqual('];
+// `.Error(` alone would match `err.Error()` and `.Errorf(` `fmt.Errorf(`: the testing.T calls are matched by the test's own variable
+const GO_ASSERTIONS = ['Expect(', 'Ω(', 'assert.', 'require.', '.Should(', '.To(', '.NotTo(', '.ToNot(', 'cmp.Diff(', 'DeepEqual('];
+const TESTING_ASSERTIONS = ['Error(', 'Errorf(', 'Fatal(', 'Fatalf(', 'Fail(', 'FailNow('];
 const GO_WRITES = ['.Create(', '.Update(', '.Patch(', '.Delete(', '.Apply(', '.DeleteAllOf(', '.Status().Update(', '.Status().Patch('];
 const GINKGO_NODES = new Set(['It', 'Specify', 'BeforeEach', 'AfterEach', 'JustBeforeEach', 'BeforeAll', 'AfterAll', 'Describe', 'Context', 'When', 'DescribeTable', 'Entry', 'By']);
 
@@ -534,12 +540,20 @@ async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean, packa
   const isTestFile = file.path.endsWith('_test.go');
   const sites: WaitSite[] = [];
 
+  const localsOf = new Map<number, GoLocals>();
   walk(root, (node) => {
     if (sites.length >= MAX_SITES_PER_FILE) return false;
     if (node.type !== 'call_expression') return;
-    const found = goWaitAt(node, imports, constants, pkg.helpers);
-    if (!found) return;
     const fn = enclosingFunction(node);
+    let locals = fn ? localsOf.get(fn.id) : undefined;
+    if (fn && !locals) localsOf.set(fn.id, (locals = goLocals(fn)));
+    const scoped = locals && locals.constants.size > 0 ? new Map([...constants, ...locals.constants]) : constants;
+    const found = goWaitAt(node, imports, scoped, pkg.helpers);
+    if (!found) return;
+    if (found.ms === undefined && !found.benign && locals && durationIdentifiers(found, node).some((n) => locals!.computed.has(n))) {
+      // `tempDelay *= 2`, `sec, _ := strconv.Atoi(...)`: a delay the function computes is a backoff or a requested time, not a guess
+      found.benign = 'a delay computed at run time';
+    }
     const decl = enclosingDeclaration(node) ?? (fn?.type === 'function_declaration' || fn?.type === 'method_declaration' ? fn : undefined);
     const site: WaitSite = {
       flavour: 'go',
@@ -570,6 +584,50 @@ async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean, packa
     sites.push(site);
   });
   return sites;
+}
+
+interface GoLocals {
+  /** names assigned once, from an expression (evaluated later as a constant if it is one) */
+  constants: Map<string, GoNode>;
+  /** names declared in the function and assigned from something computed, or more than once */
+  computed: Set<string>;
+}
+
+/** Local variables and constants of a function (not its parameters), from its own body. */
+function goLocals(fn: GoNode): GoLocals {
+  const assigned = new Map<string, GoNode[]>();
+  const note = (name: string, value: GoNode | undefined | null) => {
+    const list = assigned.get(name) ?? [];
+    if (value) list.push(value);
+    else list.push(fn); // assigned from something this does not track: never a constant
+    assigned.set(name, list);
+  };
+  const body = fn.childForFieldName('body');
+  for (const decl of body?.descendantsOfType(['short_var_declaration', 'assignment_statement', 'var_spec', 'const_spec', 'inc_statement', 'dec_statement']) ?? []) {
+    if (!decl || assigned.size > 500) break;
+    if (decl.type === 'inc_statement' || decl.type === 'dec_statement') {
+      note(decl.namedChildren[0]?.text ?? '', undefined);
+      continue;
+    }
+    const left = decl.type === 'var_spec' || decl.type === 'const_spec' ? decl.childrenForFieldName('name').filter((n): n is GoNode => n !== null) : (decl.childForFieldName('left')?.namedChildren ?? []).filter((n): n is GoNode => n !== null);
+    const right = (decl.type === 'var_spec' || decl.type === 'const_spec' ? decl.childForFieldName('value') : decl.childForFieldName('right'))?.namedChildren ?? [];
+    const compound = decl.type === 'assignment_statement' && decl.childForFieldName('operator')?.text !== '=';
+    left.forEach((n, i) => note(n.text, left.length === right.length && !compound ? right[i] : undefined));
+  }
+  const locals: GoLocals = { constants: new Map(), computed: new Set() };
+  for (const [name, values] of assigned) {
+    if (values.length === 1 && values[0] !== fn) locals.constants.set(name, values[0]!);
+    // a single assignment may still be a computation: it counts as computed when it does not evaluate
+    locals.computed.add(name);
+  }
+  return locals;
+}
+
+/** Identifiers a wait's duration is written with (for a helper call, its arguments). */
+function durationIdentifiers(found: GoWaitFound, call: GoNode): string[] {
+  const expr = found.helper ? call.childForFieldName('arguments') : found.duration;
+  if (!expr) return [];
+  return expr.type === 'identifier' ? [expr.text] : expr.descendantsOfType('identifier').map((n) => n?.text ?? '').slice(0, 50);
 }
 
 /** Lines of this file's constants an expression depends on (a few levels deep). */
@@ -741,7 +799,9 @@ function goSituation(site: WaitSite, shown: GoNode, decl: GoNode | undefined, fn
   if (inTest) {
     const scopeEnd = (fn ?? decl)?.endIndex ?? shown.endIndex;
     const after = fileText.slice(shown.endIndex, Math.min(scopeEnd, shown.endIndex + 20_000));
-    site.situation = GO_ASSERTIONS.some((a) => after.includes(a)) ? 'test' : 'test-helper';
+    const testing = testingVariables(decl);
+    const asserts = GO_ASSERTIONS.some((a) => after.includes(a)) || testing.some((t) => TESTING_ASSERTIONS.some((a) => mentionsCall(after, `${t}.${a}`)));
+    site.situation = asserts ? 'test' : 'test-helper';
     return;
   }
   const previous = previousStatements(shown);
@@ -766,6 +826,25 @@ function goSituation(site: WaitSite, shown: GoNode, decl: GoNode | undefined, fn
     site.situation = 'after-write';
     site.detail = write.text.split('\n')[0]!.trim();
   }
+}
+
+/** Does `text` call `callee` (`t.Fatal(`), not a longer name ending the same way (`result.Fatal(`)? */
+function mentionsCall(text: string, callee: string): boolean {
+  for (let at = text.indexOf(callee); at !== -1; at = text.indexOf(callee, at + 1)) {
+    const before = at === 0 ? '' : text[at - 1]!;
+    if (!/[\w.]/.test(before)) return true;
+  }
+  return false;
+}
+
+/** Names of a function's `*testing.T`/`*testing.B`/`testing.TB` parameters (`t` when it has none: a subtest closure's). */
+function testingVariables(decl: GoNode | undefined): string[] {
+  const names = ['t'];
+  for (const param of decl?.childForFieldName('parameters')?.namedChildren ?? []) {
+    if (!param || !(param.childForFieldName('type')?.text ?? '').includes('testing.')) continue;
+    for (const name of param.childrenForFieldName('name')) if (name) names.push(name.text);
+  }
+  return names;
 }
 
 function ancestorCalls(node: GoNode, stop: GoNode | undefined): GoNode[] {
@@ -835,7 +914,7 @@ async function tsSites(ctx: CheckContext, file: ParsedFile, deep: boolean): Prom
     if (benign) site.benign = benign;
     if (deep) {
       site.judge = () => {
-        site.benign ??= tsBenign(node, ms, fakeTimers && callee !== 'setTimeout', duration?.getText() ?? '');
+        site.benign ??= tsBenign(node, ms, fakeTimers && callee !== 'setTimeout', duration);
         if (!site.benign) site.poll = tsLoopAround(node) === 'poll';
         if (!site.benign) tsSituation(site, node, isTest);
       };
@@ -941,6 +1020,18 @@ function deferredWork(call: TsNode, isTest: boolean): string | undefined {
   return '';
 }
 
+/** Does a duration use a variable declared in an enclosing function (not a parameter, not a field)? */
+function computedLocally(duration: TsNode): boolean {
+  const names = new Set((TsNode.isIdentifier(duration) ? [duration] : duration.getDescendantsOfKind(SyntaxKind.Identifier)).slice(0, 50).map((i) => i.getText()));
+  for (let n: TsNode | undefined = duration.getParent(); n; n = n.getParent()) {
+    if (TsNode.isFunctionDeclaration(n) || TsNode.isMethodDeclaration(n) || TsNode.isFunctionExpression(n) || TsNode.isArrowFunction(n)) {
+      const declared = n.getDescendantsOfKind(SyntaxKind.VariableDeclaration).slice(0, 500);
+      if (declared.some((d) => names.has(d.getName()))) return true;
+    }
+  }
+  return false;
+}
+
 /** The name a function-like node is declared under (`function f`, `const f = () =>`, a method). */
 function tsOwnName(fn: TsNode): string | undefined {
   if (TsNode.isFunctionDeclaration(fn) || TsNode.isMethodDeclaration(fn)) return fn.getName();
@@ -963,10 +1054,12 @@ const RETRY_COUNTERS = /retr|attempt|tries|remaining|left|count/i;
 /** Delays a server or a policy asks for (`Retry-After`, a backoff), not guesses: only when not a constant. */
 const REQUESTED_DELAY = /retry-?after|retry_after|backoff|jitter/i;
 
-function tsBenign(node: TsNode, ms: number | undefined, faked: boolean, durationText: string): string | undefined {
+function tsBenign(node: TsNode, ms: number | undefined, faked: boolean, duration: TsNode | undefined): string | undefined {
   if (faked) return 'fake timers: the test controls the clock';
   if (ms === 0) return 'a yield, not a wait';
-  if (ms === undefined && REQUESTED_DELAY.test(durationText.slice(0, 300))) return 'a delay the server or a backoff policy asks for';
+  if (ms === undefined && REQUESTED_DELAY.test((duration?.getText() ?? '').slice(0, 300))) return 'a delay the server or a backoff policy asks for';
+  // `let delay = 100; ... delay *= 2`, `const wait = Number(header) * 1000`: a delay the function computes, not a guess
+  if (ms === undefined && duration && computedLocally(duration)) return 'a delay computed at run time';
   // `await sleep(n); return send(req, retries + 1)`: a retry by recursion that counts its attempts
   const fn = node.getFirstAncestor((a) => TsNode.isFunctionLikeDeclaration(a) || TsNode.isArrowFunction(a));
   const own = fn ? tsOwnName(fn) : undefined;

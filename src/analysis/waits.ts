@@ -5,7 +5,7 @@
 // `goDurationNs` evaluates Go constant expressions, `tsDurationMs` TS numbers, `shellSleepMs` a
 // `sleep` argument, and `formatDuration(ms)` prints them the way people write them (500ms, 15s, 2m).
 
-import { Node as TsNode, SyntaxKind, type CallExpression, type SourceFile } from 'ts-morph';
+import { Node as TsNode, SyntaxKind, type CallExpression, type SourceFile, type VariableDeclaration } from 'ts-morph';
 import type { GoNode } from '../engine/types.js';
 import { calleeText } from '../lang/go.js';
 
@@ -372,16 +372,28 @@ export function tsDurationMs(expr: TsNode | undefined, depth = 0): number | unde
     }
   }
   if (TsNode.isIdentifier(expr)) {
-    // only a `const` declared at the top level of this file: a parameter or `let` can be anything
-    const name = expr.getText();
-    const decl = expr
-      .getSourceFile()
-      .getVariableStatements()
-      .flatMap((s) => (s.getDeclarationKind() === 'const' ? s.getDeclarations() : []))
-      .find((d) => d.getName() === name);
-    return tsDurationMs(decl?.getInitializer(), depth + 1);
+    // only a `const` (of an enclosing function, else of the file): a parameter or a `let` can be anything
+    return tsDurationMs(tsConstDeclaration(expr)?.getInitializer(), depth + 1);
   }
   return undefined;
+}
+
+/** The `const` declaration an identifier names: in an enclosing function first, then at the top of the file. */
+export function tsConstDeclaration(id: TsNode): VariableDeclaration | undefined {
+  const name = id.getText();
+  const isConst = (d: VariableDeclaration) => d.getName() === name && d.getVariableStatement()?.getDeclarationKind() === 'const';
+  for (let n: TsNode | undefined = id.getParent(); n; n = n.getParent()) {
+    if (TsNode.isFunctionDeclaration(n) || TsNode.isMethodDeclaration(n) || TsNode.isFunctionExpression(n) || TsNode.isArrowFunction(n)) {
+      const body = n.getBody();
+      const statements = body && TsNode.isBlock(body) ? body.getStatements() : [];
+      for (const statement of statements.slice(0, 500)) {
+        if (!TsNode.isVariableStatement(statement)) continue;
+        const found = statement.getDeclarations().find(isConst);
+        if (found) return found;
+      }
+    }
+  }
+  return id.getSourceFile().getVariableStatements().flatMap((s) => s.getDeclarations()).find(isConst);
 }
 
 // ---- shell ----
