@@ -90,8 +90,12 @@ export const sleepFix: Check = {
         '`time.After` as the timeout branch of a `select` that waits on real work; `setTimeout` that only aborts or rejects, or whose ' +
         'handle is kept (a debounce); fake timers in tests; `time.Sleep(0)`; the body of a sleep helper (its callers are reported ' +
         'instead); a random jitter; a sleep until a scheduled time (`time.Until`); the drain delay before a graceful `Shutdown`; a ' +
-        'goroutine that sleeps and then cancels (a hand-made timeout); an HTTP handler that sleeps (simulated latency); `sleep infinity`. ' +
-        'A loop that sleeps until a condition holds with no deadline IS reported: poll to a deadline or watch.',
+        'goroutine that sleeps and then cancels (a hand-made timeout); an HTTP handler that sleeps (simulated latency); `sleep infinity`; ' +
+        'a retry by recursion that counts its attempts or follows an error; a timer that reschedules its own function; a delay the ' +
+        'function computes at run time (`tempDelay *= 2`, a `Retry-After` header, seconds read from a request), as opposed to a ' +
+        'constant, a field or a parameter. A loop that sleeps until a condition holds with no deadline IS reported: poll to a deadline or watch.',
+      'Threshold: waits shorter than `minimumMs` (option, default 10) are yields or spin pauses, not guesses at how long something ' +
+        'takes, and stay silent (as staticcheck SA1004 draws a line for `time.Sleep`). Set it to 0 to review every sleep.',
       'Severity: error in production code, scripts and tests where the sleep precedes an assertion (a masked flaky test). Warning ' +
         'for a sleep in test code that precedes no assertion: a test helper whose purpose the check cannot decide (it may pace a load ' +
         'generator or simulate latency). Where the wait is a `sleep` right before `kubectl get pods -l ...` or `kubectl get deployment ...`, ' +
