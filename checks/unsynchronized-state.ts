@@ -154,8 +154,10 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
         if (pkg.reconcilers.has(decl.receiver)) {
           const mcr = maxConcurrency(setupsFor(pkg, decl.receiver));
           const where = mcr.path ? ` (${mcr.path}:${mcr.line})` : '';
-          if (g) {
-            findings.push({ w, file, severity: 'error', message: `${what} from a goroutine (${g.how}, line ${lineOfNode(g.start)}) ${unlocked}: the goroutine outlives the reconcile and races with the next one, so ${HAZARD[field.kind]}. ${capitalize(REMEDY[field.kind]!)}, or send the result back on a channel.` });
+          const startedAs = started.get(decl.name);
+          if (g || startedAs) {
+            const how = g ? `${g.how}, line ${lineOfNode(g.start)}` : `\`go ...${decl.name}(...)\`, line ${lineOfNode(startedAs!.start)}`;
+            findings.push({ w, file, severity: 'error', message: `${what} from a goroutine (${how}) ${unlocked}: the goroutine outlives the reconcile and races with the next one, so ${HAZARD[field.kind]}. ${capitalize(REMEDY[field.kind]!)}, or send the result back on a channel.` });
           } else if (mcr.value === 'variable' || mcr.value > 1) {
             const n = mcr.value === 'variable' ? 'several' : String(mcr.value);
             const setBy = mcr.value === 'variable' ? 'sets MaxConcurrentReconciles from a variable' : `sets MaxConcurrentReconciles to ${mcr.value}`;
