@@ -234,7 +234,13 @@ export class Trial {
       const holder = lease?.spec?.holderIdentity as string | undefined;
       return Boolean(holder && live.some((p) => holder === p.metadata!.name || holder.startsWith(`${p.metadata!.name}_`)));
     }, 'the operator to come back');
-    if (!up) this.record('ready', false, 'the operator did not come back (no live pod holding the lease)');
+    if (!up) {
+      this.record('ready', false, 'the operator did not come back (no ready pod holding the lease)');
+      // what can be judged without the operator (restarts, children) is judged as things stand
+      for (const v of steadyInvariants(this.view, this.spec, this.name, operator, this.baselineRestarts)) {
+        if (v.id === 'no-restarts' || v.id === 'children') this.record(v.id, v.ok, v.message, v.objects);
+      }
+    }
     return Boolean(up);
   }
 

@@ -47,7 +47,7 @@ describe.concurrent('seeded bugs', () => {
   test.each(cases)('$bug is caught by $experiment / $invariant', async ({ bug, experiment, invariant }) => {
     const results = await runAgainst(bug, {
       experiments: { include: experiment },
-      timeouts: { convergeMs: 5000, stabilityMs: 600, faultMs: 50 },
+      timeouts: { convergeMs: 6000, stabilityMs: 2000, faultMs: 50 },
       midReconcileAttempts: 8,
     });
     expect(results.conclusion).toBe('failure');
