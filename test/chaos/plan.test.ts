@@ -136,7 +136,7 @@ describe('chaosCommand', () => {
 
   test('run exits 0 on the correct operator and 1 when an invariant fails', async () => {
     for (const [bug, expected] of [[undefined, 0], ['no-drift-repair', 1]] as const) {
-      const cluster = await startChaosCluster({ bug, chaos: { experiments: { include: ['drift-delete-child'] }, timeouts: { convergeMs: 800, stabilityMs: 100 } } });
+      const cluster = await startChaosCluster({ bug, chaos: { experiments: { include: ['drift-delete-child'] }, timeouts: { convergeMs: 3000, stabilityMs: 200, experimentMs: 3000 } } });
       try {
         await writeFile(join(cluster.dir, 'config.yml'), JSON.stringify({ chaos: cluster.chaos }));
         const { out, io: streams } = io();
