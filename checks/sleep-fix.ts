@@ -193,7 +193,7 @@ function reportWait(ctx: CheckContext, site: WaitSite, change: Change, before: W
     evidence: evidenceFor(site, change, before),
     key: `${site.scope}: ${site.callee}`,
     ...(site.situation === 'test-helper' ? { severity: 'warning' as const } : {}),
-    ...(site.suggestion && change.kind === 'new' && !constant ? { suggestion: site.suggestion } : {}),
+    ...(site.suggestion && !constant ? { suggestion: site.suggestion } : {}),
   });
 }
 

@@ -41,6 +41,15 @@ describe('sleep-fix details', () => {
     expect(findings[0]!.suggestion?.replacement).toBe('  kubectl rollout status deployment/db-operator-controller-manager -n db-operator-system --timeout=1m');
   });
 
+  it('suggests kubectl wait for a lengthened sleep too, with the new length as timeout', async () => {
+    const script = (sleep: string) => `#!/bin/sh\nkubectl apply -k config/default\n${sleep}\nkubectl get pod db-0 -n prod\n`;
+    const c = { name: 'lengthened', dir: '', pr: { base: { 'e2e.sh': script('sleep 10') }, head: { 'e2e.sh': script('sleep 2m') }, commits: ['x'] }, config: structuredClone(DEFAULT_CONFIG), wants: [] };
+    const { findings } = await runCase(c, [sleepFix]);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.message).toMatch(/lengthens a fixed wait from 10s to 2m/);
+    expect(findings[0]!.suggestion).toEqual({ startLine: 3, endLine: 4, replacement: 'kubectl wait --for=condition=Ready pod/db-0 -n prod --timeout=2m' });
+  });
+
   it('suggests nothing when the kubectl output is used or the resource cannot be derived', async () => {
     for (const name of ['sh-sleep-before-kubectl-get-with-output', 'sh-sleep-after-apply-before-apply', 'workflow-sleep-step-lengthened']) {
       const { findings } = await runCase(byName(name), [sleepFix]);
