@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../../checks/index.js';
-import { CHECKS_DOC, README, configKeys, readmeWithConfig, renderChecksDoc, renderConfigReference } from '../../src/cli/docs.js';
+import { CHECKS_DOC, README, UNDOCUMENTED, configKeys, readmeWithConfig, renderChecksDoc, renderConfigReference } from '../../src/cli/docs.js';
 import { captureIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import type { Check } from '../../src/engine/types.js';
@@ -74,6 +74,7 @@ describe('README configuration reference', () => {
     const keys = configKeys().map((k) => k.key);
     expect(keys).toEqual(expect.arrayContaining(['enforce', 'checks.<check-id>.severity', 'ai.branchPrefixes', 'paths.ignore', 'limits.checkTimeoutMs', 'onInternalError']));
     for (const key of keys) expect(table).toContain(`| \`${key}\` |`);
+    expect(table).not.toContain(UNDOCUMENTED);
     expect(table).toContain('| `enforce` | `"ai-authored"` |');
     expect(table).toContain('| `limits.maxFileBytes` | `1000000` |');
   });
