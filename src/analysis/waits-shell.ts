@@ -1,0 +1,185 @@
+// Shell waits for sleep-fix: `sleep N` in scripts, Makefile recipes and workflow steps, the loop each sits in,
+// the kubectl command around it, and a mechanical `kubectl wait` rewrite where one can be derived.
+
+import { isMap, isScalar, isSeq } from 'yaml';
+import { formatDuration, shellSleepMs, type LoopKind } from './waits.js';
+import { MAX_SITES_PER_FILE, quote, type WaitSite } from './waits-sites.js';
+import { shellKind } from '../lang/shell.js';
+import type { ParsedFile, ShellCommand, Suggestion } from '../engine/types.js';
+
+interface ShellLoop {
+  header: ShellCommand;
+  body: ShellCommand[];
+}
+
+const KUBECTL_WAITERS = ['wait', 'rollout'];
+
+/** `kubectl`, a path to it, or the Makefile/script variable kubebuilder projects call it through. */
+const isKubectl = (word: string | undefined) =>
+  word !== undefined && (word === 'kubectl' || word.endsWith('/kubectl') || word === '$(KUBECTL)' || word === '${KUBECTL}' || word === '$KUBECTL');
+
+export function shellSites(file: ParsedFile): WaitSite[] {
+  const commands = file.shell();
+  const sites: WaitSite[] = [];
+  const stacks = new Map<string, ShellLoop[]>();
+  // the loop each sleep sits in is only known once its `done` is seen: judge sleeps when their loop closes
+  const pending: { command: ShellCommand; loops: ShellLoop[] }[] = [];
+  for (const command of commands) {
+    const stack = stacks.get(command.script) ?? [];
+    stacks.set(command.script, stack);
+    for (const loop of stack) loop.body.push(command);
+    const first = command.words[0];
+    const opener = command.text.startsWith('while ') || command.text.startsWith('until ') || first === 'for' || command.text.startsWith('for ');
+    if (opener) stack.push({ header: command, body: [] });
+    if (first === 'done') stack.pop();
+    if ((first === 'sleep' || first === '/bin/sleep') && sites.length + pending.length < MAX_SITES_PER_FILE) pending.push({ command, loops: [...stack] });
+  }
+  let timeouts: [number, number][] | undefined;
+  for (const { command, loops } of pending) {
+    const ms = shellSleepMs(command.words.slice(1));
+    const loop = loops[loops.length - 1];
+    const kind = loop ? shellLoopKind(loop) : undefined;
+    const site: WaitSite = {
+      flavour: 'shell',
+      path: file.path,
+      line: command.line,
+      endLine: command.endLine,
+      scope: command.script,
+      callee: 'sleep',
+      text: command.text.replace(/^(do|then|else)\s+/, '').slice(0, 300),
+      ms,
+      situation: 'generic',
+      poll: kind === 'poll',
+    };
+    if (command.words[1] === 'infinity') site.benign = 'holds a container or job open; not a wait for something';
+    else if (ms === 0) site.benign = 'a yield, not a wait';
+    else if (kind === 'bounded') site.benign = 'a poll with a deadline or attempt cap';
+    else if (kind === 'periodic') site.benign = 'a periodic loop';
+    else if (kind === 'poll' && (timeouts ??= workflowTimeouts(file)).some(([from, to]) => command.line >= from && command.line <= to)) {
+      site.benign = "a poll bounded by the workflow's timeout-minutes";
+    }
+    // a poll loop's advice is about the loop, not about the command after it
+    if (!site.benign && !site.poll) shellSituation(site, command, commands, file);
+    sites.push(site);
+  }
+  return sites;
+}
+
+/** Line ranges of workflow `run:` steps under a `timeout-minutes` (of the step or of its job): GitHub ends a poll there. */
+function workflowTimeouts(file: ParsedFile): [number, number][] {
+  if (shellKind(file.path) !== 'workflow') return [];
+  const ranges: [number, number][] = [];
+  const { docs, lineCounter } = file.yaml();
+  for (const doc of docs) {
+    const jobs = isMap(doc.contents) ? doc.contents.get('jobs') : undefined;
+    if (!isMap(jobs)) continue;
+    for (const job of jobs.items) {
+      if (!isMap(job.value)) continue;
+      const jobTimeout = job.value.has('timeout-minutes');
+      const steps = job.value.get('steps');
+      if (!isSeq(steps)) continue;
+      for (const step of steps.items) {
+        if (!isMap(step) || !(jobTimeout || step.has('timeout-minutes'))) continue;
+        const run = step.get('run', true);
+        if (isScalar(run) && run.range) ranges.push([lineCounter.linePos(run.range[0]).line, lineCounter.linePos(run.range[1]).line]);
+      }
+    }
+  }
+  return ranges;
+}
+
+function shellLoopKind(loop: ShellLoop): LoopKind {
+  const all = [loop.header, ...loop.body].map((c) => c.text.slice(0, 500));
+  // a `for` loop runs a finite list; counters, $SECONDS, timeout and deadlines cap a while/until
+  if (loop.header.words[0] === 'for' || loop.header.text.startsWith('for ')) return 'bounded';
+  const capped = all.some((t) => ['-lt', '-le', '-gt', '-ge', 'SECONDS', 'timeout', 'deadline', 'attempt', 'retries', 'tries', '$((', '((', 'let '].some((w) => t.includes(w)));
+  if (capped) return 'bounded';
+  const endless = loop.header.words.length === 1 && (loop.header.words[0] === 'true' || loop.header.words[0] === ':');
+  if (!endless) return 'poll';
+  return loop.body.some((c) => c.words[0] === 'break' || c.words[0] === 'exit' || c.words[0] === 'return') ? 'poll' : 'periodic';
+}
+
+function shellSituation(site: WaitSite, command: ShellCommand, commands: ShellCommand[], file: ParsedFile): void {
+  const at = commands.indexOf(command);
+  const sameJob = (c: ShellCommand) => c.script === command.script || jobOf(c.script) === jobOf(command.script);
+  let next: ShellCommand | undefined;
+  for (let i = at + 1; i < commands.length && i <= at + 4; i++) {
+    const c = commands[i]!;
+    if (!sameJob(c)) break;
+    if (c.words[0] === 'echo' || c.words[0] === 'printf' || c.words[0] === 'done') continue;
+    next = c;
+    break;
+  }
+  const previous = at > 0 && sameJob(commands[at - 1]!) ? commands[at - 1] : undefined;
+  if (next && isKubectl(next.words[0]) && !KUBECTL_WAITERS.includes(next.words[1] ?? '')) {
+    site.situation = 'kubectl';
+    site.detail = `before ${quote(next.text)}`;
+    site.suggestion = kubectlSuggestion(command, next, site.ms, file);
+  } else if (previous && (isKubectl(previous.words[0]) || previous.words[0] === 'helm' || previous.words[0] === 'kind')) {
+    site.situation = 'kubectl';
+    site.detail = `after ${quote(previous.text)}`;
+  }
+}
+
+const jobOf = (script: string) => (script.startsWith('job ') ? script.slice(0, script.indexOf(' step ')) : script);
+
+/**
+ * `sleep 30` then `kubectl get pods -l app=x [-n ns]` -> `kubectl wait --for=condition=Ready pod -l app=x [-n ns] --timeout=30s`;
+ * `kubectl get deployment x` -> `kubectl rollout status deployment/x --timeout=30s`. Only when both commands stand alone on
+ * adjacent lines and the get has no flag beyond a selector and a namespace: otherwise its output may matter.
+ */
+function kubectlSuggestion(sleep: ShellCommand, get: ShellCommand, ms: number | undefined, file: ParsedFile): Suggestion | undefined {
+  if (ms === undefined || ms < 1000 || get.line !== sleep.endLine + 1 || get.endLine !== get.line) return undefined;
+  const sleepLine = file.lines[sleep.line - 1] ?? '';
+  const getLine = file.lines[get.line - 1] ?? '';
+  // each command alone on its line (a trailing comment is allowed: it goes with the sleep it explains)
+  const alone = (line: string, text: string) => {
+    const trimmed = line.trim();
+    if (!trimmed.startsWith(text)) return false;
+    const rest = trimmed.slice(text.length).trim();
+    return rest === '' || rest.startsWith('#');
+  };
+  if (!alone(sleepLine, sleep.text) || !alone(getLine, get.text)) return undefined;
+  const words = get.words;
+  // in a Makefile a `$` is make's: only the kubectl variable itself is carried over as written
+  const isMake = file.path.split('/').pop()!.toLowerCase().includes('makefile') || file.path.endsWith('.mk');
+  if (isMake && words.slice(1).some((w) => w.includes('$'))) return undefined;
+  if (words[1] !== 'get') return undefined;
+  let resource: string | undefined;
+  let name: string | undefined;
+  const flags: string[] = [];
+  for (let i = 2; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === '-l' || w === '--selector' || w === '-n' || w === '--namespace') {
+      const value = words[i + 1];
+      if (!value) return undefined;
+      flags.push(w, value);
+      i++;
+    } else if (w.startsWith('--selector=') || w.startsWith('--namespace=') || w.startsWith('-l=') || w.startsWith('-n=')) {
+      flags.push(w);
+    } else if (w.startsWith('-')) {
+      return undefined;
+    } else if (!resource) {
+      resource = w;
+    } else if (!name) {
+      name = w;
+    } else return undefined;
+  }
+  if (!resource) return undefined;
+  if (resource.includes('/')) [resource, name] = [resource.slice(0, resource.indexOf('/')), resource.slice(resource.indexOf('/') + 1)];
+  const indent = sleepLine.slice(0, sleepLine.length - sleepLine.trimStart().length);
+  const timeout = `--timeout=${formatDuration(Math.ceil(ms / 1000) * 1000)}`;
+  const quoted = (w: string) => (/^[\w./:=,@%+-]+$/.test(w) || w.startsWith('$') ? w : `'${w.replaceAll("'", "'\\''")}'`);
+  const rest = flags.map(quoted).join(' ');
+  let replacement: string | undefined;
+  if (['pod', 'pods', 'po'].includes(resource)) {
+    const target = name ? `pod/${name}` : 'pod';
+    if (!name && !flags.some((f) => f === '-l' || f === '--selector' || f.startsWith('--selector=') || f.startsWith('-l='))) return undefined;
+    replacement = `${words[0]} wait --for=condition=Ready ${target}${rest ? ` ${rest}` : ''} ${timeout}`;
+  } else if (['deployment', 'deployments', 'deploy', 'statefulset', 'statefulsets', 'sts', 'daemonset', 'daemonsets', 'ds'].includes(resource) && name) {
+    const kind = resource.startsWith('deploy') ? 'deployment' : resource.startsWith('s') ? 'statefulset' : 'daemonset';
+    replacement = `${words[0]} rollout status ${kind}/${name}${rest ? ` ${rest}` : ''} ${timeout}`;
+  }
+  if (!replacement) return undefined;
+  return { startLine: sleep.line, endLine: get.line, replacement: `${indent}${replacement}` };
+}

@@ -1,0 +1,475 @@
+// TypeScript/JavaScript waits for sleep-fix: promise sleeps, sleep helpers (local, imported, guessed),
+// Playwright/Cypress fixed waits, timers/promises and deferred `setTimeout`, with where each sits.
+
+import { Node as TsNode, SyntaxKind, type SourceFile } from 'ts-morph';
+import { tsDurationMs, tsPromiseSleep, tsSleepHelper, tsTimersPromisesNames, tsWaitCall, TS_SLEEP_PACKAGES, type LoopKind, type TsSleepHelper } from './waits.js';
+import { MAX_SITES_PER_FILE, REQUESTED_DELAY, RETRY_COUNTERS, type WaitSite } from './waits-sites.js';
+import type { CheckContext, ParsedFile } from '../engine/types.js';
+
+const TS_ASSERTIONS = ['expect(', 'expect.', 'assert', '.should(', '.toBe', '.toHave', '.toEqual', '.toMatch'];
+const TS_WRITES = ['patchNamespaced', 'createNamespaced', 'replaceNamespaced', 'deleteNamespaced', 'deleteCollectionNamespaced', '.patch(', '.create(', '.apply(', '.replace(', '.delete('];
+const TS_TEST_CALLS = new Set(['it', 'test', 'describe', 'beforeEach', 'afterEach', 'beforeAll', 'afterAll', 'it.only', 'test.only', 'test.step', 'test.describe', 'test.beforeEach']);
+
+function isTsTestFile(path: string): boolean {
+  return /\.(test|spec|cy|e2e)\.[cm]?[jt]sx?$/i.test(path) || /(^|\/)(__tests__|e2e|cypress|playwright|tests?)\//i.test(path) || /(^|\/)tests?\.[cm]?[jt]sx?$/i.test(path);
+}
+
+export async function tsSites(ctx: CheckContext, file: ParsedFile, deep: boolean): Promise<WaitSite[]> {
+  const sf = file.ts();
+  const timers = tsTimersPromisesNames(sf);
+  const helpers = await tsHelpers(ctx, file, sf);
+  const text = file.text;
+  const fakeTimers = text.includes('useFakeTimers(') || text.includes('installFakeTimers') || text.includes('clock.install(');
+  const isTest = isTsTestFile(file.path);
+  const sites: WaitSite[] = [];
+  let consts: Map<string, TsNode> | undefined;
+  const add = (node: TsNode, callee: string, duration: TsNode | undefined, benign?: string, scale = 1) => {
+    if (sites.length >= MAX_SITES_PER_FILE) return;
+    const unscaled = tsDurationMs(duration);
+    const ms = unscaled === undefined ? undefined : unscaled * scale;
+    const site: WaitSite = {
+      flavour: 'ts',
+      path: file.path,
+      line: node.getStartLineNumber(),
+      endLine: node.getEndLineNumber(),
+      scope: tsScope(node),
+      callee,
+      text: node.getText().replace(/\s+/g, ' ').slice(0, 300),
+      ms,
+      situation: 'generic',
+      poll: false,
+    };
+    const lines = deep ? tsConstantLines(duration, (consts ??= tsFileConstants(sf))) : [];
+    if (lines.length > 0) site.durationLines = lines;
+    if (benign) site.benign = benign;
+    if (deep) {
+      site.judge = () => {
+        site.benign ??= tsBenign(node, ms, fakeTimers && callee !== 'setTimeout', duration);
+        if (!site.benign) site.poll = tsLoopAround(node) === 'poll';
+        if (!site.benign) tsSituation(site, node, isTest);
+      };
+    }
+    sites.push(site);
+  };
+
+  // only the matching nodes get ts-morph wrappers: wrapping every node of a large file costs more than the analysis
+  for (const node of sf.getDescendantsOfKind(SyntaxKind.NewExpression)) {
+    if (sites.length >= MAX_SITES_PER_FILE) break;
+    const sleep = tsPromiseSleep(node);
+    if (!sleep) continue;
+    let outer: TsNode = node;
+    while (TsNode.isParenthesizedExpression(outer.getParentOrThrow())) outer = outer.getParentOrThrow();
+    const parent = outer.getParent();
+    const awaited = parent && (TsNode.isAwaitExpression(parent) || (TsNode.isPropertyAccessExpression(parent) && parent.getName() === 'then'));
+    const fn = node.getFirstAncestor((a) => TsNode.isFunctionDeclaration(a) || TsNode.isArrowFunction(a) || TsNode.isFunctionExpression(a) || TsNode.isMethodDeclaration(a));
+    // the body of a sleep helper: its callers are the waits
+    if (awaited && !(fn && tsSleepHelper(fn) !== undefined)) add(parent!, 'new Promise(setTimeout)', sleep.duration);
+  }
+  for (const node of sf.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+    if (sites.length >= MAX_SITES_PER_FILE) break;
+    const wait = tsWaitCall(node, timers);
+    if (wait?.kind === 'sleep') {
+      add(awaitedOrSelf(node), wait.callee, wait.duration);
+      continue;
+    }
+    if (wait?.kind === 'delay') {
+      const deferred = deferredWork(node, isTest);
+      if (deferred !== undefined) add(node, 'setTimeout', wait.duration, deferred || undefined);
+      continue;
+    }
+    const expr = node.getExpression();
+    const name = TsNode.isIdentifier(expr) || TsNode.isPropertyAccessExpression(expr) ? expr.getText().replace(/\s+/g, '') : undefined;
+    const helper = name ? helpers.get(name) : undefined;
+    if (!name || helper === undefined) continue;
+    const args = node.getArguments();
+    if (helper === GUESSED) {
+      const awaited = TsNode.isAwaitExpression(node.getParentOrThrow());
+      if (awaited && args.length === 1 && tsDurationMs(args[0]) !== undefined) add(awaitedOrSelf(node), name, args[0]);
+    } else add(awaitedOrSelf(node), name, args[helper.index], undefined, helper.scale);
+  }
+  // waits are matched across revisions in source order
+  return sites.sort((a, b) => a.line - b.line);
+}
+
+function tsFileConstants(sf: SourceFile): Map<string, TsNode> {
+  const consts = new Map<string, TsNode>();
+  for (const statement of sf.getVariableStatements()) {
+    if (statement.getDeclarationKind() !== 'const') continue;
+    for (const decl of statement.getDeclarations()) consts.set(decl.getName(), decl);
+  }
+  return consts;
+}
+
+/** Lines of the top-level `const`s of this file a TS duration depends on. */
+function tsConstantLines(expr: TsNode | undefined, consts: Map<string, TsNode>): number[] {
+  if (!expr) return [];
+  const lines = new Set<number>();
+  const visit = (e: TsNode, depth: number) => {
+    if (depth > 3 || lines.size > 10) return;
+    const ids = TsNode.isIdentifier(e) ? [e] : e.getDescendants().filter(TsNode.isIdentifier);
+    for (const id of ids.slice(0, 50)) {
+      const decl = consts.get(id.getText());
+      if (!decl || lines.has(decl.getStartLineNumber())) continue;
+      lines.add(decl.getStartLineNumber());
+      const init = TsNode.isVariableDeclaration(decl) ? decl.getInitializer() : undefined;
+      if (init) visit(init, depth + 1);
+    }
+  };
+  visit(expr, 0);
+  return [...lines];
+}
+
+const awaitedOrSelf = (node: TsNode): TsNode => {
+  const parent = node.getParent();
+  return parent && TsNode.isAwaitExpression(parent) ? parent : node;
+};
+
+/**
+ * A `setTimeout(fn, n)` outside a promise sleep: '' when it defers work (a site to judge), a reason
+ * when it is benign, undefined when it is not a wait at all (part of a promise sleep, counted there).
+ */
+function deferredWork(call: TsNode, isTest: boolean): string | undefined {
+  const fn = call.getFirstAncestor((a) => TsNode.isFunctionLikeDeclaration(a) || TsNode.isArrowFunction(a));
+  const holder = fn?.getParent();
+  if (holder && TsNode.isNewExpression(holder) && holder.getExpression().getText() === 'Promise') {
+    // a promise sleep is reported where it is awaited; a setTimeout racing a promise is a timeout
+    return tsPromiseSleep(holder) ? undefined : 'a timeout racing a promise';
+  }
+  if (!call.getParent() || !TsNode.isExpressionStatement(call.getParentOrThrow())) return 'a cancellable timer (its handle is kept)';
+  const [callbackNode, durationNode] = (call as import('ts-morph').CallExpression).getArguments();
+  const capped = (callbackNode?.getText() ?? '').slice(0, 2000);
+  if (['reject(', '.abort(', 'throw ', 'imeout', '.destroy(', '.kill(', '.cancel(', '.close('].some((w) => capped.includes(w))) return 'a timeout or abort';
+  if (isTest) return 'a test simulating a later event';
+  // a delay computed at run time is a backoff or a protocol's interval far more often than a guess
+  if (tsDurationMs(durationNode) === undefined) return 'a computed delay';
+  // scheduling the enclosing function again is a loop written with timers: periodic work or a bounded retry
+  const own = fn ? tsOwnName(fn) : undefined;
+  if (own && (capped === own || capped.includes(`${own}(`))) return 'a loop by rescheduling itself';
+  if (inErrorBranch(call)) return 'a retry after an error';
+  if (/(^|\/)bench/i.test(call.getSourceFile().getFilePath())) return 'a benchmark pacing its load';
+  return '';
+}
+
+/** Does a duration use a variable declared in an enclosing function (not a parameter, not a field)? */
+function computedLocally(duration: TsNode): boolean {
+  const names = new Set((TsNode.isIdentifier(duration) ? [duration] : duration.getDescendantsOfKind(SyntaxKind.Identifier)).slice(0, 50).map((i) => i.getText()));
+  for (let n: TsNode | undefined = duration.getParent(); n; n = n.getParent()) {
+    if (TsNode.isFunctionDeclaration(n) || TsNode.isMethodDeclaration(n) || TsNode.isFunctionExpression(n) || TsNode.isArrowFunction(n)) {
+      const declared = n.getDescendantsOfKind(SyntaxKind.VariableDeclaration).slice(0, 500);
+      if (declared.some((d) => names.has(d.getName()))) return true;
+    }
+  }
+  return false;
+}
+
+/** The name a function-like node is declared under (`function f`, `const f = () =>`, a method). */
+function tsOwnName(fn: TsNode): string | undefined {
+  if (TsNode.isFunctionDeclaration(fn) || TsNode.isMethodDeclaration(fn)) return fn.getName();
+  const holder = fn.getParent();
+  return holder && (TsNode.isVariableDeclaration(holder) || TsNode.isPropertyDeclaration(holder)) ? holder.getName() : undefined;
+}
+
+/** Inside a `catch`, or an `if` on an error, within its own function. */
+function inErrorBranch(node: TsNode): boolean {
+  for (let n = node.getParent(); n; n = n.getParent()) {
+    if (TsNode.isFunctionLikeDeclaration(n) || TsNode.isArrowFunction(n) || TsNode.isSourceFile(n)) return false;
+    if (TsNode.isCatchClause(n)) return true;
+    if (TsNode.isIfStatement(n) && /\berr(or)?\b|\.code\b|EAGAIN|ECONN/i.test(n.getExpression().getText().slice(0, 300))) return true;
+  }
+  return false;
+}
+
+function tsBenign(node: TsNode, ms: number | undefined, faked: boolean, duration: TsNode | undefined): string | undefined {
+  if (faked) return 'fake timers: the test controls the clock';
+  if (ms === 0) return 'a yield, not a wait';
+  if (ms === undefined && REQUESTED_DELAY.test((duration?.getText() ?? '').slice(0, 300))) return 'a delay the server or a backoff policy asks for';
+  // `let delay = 100; ... delay *= 2`, `const wait = Number(header) * 1000`: a delay the function computes, not a guess
+  if (ms === undefined && duration && computedLocally(duration)) return 'a delay computed at run time';
+  // `await sleep(n); return send(req, retries + 1)`: a retry by recursion that counts its attempts
+  const fn = node.getFirstAncestor((a) => TsNode.isFunctionLikeDeclaration(a) || TsNode.isArrowFunction(a));
+  const own = fn ? tsOwnName(fn) : undefined;
+  const statement = node.getFirstAncestor((a) => TsNode.isStatement(a) && TsNode.isBlock(a.getParentOrThrow()));
+  const next = statement?.getNextSibling()?.getText().slice(0, 500) ?? '';
+  if (own && next.includes(`${own}(`) && RETRY_COUNTERS.test(next)) return 'a retry by recursion with an attempt count';
+  // `catch (e) { if (pending(e)) { await sleep(interval); return poll() } }`: the operation's own retry protocol
+  if (own && next.includes(`${own}(`) && inErrorBranch(node)) return 'a retry after an error';
+  for (let n = node.getParent(); n; n = n.getParent()) {
+    if (TsNode.isCallExpression(n)) {
+      const kind = tsWaitCall(n)?.kind;
+      if (kind === 'poll' || kind === 'periodic') return `inside ${n.getExpression().getText()}`;
+    }
+    if (TsNode.isSourceFile(n)) break;
+  }
+  const loop = tsLoopAround(node);
+  if (loop === 'bounded') return 'a retry or poll with an attempt cap or deadline';
+  if (loop === 'periodic') return 'a periodic loop';
+  return undefined;
+}
+
+const TS_BOUND_NAMES = ['now', 'deadline', 'attempt', 'retries', 'retry', 'tries', 'timeout', 'maxwait', 'aborted', 'until'];
+
+/** What bounds a TS loop, read from its code (identifiers and counters), never from its comments. */
+function tsBoundedBy(node: TsNode): boolean {
+  let bounded = false;
+  let seen = 0;
+  node.forEachDescendant((d, traversal) => {
+    if (bounded || ++seen > 5000) return traversal.stop();
+    if (TsNode.isIdentifier(d)) {
+      const name = d.getText().toLowerCase();
+      if (TS_BOUND_NAMES.some((w) => name.includes(w))) bounded = true;
+    } else if ((TsNode.isPostfixUnaryExpression(d) || TsNode.isPrefixUnaryExpression(d)) && d.getOperatorToken() === SyntaxKind.PlusPlusToken) {
+      bounded = true;
+    } else if (TsNode.isBinaryExpression(d) && d.getOperatorToken().getKind() === SyntaxKind.PlusEqualsToken) {
+      bounded = true;
+    }
+    return undefined;
+  });
+  return bounded;
+}
+
+/** The innermost loop around a TS wait within its function. */
+function tsLoopAround(node: TsNode): LoopKind | undefined {
+  for (let n = node.getParent(); n; n = n.getParent()) {
+    if (TsNode.isFunctionLikeDeclaration(n) || TsNode.isArrowFunction(n) || TsNode.isSourceFile(n)) return undefined;
+    if (TsNode.isForOfStatement(n) || TsNode.isForInStatement(n)) return 'each';
+    if (TsNode.isForStatement(n) || TsNode.isWhileStatement(n) || TsNode.isDoStatement(n)) {
+      const condition = TsNode.isForStatement(n) ? n.getCondition() : n.getExpression();
+      if (TsNode.isForStatement(n) && n.getIncrementor() && condition) return 'bounded';
+      if ((condition && tsBoundedBy(condition)) || tsBoundedBy(n.getStatement())) return 'bounded';
+      const conditionText = condition?.getText() ?? '';
+      const endless = conditionText === '' || conditionText === 'true' || conditionText === '1';
+      if (!endless) return 'poll';
+      let exits = false;
+      n.getStatement().forEachDescendant((d, traversal) => {
+        if (TsNode.isFunctionLikeDeclaration(d) || TsNode.isArrowFunction(d)) return traversal.skip();
+        if (TsNode.isBreakStatement(d) || TsNode.isReturnStatement(d) || TsNode.isThrowStatement(d)) {
+          exits = true;
+          return traversal.stop();
+        }
+        return undefined;
+      });
+      return exits ? 'poll' : 'periodic';
+    }
+  }
+  return undefined;
+}
+
+function tsScope(node: TsNode): string {
+  const parts: string[] = [];
+  for (let n = node.getParent(); n && parts.length < 4; n = n.getParent()) {
+    if (TsNode.isFunctionDeclaration(n) || TsNode.isMethodDeclaration(n)) {
+      parts.unshift(n.getName() ?? '(anonymous)');
+      break;
+    }
+    if ((TsNode.isArrowFunction(n) || TsNode.isFunctionExpression(n)) && n.getParent()) {
+      const parent = n.getParentOrThrow();
+      if (TsNode.isVariableDeclaration(parent)) {
+        parts.unshift(parent.getName());
+        break;
+      }
+      if (TsNode.isCallExpression(parent)) {
+        const callee = parent.getExpression().getText();
+        const first = parent.getArguments()[0];
+        if (TS_TEST_CALLS.has(callee) && first && (TsNode.isStringLiteral(first) || TsNode.isNoSubstitutionTemplateLiteral(first))) {
+          parts.unshift(`${callee} ${first.getLiteralText().slice(0, 80)}`);
+        }
+      }
+    }
+  }
+  return parts.join(' > ') || '(module)';
+}
+
+function tsSituation(site: WaitSite, node: TsNode, isTest: boolean): void {
+  if (isTest) {
+    const fn = node.getFirstAncestor((a) => TsNode.isArrowFunction(a) || TsNode.isFunctionExpression(a) || TsNode.isFunctionDeclaration(a) || TsNode.isMethodDeclaration(a));
+    const end = fn?.getEnd() ?? node.getSourceFile().getEnd();
+    const after = node.getSourceFile().getFullText().slice(node.getEnd(), Math.min(end, node.getEnd() + 20_000));
+    // Playwright's and Cypress' fixed waits are a flaky-test pattern wherever they sit in a spec (their own linters say so)
+    const e2eSleep = site.callee.endsWith('.waitForTimeout') || site.callee === 'cy.wait';
+    site.situation = e2eSleep || TS_ASSERTIONS.some((a) => after.includes(a)) ? 'test' : 'test-helper';
+    return;
+  }
+  if (site.callee === 'setTimeout') {
+    site.situation = 'deferred';
+    return;
+  }
+  const path = tsReconcilePath(node);
+  if (path) {
+    site.situation = 'reconcile';
+    site.detail = path.join(' -> ');
+    return;
+  }
+  const statement = node.getFirstAncestor((a) => TsNode.isStatement(a) && TsNode.isBlock(a.getParentOrThrow()));
+  const previous = statement?.getPreviousSiblings().slice(0, 2) ?? [];
+  const write = previous.find((s) => TS_WRITES.some((w) => s.getText().includes(w)));
+  if (write) {
+    site.situation = 'after-write';
+    const call = write.getFirstDescendant((d) => TsNode.isCallExpression(d) && TS_WRITES.some((w) => d.getExpression().getText().includes(w.replace(/[.(]/g, ''))));
+    site.detail = (call && TsNode.isCallExpression(call) ? call.getExpression().getText() : write.getText().split('\n')[0]!).trim();
+  }
+}
+
+const tsCallGraphs = new WeakMap<SourceFile, Map<string, string[]>>();
+
+/** The name of the function, method or arrow assigned to a name that holds `node`. */
+function tsFunctionName(node: TsNode): string | undefined {
+  for (let n: TsNode | undefined = node.getParent(); n; n = n.getParent()) {
+    if (TsNode.isFunctionDeclaration(n) || TsNode.isMethodDeclaration(n)) return n.getName();
+    if (TsNode.isArrowFunction(n) || TsNode.isFunctionExpression(n)) {
+      const holder = n.getParentOrThrow();
+      if (TsNode.isVariableDeclaration(holder) || TsNode.isPropertyDeclaration(holder)) return holder.getName();
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The call path from a `reconcile`-named function or method of the file to the function holding `node`, by name
+ * (`foo()` and `this.foo()` calls): a TS operator's reconcile loop, the same masking as in Go.
+ */
+function tsReconcilePath(node: TsNode): string[] | undefined {
+  const sf = node.getSourceFile();
+  let graph = tsCallGraphs.get(sf);
+  if (!graph) {
+    graph = new Map();
+    const callables = [
+      ...sf.getFunctions(),
+      ...sf.getClasses().flatMap((c) => [...c.getMethods(), ...c.getProperties().filter((p) => { const i = p.getInitializer(); return i !== undefined && (TsNode.isArrowFunction(i) || TsNode.isFunctionExpression(i)); })]),
+      ...sf.getVariableDeclarations().filter((d) => { const i = d.getInitializer(); return i !== undefined && (TsNode.isArrowFunction(i) || TsNode.isFunctionExpression(i)); }),
+    ].slice(0, 2000);
+    for (const callable of callables) {
+      const name = callable.getName();
+      if (!name) continue;
+      const calls = callable.getDescendantsOfKind(SyntaxKind.CallExpression).slice(0, 500).map((c) => {
+        const e = c.getExpression();
+        return TsNode.isIdentifier(e) ? e.getText() : TsNode.isPropertyAccessExpression(e) && e.getExpression().getKind() === SyntaxKind.ThisKeyword ? e.getName() : '';
+      });
+      graph.set(name, [...(graph.get(name) ?? []), ...calls.filter(Boolean)]);
+    }
+    tsCallGraphs.set(sf, graph);
+  }
+  const target = tsFunctionName(node);
+  if (!target) return undefined;
+  const roots = [...graph.keys()].filter((name) => /^reconcile/i.test(name));
+  const seen = new Map<string, string[]>(roots.map((r) => [r, [r]]));
+  const queue = roots.map((r) => [r]);
+  while (queue.length > 0 && seen.size < 2000) {
+    const path = queue.shift()!;
+    if (path[path.length - 1] === target) return path;
+    for (const next of graph.get(path[path.length - 1]!) ?? []) {
+      if (seen.has(next) || !graph.has(next)) continue;
+      seen.set(next, [...path, next]);
+      queue.push([...path, next]);
+    }
+  }
+  return undefined;
+}
+
+/** Sleep helpers a TS file can call: its own, those it imports from relative paths, and sleep packages. */
+/** Imported names taken for a sleep when their module cannot be read, if called with a constant number. */
+const GUESSED_SLEEP_NAMES = new Set(['sleep', 'msleep', 'delay', 'pause']);
+/** `delay` of rxjs is an operator, of msw a mock's simulated latency: neither waits for the system under test. */
+const SIMULATED_LATENCY_PACKAGES = new Set(['rxjs', 'rxjs/operators', 'msw', 'redux-saga/effects', 'typed-redux-saga']);
+/** Marks a guessed helper in the helpers map: its duration is the first argument. */
+const GUESSED: TsSleepHelper = { index: 0, scale: 1 };
+
+async function tsHelpers(ctx: CheckContext, file: ParsedFile, sf: SourceFile): Promise<Map<string, TsSleepHelper>> {
+  const helpers = new Map<string, TsSleepHelper>();
+  for (const [name, index] of localHelpers(sf)) helpers.set(name, index);
+  for (const decl of sf.getImportDeclarations().slice(0, 100)) {
+    const from = decl.getModuleSpecifierValue();
+    const known = TS_SLEEP_PACKAGES[from];
+    const imported: { name: string; local: string }[] = [
+      ...decl.getNamedImports().map((n) => ({ name: n.getName(), local: n.getAliasNode()?.getText() ?? n.getName() })),
+      ...(decl.getDefaultImport() ? [{ name: 'default', local: decl.getDefaultImport()!.getText() }] : []),
+    ];
+    const namespace = decl.getNamespaceImport()?.getText();
+    if (known) {
+      // timers/promises' setTimeout is classified by tsWaitCall itself
+      if (!from.includes('timers/promises')) for (const i of imported) if (known.includes(i.name)) helpers.set(i.local, { index: 0, scale: 1 });
+      continue;
+    }
+    if (!from.startsWith('.')) {
+      // a path alias or workspace package this cannot resolve: only the unmistakable names count, and only with a number
+      if (!SIMULATED_LATENCY_PACKAGES.has(from)) for (const i of imported) if (GUESSED_SLEEP_NAMES.has(i.name)) helpers.set(i.local, GUESSED);
+      continue;
+    }
+    if (imported.length === 0 && !namespace) continue;
+    const theirs = await exportedHelpers(ctx, file, from, 1);
+    for (const i of imported) {
+      const index = theirs.get(i.name);
+      if (index !== undefined) helpers.set(i.local, index);
+    }
+    // `import * as timing from './timing'` then `timing.pause(ms)`
+    if (namespace) for (const [name, index] of theirs) helpers.set(`${namespace}.${name}`, index);
+  }
+  return helpers;
+}
+
+/** The sleep helpers a relative module exports, following one level of re-exports (`export * from './time'`). */
+async function exportedHelpers(ctx: CheckContext, from: ParsedFile, spec: string, reexportDepth: number): Promise<Map<string, TsSleepHelper>> {
+  ctx.checkBudget();
+  const target = await resolveRelative(ctx, from, spec);
+  if (!target || (target.language !== 'ts' && target.language !== 'js')) return new Map();
+  const sf = target.ts();
+  const helpers = localHelpers(sf, true);
+  if (reexportDepth > 0) {
+    for (const exported of sf.getExportDeclarations().slice(0, 50)) {
+      const next = exported.getModuleSpecifierValue();
+      if (!next?.startsWith('.')) continue;
+      const theirs = await exportedHelpers(ctx, target, next, reexportDepth - 1);
+      const named = exported.getNamedExports();
+      if (named.length === 0) for (const [name, index] of theirs) helpers.set(name, index);
+      for (const n of named) {
+        const index = theirs.get(n.getName());
+        if (index !== undefined) helpers.set(n.getAliasNode()?.getText() ?? n.getName(), index);
+      }
+    }
+  }
+  return helpers;
+}
+
+/** name -> duration parameter index of the sleep helpers a file declares (exported only, when asked; `default` for the default export). */
+function localHelpers(sf: SourceFile, exportedOnly = false): Map<string, TsSleepHelper> {
+  const helpers = new Map<string, TsSleepHelper>();
+  for (const fn of sf.getFunctions()) {
+    const helper = tsSleepHelper(fn);
+    if (helper === undefined || (exportedOnly && !fn.isExported())) continue;
+    helpers.set(fn.isDefaultExport() ? 'default' : (fn.getName() ?? 'default'), helper);
+  }
+  for (const statement of sf.getVariableStatements()) {
+    if (exportedOnly && !statement.isExported()) continue;
+    for (const decl of statement.getDeclarations()) {
+      const init = decl.getInitializer();
+      const helper = init ? (isPromisifiedSetTimeout(init) ? { index: 0, scale: 1 } : tsSleepHelper(init)) : undefined;
+      if (helper !== undefined) helpers.set(decl.getName(), helper);
+    }
+  }
+  return helpers;
+}
+
+/** `promisify(setTimeout)` / `util.promisify(setTimeout)`: a sleep of its first argument. */
+function isPromisifiedSetTimeout(init: TsNode): boolean {
+  if (!TsNode.isCallExpression(init)) return false;
+  const callee = init.getExpression().getText();
+  return (callee === 'promisify' || callee === 'util.promisify') && init.getArguments()[0]?.getText() === 'setTimeout';
+}
+
+async function resolveRelative(ctx: CheckContext, file: ParsedFile, spec: string): Promise<ParsedFile | undefined> {
+  const dir = file.path.includes('/') ? file.path.slice(0, file.path.lastIndexOf('/')) : '';
+  const parts = (dir ? dir.split('/') : []).concat(spec.split('/'));
+  const out: string[] = [];
+  for (const part of parts) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  const base = out.join('/');
+  const stem = base.replace(/\.(m|c)?js$/, '');
+  const candidates = [base, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${stem}.js`, `${stem}.mjs`, `${base}/index.ts`, `${base}/index.js`];
+  for (const candidate of candidates) {
+    const parsed = await ctx.parse(candidate, file.rev);
+    if (parsed) return parsed;
+  }
+  return undefined;
+}
