@@ -2,7 +2,7 @@
 // same-package sleep helper in a file, with the package facts (constants, helpers, the reconcile path) it needs.
 
 import { goConstants, goDurationNs, goLoopKind, goWaitCall, NS_PER_MS, type LoopKind } from './waits.js';
-import { MAX_PACKAGE_FILES, MAX_SITES_PER_FILE, REQUESTED_DELAY, RETRY_COUNTERS, type WaitSite } from './waits-sites.js';
+import { inReconcilePath, MAX_PACKAGE_FILES, MAX_SITES_PER_FILE, REQUESTED_DELAY, RETRY_COUNTERS, type WaitSite } from './waits-sites.js';
 import { enclosingDeclaration, enclosingFunction, endLineOf, functionName, goImports, lineOf, receiverType, walk } from '../lang/go.js';
 import type { CheckContext, GoNode, ParsedFile, Revision } from '../engine/types.js';
 
@@ -404,12 +404,7 @@ function goSituation(site: WaitSite, shown: GoNode, decl: GoNode | undefined, fn
     return;
   }
   const name = decl ? functionName(decl) : undefined;
-  const path = name ? pkg.reconcilePaths.get(name) : undefined;
-  if (path) {
-    site.situation = 'reconcile';
-    site.detail = path.join(' -> ');
-    return;
-  }
+  if (inReconcilePath(site, name ? pkg.reconcilePaths.get(name) : undefined)) return;
   const write = previous.slice(-2).find((s) => GO_WRITES.some((w) => s.text.includes(w)));
   if (write) {
     site.situation = 'after-write';

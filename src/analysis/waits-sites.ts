@@ -50,3 +50,11 @@ export const RETRY_COUNTERS = /retr|attempt|tries|remaining|left|count/i;
 
 /** Delays a server or a policy asks for (`Retry-After`, a backoff), not guesses: only when not a constant. */
 export const REQUESTED_DELAY = /retry-?after|retry_after|backoff|jitter/i;
+
+/** Mark a wait as sitting in a reconcile path (`Reconcile -> finalize`), when it does. */
+export function inReconcilePath(site: WaitSite, path: string[] | undefined): boolean {
+  if (!path) return false;
+  site.situation = 'reconcile';
+  site.detail = path.join(' -> ');
+  return true;
+}

@@ -2,8 +2,8 @@
 // Playwright/Cypress fixed waits, timers/promises and deferred `setTimeout`, with where each sits.
 
 import { Node as TsNode, SyntaxKind, type SourceFile } from 'ts-morph';
-import { tsDurationMs, tsPromiseSleep, tsSleepHelper, tsTimersPromisesNames, tsWaitCall, TS_SLEEP_PACKAGES, type LoopKind, type TsSleepHelper } from './waits.js';
-import { MAX_SITES_PER_FILE, REQUESTED_DELAY, RETRY_COUNTERS, type WaitSite } from './waits-sites.js';
+import { isTsFunction, tsDurationMs, tsPromiseSleep, tsSleepHelper, tsTimersPromisesNames, tsWaitCall, TS_SLEEP_PACKAGES, type LoopKind, type TsSleepHelper } from './waits.js';
+import { inReconcilePath, MAX_SITES_PER_FILE, REQUESTED_DELAY, RETRY_COUNTERS, type WaitSite } from './waits-sites.js';
 import type { CheckContext, ParsedFile } from '../engine/types.js';
 
 const TS_ASSERTIONS = ['expect(', 'expect.', 'assert', '.should(', '.toBe', '.toHave', '.toEqual', '.toMatch'];
@@ -61,7 +61,7 @@ export async function tsSites(ctx: CheckContext, file: ParsedFile, deep: boolean
     while (TsNode.isParenthesizedExpression(outer.getParentOrThrow())) outer = outer.getParentOrThrow();
     const parent = outer.getParent();
     const awaited = parent && (TsNode.isAwaitExpression(parent) || (TsNode.isPropertyAccessExpression(parent) && parent.getName() === 'then'));
-    const fn = node.getFirstAncestor((a) => TsNode.isFunctionDeclaration(a) || TsNode.isArrowFunction(a) || TsNode.isFunctionExpression(a) || TsNode.isMethodDeclaration(a));
+    const fn = node.getFirstAncestor(isTsFunction);
     // the body of a sleep helper: its callers are the waits
     if (awaited && !(fn && tsSleepHelper(fn) !== undefined)) add(parent!, 'new Promise(setTimeout)', sleep.duration);
   }
@@ -154,7 +154,7 @@ function deferredWork(call: TsNode, isTest: boolean): string | undefined {
 function computedLocally(duration: TsNode): boolean {
   const names = new Set((TsNode.isIdentifier(duration) ? [duration] : duration.getDescendantsOfKind(SyntaxKind.Identifier)).slice(0, 50).map((i) => i.getText()));
   for (let n: TsNode | undefined = duration.getParent(); n; n = n.getParent()) {
-    if (TsNode.isFunctionDeclaration(n) || TsNode.isMethodDeclaration(n) || TsNode.isFunctionExpression(n) || TsNode.isArrowFunction(n)) {
+    if (isTsFunction(n)) {
       const declared = n.getDescendantsOfKind(SyntaxKind.VariableDeclaration).slice(0, 500);
       if (declared.some((d) => names.has(d.getName()))) return true;
     }
@@ -293,12 +293,7 @@ function tsSituation(site: WaitSite, node: TsNode, isTest: boolean): void {
     site.situation = 'deferred';
     return;
   }
-  const path = tsReconcilePath(node);
-  if (path) {
-    site.situation = 'reconcile';
-    site.detail = path.join(' -> ');
-    return;
-  }
+  if (inReconcilePath(site, tsReconcilePath(node))) return;
   const statement = node.getFirstAncestor((a) => TsNode.isStatement(a) && TsNode.isBlock(a.getParentOrThrow()));
   const previous = statement?.getPreviousSiblings().slice(0, 2) ?? [];
   const write = previous.find((s) => TS_WRITES.some((w) => s.getText().includes(w)));

@@ -5,7 +5,7 @@
 // `goDurationNs` evaluates Go constant expressions, `tsDurationMs` TS numbers, `shellSleepMs` a
 // `sleep` argument, and `formatDuration(ms)` prints them the way people write them (500ms, 15s, 2m).
 
-import { Node as TsNode, SyntaxKind, type CallExpression, type SourceFile, type VariableDeclaration } from 'ts-morph';
+import { Node as TsNode, SyntaxKind, type ArrowFunction, type CallExpression, type FunctionDeclaration, type FunctionExpression, type MethodDeclaration, type SourceFile, type VariableDeclaration } from 'ts-morph';
 import type { GoNode } from '../engine/types.js';
 import { calleeText } from '../lang/go.js';
 
@@ -378,12 +378,17 @@ export function tsDurationMs(expr: TsNode | undefined, depth = 0): number | unde
   return undefined;
 }
 
+/** A function with a body of its own: declaration, method, function expression or arrow. */
+export function isTsFunction(n: TsNode): n is FunctionDeclaration | MethodDeclaration | FunctionExpression | ArrowFunction {
+  return TsNode.isFunctionDeclaration(n) || TsNode.isMethodDeclaration(n) || TsNode.isFunctionExpression(n) || TsNode.isArrowFunction(n);
+}
+
 /** The `const` declaration an identifier names: in an enclosing function first, then at the top of the file. */
 export function tsConstDeclaration(id: TsNode): VariableDeclaration | undefined {
   const name = id.getText();
   const isConst = (d: VariableDeclaration) => d.getName() === name && d.getVariableStatement()?.getDeclarationKind() === 'const';
   for (let n: TsNode | undefined = id.getParent(); n; n = n.getParent()) {
-    if (TsNode.isFunctionDeclaration(n) || TsNode.isMethodDeclaration(n) || TsNode.isFunctionExpression(n) || TsNode.isArrowFunction(n)) {
+    if (isTsFunction(n)) {
       const body = n.getBody();
       const statements = body && TsNode.isBlock(body) ? body.getStatements() : [];
       for (const statement of statements.slice(0, 500)) {
