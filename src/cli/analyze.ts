@@ -58,6 +58,7 @@ export async function analyzeCommand(argv: string[], io: CliIo): Promise<number>
     head: { type: 'string' },
     all: { type: 'boolean' },
     'pr-description': { type: 'string' },
+    label: { type: 'string', multiple: true },
     config: { type: 'string' },
     format: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -82,6 +83,7 @@ export async function analyzeCommand(argv: string[], io: CliIo): Promise<number>
     all: values.all,
     title: description.title.slice(0, 1024),
     body: description.body.slice(0, MAX_BODY_CHARS),
+    labels: (values.label ?? []).map((l) => l.slice(0, 100)).slice(0, 100),
   });
   try {
     if (description.body.length > MAX_BODY_CHARS) snapshot.notes.push(`the PR description is over ${MAX_BODY_CHARS} characters; only the first ${MAX_BODY_CHARS} were read`);

@@ -45,6 +45,7 @@ Options:
   --all                   review every tracked file at --head as if the PR added
                           it (base = the empty tree, no commits); not with --base
   --pr-description FILE   markdown: a first line "# ..." is the title, the rest the body
+  --label NAME            a label of the PR (repeatable); ai.labels mark it AI-authored
   --config FILE           configuration (default: ${CONFIG_PATH} as it is at the
                           base commit, or at --head with --all; else the defaults)
   --format FORMAT         text (default), json or sarif; json and sarif keep stdout

@@ -104,6 +104,13 @@ describe('analyze: outputs and exit codes', () => {
     expect(r.code).toBe(0);
   });
 
+  it('--label feeds label authorship', async () => {
+    const human = sleepPr('status: wait');
+    const r = await run('analyze', '--repo', human.dir, '--label', 'bug', '--label', 'ai-generated', '--format', 'json');
+    expect(JSON.parse(r.out).aiReasons).toEqual(['the PR has the label "ai-generated"']);
+    expect(r.code).toBe(1);
+  });
+
   it('a branch with an agent prefix counts as AI-authored through --head', async () => {
     const repo2 = sleepPr('status: wait');
     repo2.git('branch', 'claude/status-race', 'fix');
