@@ -3,7 +3,8 @@
 
 import { formatDuration, goConstants } from '../src/analysis/waits.js';
 import { PackageCache, goSites } from '../src/analysis/waits-go.js';
-import { shellSites } from '../src/analysis/waits-shell.js';
+import { manifestSites, shellSites } from '../src/analysis/waits-shell.js';
+import { shellKind } from '../src/lang/shell.js';
 import { MAX_PACKAGE_FILES, quote, type WaitSite } from '../src/analysis/waits-sites.js';
 import { tsSites } from '../src/analysis/waits-ts.js';
 import { lineOf } from '../src/lang/go.js';
@@ -85,7 +86,7 @@ export const sleepFix: Check = {
     },
   },
   defaultSeverity: 'error',
-  languages: ['go', 'ts', 'js', 'shell'],
+  languages: ['go', 'ts', 'js', 'shell', 'yaml'],
   defaultOptions: { minimumMs: 10 },
   async run(ctx) {
     const packages = new PackageCache(ctx);
@@ -327,6 +328,11 @@ function adviceFor(site: WaitSite): string {
       );
     case 'after-write':
       return `after ${quote(site.detail ?? 'the API call')} ${pollNote}it guesses how long the cluster takes to act on the change. Watch the object, or poll its status or condition to a deadline, instead of a fixed delay.`;
+    case 'container':
+      return (
+        "in a container's command it guesses when a dependency is ready, and the pod starts late or too early. Wait on the dependency " +
+        'itself: an init container that polls it (`until nc -z db 5432; do sleep 2; done`), or let the app retry its connection and gate traffic with a readiness or startup probe.'
+      );
     case 'deferred':
       return site.flavour === 'go'
         ? 'it defers work by a fixed delay, which races with whatever the work is meant to follow. Run it on the event it waits for (a channel, a watch event), or requeue with `queue.AddAfter`/`ctrl.Result{RequeueAfter: ...}` and re-check the state then.'
@@ -358,6 +364,7 @@ async function collectSites(ctx: CheckContext, file: ParsedFile, deep: boolean, 
   try {
     if (file.language === 'go') return await goSites(ctx, file, deep, packages);
     if (file.language === 'ts' || file.language === 'js') return await tsSites(ctx, file, deep);
+    if (file.language === 'yaml' && shellKind(file.path) !== 'workflow') return manifestSites(file);
     return shellSites(file);
   } catch (error) {
     // a revision that does not parse (a half-written commit) has no waits to compare with; the head must parse

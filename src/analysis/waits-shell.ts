@@ -1,10 +1,11 @@
-// Shell waits for sleep-fix: `sleep N` in scripts, Makefile recipes and workflow steps, the loop each sits in,
-// the kubectl command around it, and a mechanical `kubectl wait` rewrite where one can be derived.
+// Shell waits for sleep-fix: `sleep N` in scripts, Makefile recipes, workflow steps and the shell commands of
+// Kubernetes containers, the loop each sits in, the kubectl command around it, and a mechanical `kubectl wait`
+// rewrite where one can be derived.
 
-import { isMap, isScalar, isSeq } from 'yaml';
+import { isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
 import { formatDuration, shellSleepMs, type LoopKind } from './waits.js';
 import { MAX_SITES_PER_FILE, quote, type WaitSite } from './waits-sites.js';
-import { shellKind } from '../lang/shell.js';
+import { shellKind, splitShell } from '../lang/shell.js';
 import type { ParsedFile, ShellCommand, Suggestion } from '../engine/types.js';
 
 interface ShellLoop {
@@ -19,7 +20,13 @@ const isKubectl = (word: string | undefined) =>
   word !== undefined && (word === 'kubectl' || word.endsWith('/kubectl') || word === '$(KUBECTL)' || word === '${KUBECTL}' || word === '$KUBECTL');
 
 export function shellSites(file: ParsedFile): WaitSite[] {
-  const commands = file.shell();
+  return sitesOfCommands(file, file.shell(), new Map());
+}
+
+/** Which container a manifest's script belongs to: an init container's poll for its dependency is the wait itself. */
+type ContainerRole = 'init' | 'app';
+
+function sitesOfCommands(file: ParsedFile, commands: ShellCommand[], roles: Map<string, ContainerRole>): WaitSite[] {
   const sites: WaitSite[] = [];
   const stacks = new Map<string, ShellLoop[]>();
   // the loop each sleep sits in is only known once its `done` is seen: judge sleeps when their loop closes
@@ -58,11 +65,79 @@ export function shellSites(file: ParsedFile): WaitSite[] {
     else if (kind === 'poll' && (timeouts ??= workflowTimeouts(file)).some(([from, to]) => command.line >= from && command.line <= to)) {
       site.benign = "a poll bounded by the workflow's timeout-minutes";
     }
+    const role = roles.get(command.script);
+    if (role === 'init' && site.poll && !site.benign) site.benign = "an init container polling its dependency: the pod's wait itself";
     // a poll loop's advice is about the loop, not about the command after it
-    if (!site.benign && !site.poll) shellSituation(site, command, commands, file);
+    if (role && !site.benign && !site.poll) site.situation = 'container';
+    else if (!site.benign && !site.poll) shellSituation(site, command, commands, file);
     sites.push(site);
   }
   return sites;
+}
+
+const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh']);
+const MAX_YAML_NODES = 20_000;
+
+/**
+ * The shell of Kubernetes containers in a manifest: `command: ["sh", "-c", "sleep 30 && exec app"]`, `args`,
+ * and a bare `command: ["sleep", "20"]`. Lifecycle hooks (`preStop: sleep 5`, a drain delay) are not containers' commands.
+ */
+export function manifestSites(file: ParsedFile): WaitSite[] {
+  const text = file.text;
+  if (!text.includes('ontainers') || !text.includes('sleep')) return [];
+  let parsed;
+  try {
+    parsed = file.yaml();
+  } catch {
+    return [];
+  }
+  const { docs, lineCounter } = parsed;
+  const commands: ShellCommand[] = [];
+  const roles = new Map<string, ContainerRole>();
+  let budget = MAX_YAML_NODES;
+  const lineAt = (node: YamlNode) => {
+    const start = node.range![0];
+    // a block scalar's content starts on the line after its `|` or `>`
+    return lineCounter.linePos(start).line + (text[start] === '|' || text[start] === '>' ? 1 : 0);
+  };
+  const container = (item: unknown, role: ContainerRole, owner: string) => {
+    if (!isMap(item)) return;
+    const argv = [item.get('command', true), item.get('args', true)].flatMap((list) => (isSeq(list) ? list.items : [])).filter(isScalar);
+    if (argv.length === 0 || !argv.every((a) => a.range)) return;
+    const label = `${owner} ${role === 'init' ? 'initContainer' : 'container'} ${String(item.get('name') ?? '?')}`;
+    roles.set(label, role);
+    const words = argv.map((a) => String(a.value));
+    const shell = words[0]!.split('/').pop()!;
+    const dashC = words.indexOf('-c');
+    if (SHELLS.has(shell) && dashC !== -1 && argv[dashC + 1]) {
+      const script = argv[dashC + 1]!;
+      for (const command of splitShell(String(script.value).slice(0, 100_000), lineAt(script), label)) commands.push({ ...command, index: commands.length });
+    } else if (shell === 'sleep') {
+      const line = lineAt(argv[0]!);
+      commands.push({ words, text: words.join(' '), line, endLine: lineAt(argv[argv.length - 1]!), script: label, index: commands.length });
+    }
+  };
+  const visit = (node: unknown, owner: string, depth: number) => {
+    if (--budget <= 0 || depth > 20) return;
+    if (isSeq(node)) for (const item of node.items) visit(item, owner, depth + 1);
+    if (!isMap(node)) return;
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '';
+      if ((key === 'containers' || key === 'initContainers') && isSeq(pair.value)) {
+        for (const item of pair.value.items) container(item, key === 'initContainers' ? 'init' : 'app', owner);
+      } else if (key !== 'lifecycle') {
+        visit(pair.value, owner, depth + 1);
+      }
+    }
+  };
+  for (const doc of docs) {
+    const root = doc.contents;
+    const kind = isMap(root) ? String(root.get('kind') ?? 'object') : 'object';
+    const metadata = isMap(root) ? root.get('metadata') : undefined;
+    const name = isMap(metadata) ? String(metadata.get('name') ?? '?') : '?';
+    visit(root, `${kind}/${name}`, 0);
+  }
+  return sitesOfCommands(file, commands, roles);
 }
 
 /** Line ranges of workflow `run:` steps under a `timeout-minutes` (of the step or of its job): GitHub ends a poll there. */

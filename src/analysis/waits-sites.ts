@@ -4,7 +4,7 @@
 import type { Suggestion } from '../engine/types.js';
 
 /** Where a wait sits decides what it masks and what to do instead. */
-export type Situation = 'reconcile' | 'test' | 'test-helper' | 'goroutine' | 'kubectl' | 'after-write' | 'deferred' | 'generic';
+export type Situation = 'reconcile' | 'test' | 'test-helper' | 'goroutine' | 'kubectl' | 'after-write' | 'deferred' | 'container' | 'generic';
 export type Flavour = 'go' | 'ts' | 'shell';
 
 export interface WaitSite {
