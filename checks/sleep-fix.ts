@@ -19,7 +19,7 @@ export const sleepFix: Check = {
     summary:
       'Flags a sleep or fixed delay that the pull request adds or lengthens where it stands in for a real wait: ' +
       '`time.Sleep`, `<-time.After`, `await new Promise(r => setTimeout(r, n))` and sleep helpers of the repository, ' +
-      "`page.waitForTimeout`, `cy.wait(n)`, and `sleep N` in scripts, Makefiles and workflows. A fixed delay does not fix a race, " +
+      "`page.waitForTimeout`, `cy.wait(n)`, and `sleep N` in scripts, Makefiles, workflows and containers' commands. A fixed delay does not fix a race, " +
       'it makes it rarer on the machine where it was tried; the delay that worked yesterday fails on a slower CI runner or a busier cluster, ' +
       'and the next "fix" lengthens it. The finding says what to wait on instead, and shows when the PR escalated the same wait over its commits.',
     details: [
@@ -39,7 +39,7 @@ export const sleepFix: Check = {
         '`time.After` as the timeout branch of a `select` that waits on real work; `setTimeout` that only aborts or rejects, or whose ' +
         'handle is kept (a debounce); fake timers in tests; `time.Sleep(0)`; the body of a sleep helper (its callers are reported ' +
         'instead); a random jitter; a sleep until a scheduled time (`time.Until`); the drain delay before a graceful `Shutdown`; a ' +
-        'goroutine that sleeps and then cancels (a hand-made timeout); an HTTP handler that sleeps (simulated latency); `sleep infinity`; ' +
+        'goroutine that sleeps and then cancels (a hand-made timeout); an HTTP handler that sleeps (simulated latency); `sleep infinity`; an init container that polls its dependency; a `preStop` sleep (a drain delay); ' +
         'a retry by recursion that counts its attempts or follows an error; a timer that reschedules its own function; a delay the ' +
         'function computes at run time (`tempDelay *= 2`, a `Retry-After` header, seconds read from a request), as opposed to a ' +
         'constant, a field or a parameter. A loop that sleeps until a condition holds with no deadline IS reported: poll to a deadline or watch.',
