@@ -347,7 +347,13 @@ function adviceFor(site: WaitSite): string {
               : '`vi.waitFor`/a loop with a `Date.now()` deadline, or an event';
         return `it polls in a loop with no deadline or attempt cap, so it can spin forever and hides what it waits for. Poll to a deadline or watch for the change (${how}).`;
       }
-      return 'a fixed delay makes a race rarer, not gone. Wait for the event or condition it stands for: a channel or WaitGroup, a watch or informer event, or a poll with a deadline.';
+      return `a fixed delay makes a race rarer, not gone. Wait for the event or condition it stands for: ${
+        site.flavour === 'go'
+          ? 'a channel or WaitGroup, a watch or informer event, or a poll with a deadline'
+          : site.flavour === 'ts'
+            ? 'a promise or callback, a watch or informer event, or a poll with a deadline'
+            : '`kubectl wait --for=... --timeout=...`, a readiness check, or a poll under `timeout`'
+      }.`;
   }
 }
 

@@ -408,7 +408,9 @@ function goSituation(site: WaitSite, shown: GoNode, decl: GoNode | undefined, fn
   const write = previous.slice(-2).find((s) => GO_WRITES.some((w) => s.text.includes(w)));
   if (write) {
     site.situation = 'after-write';
-    site.detail = write.text.split('\n')[0]!.trim();
+    // name the write itself (`c.Status().Update`), not the `if err := ...; err != nil {` around it
+    const call = write.descendantsOfType('call_expression').find((c) => c && GO_WRITES.some((w) => `${calleeOf(c)}(`.endsWith(w)));
+    site.detail = call ? calleeOf(call) : write.text.split('\n')[0]!.trim();
   }
 }
 
