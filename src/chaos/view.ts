@@ -51,6 +51,8 @@ export class ClusterView extends EventEmitter {
   readonly api: ObjectApi;
   private readonly watch: Watch;
   private readonly streams = new Map<string, Stream>();
+  /** in-flight starts: two callers tracking the same kind at once share one list+watch */
+  private readonly starting = new Map<string, Promise<void>>();
   private closed = false;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   /** how many times a watch was opened again after it ended */
@@ -73,9 +75,18 @@ export class ClusterView extends EventEmitter {
   }
 
   /** Start (once) a list+watch of a kind; resolves when the first list is in. */
-  async track(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<void> {
+  track(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<void> {
     const key = this.streamKey(apiVersion, kind, namespace, labelSelector);
-    if (this.streams.has(key)) return;
+    let started = this.starting.get(key);
+    if (!started) {
+      started = this.startStream(key, apiVersion, kind, namespace, labelSelector);
+      this.starting.set(key, started);
+      started.catch(() => this.starting.delete(key));
+    }
+    return started;
+  }
+
+  private async startStream(key: string, apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<void> {
     const resource = await this.api.discover(apiVersion, kind);
     if (!resource) throw new Error(`the cluster does not serve ${kind} in ${apiVersion}`);
     const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;

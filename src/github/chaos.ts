@@ -16,8 +16,11 @@ export const CHAOS_CHECK_NAME = 'causal-review/chaos';
 export const CHAOS_WORKFLOW_FILE = 'causal-review-chaos.yml';
 export const CHAOS_ARTIFACT = 'causal-review-chaos';
 const RESULTS_FILE = 'results.json';
-/** What a PR may not touch for its chaos result to count: the workflow itself and the harness configuration. */
-const HARNESS_PATHS = ['.github/causal-review.yml', '.github/causal-review/'];
+/**
+ * What a PR may not touch for its chaos result to count: the caller workflow, the reusable workflow
+ * copied beside it (`causal-review-chaos-run.yml`, see docs/chaos.md) and the harness configuration.
+ */
+export const HARNESS_PATHS = ['.github/causal-review.yml', '.github/causal-review/', '.github/workflows/causal-review-chaos'];
 const MAX_ARTIFACT_BYTES = 20_000_000;
 const MAX_RESULTS_BYTES = 10_000_000;
 
@@ -83,7 +86,7 @@ async function harnessChanges(octokit: Octokit, owner: string, repo: string, num
   for await (const page of octokit.paginate.iterator('GET /repos/{owner}/{repo}/pulls/{pull_number}/files', { owner, repo, pull_number: number, per_page: 100 })) {
     for (const file of page.data) {
       const paths = [file.filename, file.previous_filename ?? ''];
-      if (paths.some((p) => p === workflowPath || HARNESS_PATHS.some((h) => (h.endsWith('/') ? p.startsWith(h) : p === h)))) changed.push(file.filename);
+      if (paths.some((p) => p === workflowPath || HARNESS_PATHS.some((h) => (h.endsWith('.yml') ? p === h : p.startsWith(h))))) changed.push(file.filename);
     }
   }
   return changed;

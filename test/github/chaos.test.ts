@@ -58,8 +58,8 @@ describe('chaos results', () => {
     expect(repo.checkRuns[0]!.conclusion).toBe('success');
   });
 
-  it('asks a maintainer when the PR changed the chaos workflow', async () => {
-    const { repo, pull } = addPull(h.github, { head: { '.github/workflows/causal-review-chaos.yml': 'on: pull_request\n' } });
+  it.each(['.github/workflows/causal-review-chaos.yml', '.github/workflows/causal-review-chaos-run.yml', '.github/causal-review.yml'])('asks a maintainer when the PR changed the harness file %s', async (harness) => {
+    const { repo, pull } = addPull(h.github, { head: { [harness]: 'on: pull_request\n' } });
     repo.artifacts[RUN_ID] = [{ id: 57, name: 'causal-review-chaos', zip: zip({ 'results.json': JSON.stringify(results('passed')) }) }];
     await h.deliver('workflow_run', workflowRun(pull.head.sha, pull.number));
     await h.app.idle();
