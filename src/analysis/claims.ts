@@ -19,18 +19,36 @@ export interface Claim {
   commit?: string;
 }
 
-/** Markers that, alone, state a cause. */
-const STRONG_MARKERS = [
-  'root cause', 'root-cause', 'rootcause', 'caused by', 'is causing', 'was causing', 'are causing', 'were causing', 'culprit',
-  'the issue was', 'the issue is', 'the problem was', 'the problem is', 'the bug was', 'the bug is', 'is to blame', 'are to blame',
-  'was to blame', 'stems from', 'results from', 'resulted from', 'triggered by', 'the reason is', 'the reason was', 'turned out',
-  'turns out', 'this happens because', 'this is because', 'the cause is', 'the cause was', 'is the cause', 'was the cause',
+/**
+ * Markers that, alone, state a diagnosis: "Root cause: ...", "caused by ...", "the culprit is ...". An agent's "Root
+ * cause:" section is the case the check exists for, so these need only a failure (in the sentence or the title).
+ */
+const EXPLICIT_MARKERS = [
+  'root cause', 'root-cause', 'rootcause', 'caused by', 'culprit', 'is to blame', 'are to blame', 'was to blame', 'stems from',
+  'the cause is', 'the cause was', 'is the cause', 'was the cause', 'primary cause', 'main cause', 'likely cause', 'probable cause',
+  'is causing', 'was causing', 'are causing', 'were causing',
 ];
 
-/** Markers that state a cause only when the sentence also speaks of a failure or names a mechanism. */
+/**
+ * Markers that tell a story ("the problem was that ...", "it turns out ..."): about the code or the test as often as
+ * about the runtime ("the problem was that we unlocked requests before ..."). A claim only when the cause names a
+ * mechanism; a story with none is undecidable from the text, and the check stays silent on it.
+ */
+const NARRATIVE_MARKERS = [
+  'the issue was', 'the issue is', 'the problem was', 'the problem is',
+  'the bug was', 'the bug is', 'results from', 'resulted from', 'triggered by', 'the reason is', 'the reason was', 'turned out',
+  'turns out', 'this happens because', 'this is because',
+];
+
+const STRONG_MARKERS = [...EXPLICIT_MARKERS, ...NARRATIVE_MARKERS];
+
+/**
+ * Markers that state a cause only when the cause they point at names a mechanism: "flaky because of a race" is a claim,
+ * "flaky because we have a timer in the test" and "failing due to timeouts loading the editor" are not.
+ */
 const WEAK_MARKERS = [
   'because', 'due to', 'as a result of', 'owing to', 'is why', 'thanks to', 'which causes', 'which caused', 'leads to', 'led to',
-  'comes from', 'come from', 'came from',
+  'leading to', 'causes', 'causing', 'comes from', 'come from', 'came from',
   // "since" is causal before a clause ("since the cache is eventually consistent"), temporal before a version or a date
   'since the', 'since a', 'since an', 'since it', 'since its', 'since there', 'since we', 'since our', 'since they',
 ];
@@ -38,7 +56,7 @@ const WEAK_MARKERS = [
 /** Markers after their cause: "the cache is to blame", "a leak is causing the restarts". */
 const CAUSE_BEFORE = new Set([
   'is causing', 'was causing', 'are causing', 'were causing', 'is to blame', 'are to blame', 'was to blame', 'is the cause',
-  'was the cause', 'is why', 'which causes', 'which caused', 'leads to', 'led to',
+  'was the cause', 'is why', 'which causes', 'which caused', 'leads to', 'led to', 'leading to', 'causes', 'causing',
 ]);
 
 /** Named mechanisms, most specific first: the first that occurs decides the advice. */
@@ -54,6 +72,8 @@ const MECHANISMS: readonly [string, Mechanism][] = [
   ['network delay*', 'network'], ['network latenc*', 'network'], ['slow network', 'network'], ['network congestion', 'network'],
   ['network failure*', 'network'], ['network reason*', 'network'], ['network instabilit*', 'network'], ['flaky network', 'network'],
   ['network is', 'network'], ['network was', 'network'], ['unreachable', 'network'], ['mtu', 'network'], ['connectivity', 'network'],
+  // contention for the machine, not for a lock: the CPU advice fits it
+  ['resource contention', 'cpu'],
   ['lock contention', 'contention'], ['mutex contention', 'contention'], ['contention', 'contention'], ['deadlock*', 'contention'],
   ['lock is held', 'contention'], ['starvation', 'contention'],
   // a bare "leak" is too wide: buckets, secrets and finalizers "leak" too, and that is not a memory claim
@@ -62,11 +82,18 @@ const MECHANISMS: readonly [string, Mechanism][] = [
   ['oom', 'memory'], ['oom-kill*', 'memory'], ['out of memory', 'memory'], ['memory pressure', 'memory'], ['gc pause*', 'memory'],
   ['not enough memory', 'memory'],
   ['api server', 'apiserver'], ['apiserver', 'apiserver'], ['api-server', 'apiserver'], ['kube-apiserver', 'apiserver'],
-  ['throttl*', 'apiserver'], ['rate limit*', 'apiserver'], ['rate-limit*', 'apiserver'], ['429', 'apiserver'], ['overload*', 'apiserver'],
+  // not "throttl*": a Throttler is a component, and "the Throttler" names no cause
+  ['throttled', 'apiserver'], ['throttling', 'apiserver'], ['throttle', 'apiserver'], ['throttles', 'apiserver'],
+  ['rate limit*', 'apiserver'], ['rate-limit*', 'apiserver'], ['429', 'apiserver'], ['overload*', 'apiserver'],
   ['etcd', 'storage'], ['disk pressure', 'storage'], ['slow disk', 'storage'], ['iops', 'storage'],
   ['stale cache', 'cache'], ['cache is stale', 'cache'], ['cache was stale', 'cache'], ['stale read*', 'cache'], ['outdated cache', 'cache'],
   ['informer cache', 'cache'], ['cache has not synced', 'cache'], ['cache had not synced', 'cache'], ['cache is not synced', 'cache'],
   ['cache was not synced', 'cache'], ['cache not synced', 'cache'], ['not yet synced', 'cache'], ['eventually consistent', 'cache'],
+  ['eventual consisten*', 'cache'],
+  // a busy machine, after the specific causes so that "CoreDNS drops lookups under load" blames DNS; the CPU profile and
+  // throttling metrics say whether it was busy
+  ['resource constraint*', 'cpu'], ['oversubscri*', 'cpu'], ['high load', 'cpu'], ['heavy load', 'cpu'],
+  ['under load', 'cpu'], ['busy runner*', 'cpu'], ['slow runner*', 'cpu'], ['overloaded runner*', 'cpu'],
   ['race condition*', 'race'], ['data race*', 'race'], ['race between', 'race'], ['a race', 'race'], ['races with', 'race'], ['racing', 'race'],
   // last, so the advice above wins: "Fix race for multi-node reconcile" names a race too
   ['race', 'race'], ['races', 'race'],
@@ -95,6 +122,7 @@ const NON_RUNTIME = [
   'vulnerabilit*', 'cve-*', 'go.mod', 'generated', 'codegen', 'docs', 'documentation', 'the spec', 'the design',
   // a change someone made, found in the history: the diff and the PR it names show it ("errors due to the RHPAM-3181 PR")
   'pr', 'pull request', '/pull/', 'missing field', 'revert*', 'rolled back', 'roll back', 'rolls back', 'rollback',
+  'go back to', 'goes back to', 'going back to', 'switch back', 'back out',
   // an omission in the code, the author's own: "crashing because we missed assigning configInfo"
   'we missed', 'forgot*', 'forgotten', 'uninitiali*', 'not initiali*', 'never initiali*', 'regression from', 'regression introduced',
 ];
@@ -104,7 +132,28 @@ const PROSPECTIVE = [
   'avoid*', 'prevent*', 'survive*', 'tolerat*', 'handle*', 'in case', 'if', 'whenever', 'against', 'could', 'would', 'resilien*',
   // what may happen, not what did: "it can sometimes happen with slow responding pods or network issues"
   'can happen', 'can sometimes', 'can occur', 'may happen', 'may occur', 'might happen',
+  // a possibility, not a finding: "unexpected DNS errors can blow up the control client". Not "might": a narrative of what
+  // went wrong uses it for what did happen ("the pods might start before the admission controller, and DNS fails")
+  // ("can " with its space, so that "can't" stays a negation)
+  'can ', 'may ', 'possibl*',
+  // the mechanism as the topic of a tool or a task: "a tool to help troubleshooting network connectivity"
+  'troubleshoot*', 'debug*', 'diagnos*', 'detect*',
 ];
+
+/** Hedges before a weak marker that make the cause a possibility: "it is possible that due to a wrong storage class ...". */
+const SCENARIO = ['if', 'whenever', 'in case', 'can ', 'may ', 'might', 'could', 'would', 'possibl*'];
+
+/** A sentence that opens as a question, whatever punctuation the author ended it with: "Could this be because ...". */
+const QUESTION_OPENERS = ['could', 'can', 'is', 'are', 'was', 'were', 'does', 'did', 'might', 'would', 'should'];
+const QUESTION_SUBJECTS = ['this', 'it', 'that', 'there', 'the', 'we', 'you', 'someone', 'anyone'];
+
+function opensAsQuestion(lower: string): boolean {
+  const first = lower.indexOf(' ');
+  if (first <= 0) return false;
+  const second = lower.indexOf(' ', first + 1);
+  const subject = lower.slice(first + 1, second === -1 ? lower.length : second);
+  return QUESTION_OPENERS.includes(lower.slice(0, first)) && QUESTION_SUBJECTS.includes(subject);
+}
 
 /** The cause as an open question, not an answer: "not actually sure what the root cause is", "to figure out the root cause". */
 const INQUIRY = [
@@ -283,15 +332,36 @@ function restatesFailure(clause: string): boolean {
   return failure;
 }
 
+/** Where a marker's cause sits: after "because X" / "caused by X", before "X is to blame" / "X is causing". */
+function causeOf(lower: string, marker: { phrase: string; at: number }): string {
+  return CAUSE_BEFORE.has(marker.phrase)
+    ? lower.slice(Math.max(0, marker.at - 160), marker.at + marker.phrase.length)
+    : lower.slice(marker.at, marker.at + 160);
+}
+
 /**
- * Every sentence that names the runtime cause of a failure. A claim needs a causal marker and a named
- * mechanism; or a strong marker ("root cause", "caused by") and a failure in the sentence or the title;
- * or a weak marker ("because", "due to") and a failure in the sentence; or a mechanism stated next to a
- * failure. Questions, negations and non-runtime causes (a typo, review feedback, a renamed API) stay silent.
+ * The weak marker that decides a sentence: the first whose cause names a mechanism, else the first. "This causes a
+ * problem when ... the update fails, because the etcd webhook rejects it" is decided by its "because", not its "causes".
  */
+function weakMarker(lower: string): { phrase: string; at: number } | undefined {
+  const found: { phrase: string; at: number }[] = [];
+  for (const phrase of WEAK_MARKERS) {
+    const at = findPhrase(lower, phrase);
+    if (at !== -1) found.push({ phrase, at });
+  }
+  found.sort((a, b) => a.at - b.at);
+  return found.find((m) => mechanismOf(causeOf(lower, m))?.symptom === false) ?? found[0];
+}
+
 /** Dependency bumps quote release notes and changelogs: causes there are the upstream's, not the PR's. */
 const BUMP_TITLES = ['bump ', 'chore(deps', 'build(deps', 'fix(deps', 'update dependency', 'update module', 'update go.mod', 'upgrade dependency'];
 
+/**
+ * Every sentence that names the runtime cause of a failure. A claim needs a causal marker whose cause names a
+ * mechanism; or an explicit marker ("root cause", "caused by") and a failure in the sentence or the title; or a
+ * mechanism stated next to a failure. Questions, negations, possibilities and non-runtime causes (a typo, review
+ * feedback, a renamed API, a revert) stay silent, and so does a "because" whose cause names no mechanism.
+ */
 export function findClaims(text: PrText, markdown: Markdown): Claim[] {
   const title = (text.lines[0] ?? '').toLowerCase();
   if (BUMP_TITLES.some((t) => title.startsWith(t) || title.includes(`: ${t}`))) return [];
@@ -305,23 +375,22 @@ export function findClaims(text: PrText, markdown: Markdown): Claim[] {
     const strong = firstOf(lower, STRONG_MARKERS);
     const isHeading = (text.lines[sentence.line - 1] ?? '').trimStart().startsWith('#');
     if (isHeading) {
-      headingMarker = !!strong;
+      headingMarker = !!strong && EXPLICIT_MARKERS.includes(strong.phrase);
       continue;
     }
     const inherited = headingMarker;
     headingMarker = false;
-    if (lower.endsWith('?')) continue;
-    const weak = strong ? undefined : firstOf(lower, WEAK_MARKERS);
+    if (lower.endsWith('?') || opensAsQuestion(lower)) continue;
+    const weak = strong ? undefined : weakMarker(lower);
     const marker = strong ?? weak;
+    const explicit = !!strong && EXPLICIT_MARKERS.includes(strong.phrase);
     if (marker && negatedBefore(lower, marker.at)) continue;
     // "not actually sure what the root cause of the failures is": the cause is the question, not the answer
     if (strong && (hasAny(lower.slice(Math.max(0, strong.at - 60), strong.at), INQUIRY) || askedAbout(lower, strong))) continue;
+    // "it is possible that due to a wrong storage class the volume hangs": a scenario, not what happened
+    if (weak && hasAny(lower.slice(0, weak.at), SCENARIO)) continue;
     // the cause sits after "because X" / "caused by X", before "X is to blame" / "X is causing"
-    const cause = !marker
-      ? lower
-      : CAUSE_BEFORE.has(marker.phrase)
-        ? lower.slice(Math.max(0, marker.at - 160), marker.at + marker.phrase.length)
-        : lower.slice(marker.at, marker.at + 160);
+    const cause = marker ? causeOf(lower, marker) : lower;
     if (hasAny(cause, NON_RUNTIME)) continue;
     // with a marker, the mechanism must be in the cause: "document DNS because users asked" blames no DNS
     const causeMechanism = mechanismOf(cause);
@@ -335,10 +404,12 @@ export function findClaims(text: PrText, markdown: Markdown): Claim[] {
     // without a marker the sentence itself is the cause (cause === lower), so `at` is in `lower`; "this is not packet
     // loss" rules a mechanism out and blames nothing
     const stated = !marker && mechanism && !mechanism.symptom && !negatedBefore(lower, mechanism.at);
+    // only an explicit marker ("Root cause: ...") claims a cause the vocabulary cannot name; a story ("the problem was
+    // that ...") or a "because" with no mechanism in it may be about the code, the test or the process, and the text
+    // alone does not say which
     const isClaim =
       (marker && causeMechanism && !causeMechanism.symptom) ||
-      ((strong || inherited) && (failure || titleFailure || mechanism)) ||
-      (weak && failure) ||
+      ((explicit || inherited) && (failure || titleFailure || mechanism)) ||
       (stated && failure && (fixedBefore(lower, mechanism.at) || !hasAny(lower, PROSPECTIVE)));
     if (!isClaim) continue;
     const key = normalizeClaim(sentence.text);

@@ -202,6 +202,9 @@ const OUTPUT_ONLY = [
   'exception:',
   'traceback (most recent call last)',
   'error from server',
+  // controller-runtime's own words for a failed reconcile or a cache that never synced
+  'reconciler error',
+  'failed waiting for',
   'exec format error',
   'connection refused',
   'connection reset by peer',
@@ -509,6 +512,30 @@ export function isEvidenceUrl(url: string): boolean {
   return LINK_HOSTS.some((h) => u.includes(h));
 }
 
+/**
+ * Markdown's other code block: lines indented four spaces (or a tab) after a blank line. Issue authors paste log
+ * lines this way as often as in a fence; whether a block is output or code is then decided as for a fence.
+ */
+function indentedBlocks(text: PrText, markdown: Markdown): Fence[] {
+  const blocks: Fence[] = [];
+  let open: Fence | undefined;
+  let blankBefore = true;
+  for (let i = 0; i < text.lines.length && blocks.length < MAX_PER_KIND; i++) {
+    const line = text.lines[i]!;
+    const indented = markdown.prose[i] && (line.startsWith('    ') || line.startsWith('\t')) && line.trim() !== '';
+    if (indented && (open || blankBefore)) {
+      if (!open) {
+        open = { openLine: i + 1, endLine: i + 1, info: '', content: [] };
+        blocks.push(open);
+      }
+      if (open.content.length < 200) open.content.push(line.slice(0, LINE_LIMIT));
+      open.endLine = i + 1;
+    } else if (line.trim() !== '') open = undefined;
+    blankBefore = line.trim() === '';
+  }
+  return blocks;
+}
+
 /** Every piece of observed evidence in the PR text. */
 /** Enough of each kind to report; past this a hostile body cannot make the scan do more work per kind. */
 const MAX_PER_KIND = 20;
@@ -524,6 +551,9 @@ export function textEvidence(text: PrText, markdown = splitMarkdown(text)): Evid
   };
   for (const fence of markdown.fences) {
     if (isObservedOutput(fence)) add({ kind: 'observed-output', line: fence.openLine, what: `a block of observed output (line ${fence.openLine})` });
+  }
+  for (const block of indentedBlocks(text, markdown)) {
+    if (isObservedOutput(block)) add({ kind: 'observed-output', line: block.openLine, what: `an indented block of observed output (line ${block.openLine})` });
   }
   // output pasted without a fence (or indented four spaces): one such line may be quoted prose, two are a paste
   let pasted = 0;

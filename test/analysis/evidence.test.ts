@@ -107,6 +107,13 @@ describe('evidence in prose', () => {
     expect(evidenceIn('We saw a WARNING: DATA RACE once.')).toEqual([]);
   });
 
+  it('takes an indented block of observed output as a fenced one, and not indented code', () => {
+    const paste = 'The log reads:\n\n    Reconciler error: RequestLimitExceeded: request limit exceeded, status code: 503\n    failed waiting for *v1.Secret Informer to sync';
+    expect(evidenceIn(paste)).toEqual(['observed-output']);
+    expect(evidenceIn('The helper:\n\n    if err != nil {\n        return fmt.Errorf("reconciler error: %w", err)\n    }')).toEqual([]);
+    expect(evidenceIn('- step one\n    Reconciler error: continued list text, not a block')).toEqual([]);
+  });
+
   it('takes an attached screenshot and a table row with a Prometheus series and a number', () => {
     expect(evidenceIn('![heap](https://github.com/user-attachments/assets/5d1c0f3e-1a2b)')).toEqual(['screenshot']);
     expect(evidenceIn('![diagram](https://example.com/architecture.png)')).toEqual([]);
@@ -176,6 +183,31 @@ describe('causal claims', () => {
     expect(claimsIn('Fixes a race condition where two workers could merge at once.').map((c) => c.mechanism)).toEqual(['race']);
     expect(claimsIn('Network blips make the e2e suite fail.').map((c) => c.mechanism)).toEqual(['network']);
     expect(claimsIn('The test flakes since the informer cache is eventually consistent.').map((c) => c.mechanism)).toEqual(['cache']);
+  });
+
+  it('needs a mechanism in the cause of a "because" or a story, not after "Root cause"', () => {
+    expect(claimsIn('The event test is flaky because the fake recorder drops events when its buffer fills.')).toEqual([]);
+    expect(claimsIn('The problem was that the Throttler released requests before all of them were queued.', 'Fix flaky test')).toEqual([]);
+    expect(claimsIn('The event test is flaky because of a race on the recorder.').map((c) => c.mechanism)).toEqual(['race']);
+    expect(claimsIn('Root cause: the webhook server starts after the first request.', 'Fix flaky e2e').map((c) => c.mechanism)).toEqual(['other']);
+    expect(claimsIn('The primary cause appears to be the watch loop starting early.', 'Fix flaky e2e').map((c) => c.mechanism)).toEqual(['other']);
+    expect(claimsIn('This causes a problem later, and the patch fails because the informer cache is stale.').map((c) => c.mechanism)).toEqual(['cache']);
+  });
+
+  it('stays silent on a possibility, a question without its mark, a tool topic and going back to a patch', () => {
+    expect(claimsIn('It is possible that due to a wrong storage class the volume never binds and the backup hangs.')).toEqual([]);
+    expect(claimsIn('Unexpected DNS errors can take down the control client.')).toEqual([]);
+    expect(claimsIn('Could this be because the write goes to etcd while the read comes from the informer cache.')).toEqual([]);
+    expect(claimsIn('', 'Add a tool to help troubleshooting intermittent network connectivity')).toEqual([]);
+    expect(claimsIn('', 'Go back to the vendored patch for the CRD race condition')).toEqual([]);
+    expect(claimsIn('The pods might start before the admission controller, resulting in failed DNS resolution.').map((c) => c.mechanism)).toEqual(['dns']);
+    expect(claimsIn("The reconciler can't keep up and fails under API server throttling.").map((c) => c.mechanism)).toEqual(['apiserver']);
+  });
+
+  it('names a busy machine as CPU, after the specific mechanisms', () => {
+    expect(claimsIn('The test times out in CI, and the issue appears to be resource contention.').map((c) => c.mechanism)).toEqual(['cpu']);
+    expect(claimsIn('The runs hang, most likely due to busy runners.').map((c) => c.mechanism)).toEqual(['cpu']);
+    expect(claimsIn('CoreDNS drops lookups under load, so the e2e suite fails.').map((c) => c.mechanism)).toEqual(['dns']);
   });
 
   it('normalizes a claim so whitespace, case and punctuation do not change its key', () => {
