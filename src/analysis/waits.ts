@@ -423,13 +423,17 @@ export function shellSleepMs(args: string[]): number | undefined {
 
 // ---- printing ----
 
-/** A duration the way people write it: 500ms, 15s, 1.5s, 2m, 2m30s, 10m, 1h. */
+/**
+ * A duration the way people write sleeps: 500ms, 15s, 1.5s, 120s, 600s; past ten minutes 15m,
+ * 2m30s, 1h. Seconds up to 600 keep an escalation readable as one scale ("5s -> 30s -> 120s -> 600s").
+ */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
   if (ms < 1000) {
     if (ms > 0 && ms < 1) return `${Math.round(ms * 1000)}µs`;
     return `${round(ms)}ms`;
   }
+  if (ms <= 600_000) return `${round(ms / 1000)}s`;
   const units: [string, number][] = [
     ['h', 3_600_000],
     ['m', 60_000],

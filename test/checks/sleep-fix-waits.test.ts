@@ -145,16 +145,16 @@ describe('shell sleeps and printing', () => {
     [500, '500ms'],
     [15_000, '15s'],
     [1500, '1.5s'],
-    [120_000, '2m'],
-    [150_000, '2m30s'],
-    [600_000, '10m'],
+    [120_000, '120s'],
+    [150_000, '150s'],
+    [600_000, '600s'], [900_000, '15m'], [5_430_000, '1h30m30s'],
     [3_600_000, '1h'],
     [0, '0ms'],
   ])('prints %d ms as %s', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
   });
   it('prints an escalation', () => {
-    expect(formatEscalation([5000, 30_000, 120_000, 600_000])).toBe('5s -> 30s -> 2m -> 10m');
+    expect(formatEscalation([5000, 30_000, 120_000, 600_000])).toBe('5s -> 30s -> 120s -> 600s');
   });
 });
 

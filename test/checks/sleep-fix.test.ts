@@ -38,7 +38,7 @@ describe('sleep-fix details', () => {
 
   it('suggests kubectl rollout status for a deployment, keeping the indentation', async () => {
     const { findings } = await runCase(byName('sh-sleep-before-kubectl-get-deployment'), [sleepFix]);
-    expect(findings[0]!.suggestion?.replacement).toBe('  kubectl rollout status deployment/db-operator-controller-manager -n db-operator-system --timeout=1m');
+    expect(findings[0]!.suggestion?.replacement).toBe('  kubectl rollout status deployment/db-operator-controller-manager -n db-operator-system --timeout=60s');
   });
 
   it('suggests kubectl wait for a lengthened sleep too, with the new length as timeout', async () => {
@@ -47,7 +47,7 @@ describe('sleep-fix details', () => {
     const { findings } = await runCase(c, [sleepFix]);
     expect(findings).toHaveLength(1);
     expect(findings[0]!.message).toMatch(/lengthens a fixed wait from 10s to 2m/);
-    expect(findings[0]!.suggestion).toEqual({ startLine: 3, endLine: 4, replacement: 'kubectl wait --for=condition=Ready pod/db-0 -n prod --timeout=2m' });
+    expect(findings[0]!.suggestion).toEqual({ startLine: 3, endLine: 4, replacement: 'kubectl wait --for=condition=Ready pod/db-0 -n prod --timeout=120s' });
   });
 
   it('suggests nothing when the kubectl output is used or the resource cannot be derived', async () => {
@@ -61,7 +61,7 @@ describe('sleep-fix details', () => {
   it('suggests in a workflow step with the step indentation', async () => {
     const { findings } = await runCase(byName('workflow-sleep-before-kubectl'), [sleepFix]);
     expect(findings[0]!.suggestion?.replacement).toBe(
-      '          kubectl wait --for=condition=Ready pod -n db-operator-system -l control-plane=controller-manager --timeout=1m',
+      '          kubectl wait --for=condition=Ready pod -n db-operator-system -l control-plane=controller-manager --timeout=60s',
     );
   });
 
@@ -84,7 +84,7 @@ describe('sleep-fix details', () => {
 
   it('carries the wait as written and its durations as evidence', async () => {
     const { findings } = await runCase(byName('go-reconcile-sleep-escalated-over-commits'), [sleepFix]);
-    expect(findings[0]!.evidence).toBe('time.Sleep(600 * time.Second) (10m); durations over the PR: 5s, 30s, 2m, 10m');
+    expect(findings[0]!.evidence).toBe('time.Sleep(600 * time.Second) (600s); durations over the PR: 5s, 30s, 120s, 600s');
   });
 
   it('documents itself', () => {

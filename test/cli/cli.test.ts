@@ -225,10 +225,7 @@ describe('analyze: escalation over commits', () => {
     expect(r.code).toBe(1);
   });
 
-  // The issue words the message "escalated 5s -> 30s -> 120s -> 600s over 3 commits"; sleep-fix
-  // formats durations with the largest unit ("2m -> 10m", its own fixtures expect that). Until the
-  // two agree this is expected to fail; it starts passing, and so fails here, when they do.
-  it.fails('words the escalation exactly as the issue does', async () => {
+  it('words the escalation exactly as the issue does', async () => {
     const { out } = await escalated();
     expect(out.findings[0]!.message).toContain('escalated 5s -> 30s -> 120s -> 600s over 3 commits');
   });
