@@ -46,7 +46,7 @@ describe('sleep-fix details', () => {
     const c = { name: 'lengthened', dir: '', pr: { base: { 'e2e.sh': script('sleep 10') }, head: { 'e2e.sh': script('sleep 2m') }, commits: ['x'] }, config: structuredClone(DEFAULT_CONFIG), wants: [] };
     const { findings } = await runCase(c, [sleepFix]);
     expect(findings).toHaveLength(1);
-    expect(findings[0]!.message).toMatch(/lengthens a fixed wait from 10s to 2m/);
+    expect(findings[0]!.message).toMatch(/lengthens a fixed wait from 10s to 120s/);
     expect(findings[0]!.suggestion).toEqual({ startLine: 3, endLine: 4, replacement: 'kubectl wait --for=condition=Ready pod/db-0 -n prod --timeout=120s' });
   });
 
