@@ -3,7 +3,7 @@
 // from `go func` closures, and TS/JS check-then-act across an `await`.
 
 import type { Check, CheckContext, GoNode, ParsedFile, Severity } from '../src/engine/types.js';
-import { enclosingDeclaration } from '../src/lang/go.js';
+import { calleeText, enclosingDeclaration, walk } from '../src/lang/go.js';
 import {
   dirOf,
   functionAt,
@@ -12,18 +12,20 @@ import {
   reconcilePath,
   setupPath,
   setupsFor,
+  type GoFunction,
   type GoPackage,
   type StateKind,
 } from '../src/analysis/controller.js';
 import {
   FunctionFacts,
   goroutines,
-  goroutineStartedNames,
+  goroutineStarts,
   goWrites,
   innermostFunction,
   isFunctionNode,
   packageVariables,
   type Goroutine,
+  type GoroutineStart,
   type GoWrite,
 } from '../src/analysis/concurrency.js';
 import { checkThenActAcrossAwait } from '../src/analysis/concurrency-ts.js';
@@ -114,17 +116,17 @@ interface GoFinding {
 async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: ParsedFile[], allLines = false): Promise<GoFinding[]> {
   const findings: GoFinding[] = [];
   const packageVars = new Map<string, { kind: StateKind; line: number; path: string }>();
-  const started = new Map<string, { start: GoNode; inLoop: boolean }>();
   for (const f of pkg.files) {
     for (const [name, v] of packageVariables(f.root)) packageVars.set(name, { ...v, path: f.path });
-    for (const [name, s] of goroutineStartedNames(f.root)) started.set(name, s);
   }
+  const started = startedIndex(pkg);
+  const callersLock = new CallerLocks(pkg);
   const onReconcilePath = reconcilePath(pkg);
   // what SetupWithManager calls (and nothing on the reconcile path does) runs before the manager starts
   const onSetupPath = setupPath(pkg);
   // a type whose methods run as goroutines (`go w.run(ctx)`) shares its fields between them
   const goroutineTypes = new Set<string>();
-  for (const [type, methods] of pkg.methodsOf) if (methods.some((m) => started.has(m.name))) goroutineTypes.add(type);
+  for (const [type, methods] of pkg.methodsOf) if (methods.some((m) => started(m))) goroutineTypes.add(type);
   const shared = new Map<string, boolean>();
 
   for (const file of changed) {
@@ -140,6 +142,8 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
       const g = goroutineOf(w, byLiteral);
       const held = facts.lockHeldAt(inner, w.node);
       if (held === 'write') continue;
+      // `// Assumes db.mu is locked.`, or every caller in the package holds a lock when it calls
+      if (inner.id === decl.node.id && callersLock.held(decl)) continue;
       // a read lock lets other readers in, so a write under it still races
       const unlocked = held === 'read' ? 'holding only a read lock (RLock), which a write needs Lock for' : 'without holding a mutex';
 
@@ -154,7 +158,7 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
         if (pkg.reconcilers.has(decl.receiver)) {
           const mcr = maxConcurrency(setupsFor(pkg, decl.receiver));
           const where = mcr.path ? ` (${mcr.path}:${mcr.line})` : '';
-          const startedAs = started.get(decl.name);
+          const startedAs = started(decl);
           if (g || startedAs) {
             const how = g ? `${g.how}, line ${lineOfNode(g.start)}` : `\`go ...${decl.name}(...)\`, line ${lineOfNode(startedAs!.start)}`;
             findings.push({ w, file, severity: 'error', message: `${what} from a goroutine (${how}) ${unlocked}: the goroutine outlives the reconcile and races with the next one, so ${HAZARD[field.kind]}. ${capitalize(REMEDY[field.kind]!)}, or send the result back on a channel.` });
@@ -169,6 +173,8 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
         }
         const sharedKey = `${decl.receiver}.${w.field}`;
         if (goroutineTypes.has(decl.receiver) && !shared.has(sharedKey)) shared.set(sharedKey, sharedAcrossMethods(pkg, decl.receiver, w.field, started));
+        // written before the method starts its goroutines (`w.running = n; go w.runner()`): the go statement orders it
+        if (shared.get(sharedKey) && !g && writtenBeforeStart(decl, w)) continue;
         if (shared.get(sharedKey)) {
           findings.push({ w, file, severity: 'error', message: `${what}, whose methods run as goroutines (\`${goStart(pkg, decl.receiver, started)}\`), ${unlocked}: ${HAZARD[field.kind]}. ${capitalize(REMEDY[field.kind]!)}.` });
           continue;
@@ -187,7 +193,7 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
         if (pv.kind === 'safe' || (TRACKED.has(pv.kind) && !racyWrite(pv.kind, w))) continue;
         if (decl.name === 'init' || decl.name === 'main') continue;
         const fromReconcile = onReconcilePath.has(decl.node.id);
-        const startedAs = started.get(decl.name);
+        const startedAs = started(decl);
         if (!g && !fromReconcile && !startedAs) continue;
         const what = `\`${describeWrite(w)}\` writes the package-level ${pv.kind === 'other' ? 'variable' : pv.kind} \`${w.root}\` (${pv.path}:${pv.line})`;
         if (g || startedAs) {
@@ -256,19 +262,211 @@ function capturedKind(g: Goroutine, name: string, facts: FunctionFacts): { kind:
   return undefined;
 }
 
-/** Is a field touched by a goroutine-started method and by some other method (or many goroutines)? */
-function sharedAcrossMethods(pkg: GoPackage, type: string, field: string, started: Map<string, { inLoop: boolean }>): boolean {
+/** `// Assumes db.mu is locked.`, `// mu must be held`, `// caller holds c.mu`, `// won't be executed concurrently`: the doc comment of a function its callers serialize. */
+const LOCKED_BY_CALLER = /\b(?:lock(?:ed)?|mu|mutex|\w+Mu|\w+\.mu)\b[^.\n]{0,40}\b(?:held|must be (?:held|locked)|is (?:held|locked))\b|\b(?:assumes?|requires?|callers? (?:must )?holds?|must (?:be called with|hold))\b[^.\n]{0,40}\b(?:lock(?:ed)?|mu|mutex|held)\b|(?:\bnot|n't) (?:be )?(?:called|executed|run) concurrently\b/i;
+
+/**
+ * Functions that run with a lock their caller holds: by doc comment, or because every call in the
+ * package (there is at least one) is made with a lock held, which is how code without the `...Locked`
+ * naming convention still says so. Callers are followed two levels up.
+ */
+class CallerLocks {
+  private readonly calls = new Map<string, GoNode[]>();
+  private readonly memo = new Map<number, boolean>();
+  private readonly facts = new FunctionFacts();
+
+  constructor(private readonly pkg: GoPackage) {
+    for (const f of pkg.files) {
+      walk(f.root, (n) => {
+        if (n.type !== 'call_expression') return true;
+        const callee = calleeText(n);
+        const name = callee.slice(callee.lastIndexOf('.') + 1);
+        if (name && this.calls.size < 50_000) this.calls.set(name, [...(this.calls.get(name) ?? []), n]);
+        return true;
+      });
+    }
+  }
+
+  held(fn: GoFunction, depth = 0): boolean {
+    const known = this.memo.get(fn.node.id);
+    if (known !== undefined) return known;
+    this.memo.set(fn.node.id, false);
+    const result = docSaysLocked(fn) || (depth < 2 && this.allCallersHold(fn, depth));
+    this.memo.set(fn.node.id, result);
+    return result;
+  }
+
+  private allCallersHold(fn: GoFunction, depth: number): boolean {
+    // a Reconcile, Start or exported method is called from outside the package too: its callers are not all here
+    if (/^[A-Z]/.test(fn.name)) return false;
+    const sites = (this.calls.get(fn.name) ?? []).filter((c) => !fn.receiver || c.childForFieldName('function')?.type === 'selector_expression');
+    if (sites.length === 0 || sites.length > 50) return false;
+    return sites.every((call) => {
+      if (call.parent?.type === 'go_statement' || call.parent?.type === 'defer_statement') return false;
+      const inner = innermostFunction(call);
+      if (!inner) return false;
+      if (this.facts.lockHeldAt(inner, call) === 'write') return true;
+      const caller = functionAt(this.pkg, call);
+      return caller !== undefined && caller.node.id === inner.id && caller.node.id !== fn.node.id && this.held(caller, depth + 1);
+    });
+  }
+}
+
+function docSaysLocked(fn: GoFunction): boolean {
+  const lines: string[] = [];
+  for (let c = fn.node.previousSibling; c?.type === 'comment' && lines.length < 20; c = c.previousSibling) lines.push(c.text);
+  return LOCKED_BY_CALLER.test(lines.join('\n').slice(0, 4_000));
+}
+
+type Started = (fn: GoFunction) => GoroutineStart | undefined;
+
+/**
+ * Which package functions and methods run as goroutines. `go x.run()` counts for the type of `x`
+ * when it can be told (the receiver, a field of it, a local built from a literal or a constructor),
+ * else for the one type of the package that has a method of that name: two types each with a `serve`
+ * method are not both goroutines because one is started.
+ */
+function startedIndex(pkg: GoPackage): Started {
+  const owners = new Map<string, string[]>();
+  for (const [type, methods] of pkg.methodsOf) for (const m of methods) owners.set(m.name, [...(owners.get(m.name) ?? []), type]);
+  const byName = new Map<string, { s: GoroutineStart; type: string | undefined }[]>();
+  for (const f of pkg.files) {
+    for (const s of goroutineStarts(f.root)) {
+      const type = s.operand ? operandType(pkg, s.operand) : s.start.type === 'go_statement' ? '' : undefined;
+      byName.set(s.name, [...(byName.get(s.name) ?? []), { s, type }]);
+    }
+  }
+  return (fn) => {
+    const starts = byName.get(fn.name) ?? [];
+    const mine = starts.filter(({ type }) =>
+      fn.receiver ? type === fn.receiver || (type === undefined && owners.get(fn.name)?.length === 1) : type === '',
+    );
+    return mine.find((x) => x.s.inLoop)?.s ?? mine[0]?.s;
+  };
+}
+
+/** The package type `x` has at a `go x.run()`, `go t.keeper.run()`: '?' when it is another package's, undefined when not known. */
+function operandType(pkg: GoPackage, operand: GoNode): string | undefined {
+  const decl = functionAt(pkg, operand);
+  if (operand.type === 'selector_expression') {
+    const base = operand.childForFieldName('operand');
+    const field = operand.childForFieldName('field')?.text ?? '';
+    if (decl?.receiver && base?.text === decl.receiverName) return typeName(pkg.structs.get(decl.receiver)?.get(field)?.typeText);
+    return undefined;
+  }
+  if (operand.type !== 'identifier' || !decl) return undefined;
+  if (operand.text === decl.receiverName) return decl.receiver;
+  let found: string | undefined;
+  walk(decl.node, (n) => {
+    if (found !== undefined || n.startIndex >= operand.startIndex) return false;
+    if (n.type === 'short_var_declaration') {
+      const i = (n.childForFieldName('left')?.namedChildren ?? []).findIndex((x) => x?.text === operand.text);
+      const value = i === -1 ? undefined : n.childForFieldName('right')?.namedChildren[i];
+      if (value) found = valueTypeName(pkg, value) ?? '?unknown';
+    } else if ((n.type === 'var_spec' || n.type === 'parameter_declaration') && n.childrenForFieldName('name').some((x) => x?.text === operand.text)) {
+      const type = n.childForFieldName('type');
+      found = type ? typeName(type.text) : '?unknown';
+    }
+    return true;
+  });
+  return found === '?unknown' ? undefined : found;
+}
+
+/** `*Cache` -> `Cache`; `pkg.Cache` -> '?' (not a type of this package). */
+function typeName(text: string | undefined): string | undefined {
+  if (!text) return undefined;
+  const bare = text.replace(/^\*/, '').replace(/\[.*$/, '');
+  return bare.includes('.') ? '?' : /^\w+$/.test(bare) ? bare : undefined;
+}
+
+/** The type a value is built as: `&Cache{...}`, `Cache{}`, `newCache(...)` (from its result). */
+function valueTypeName(pkg: GoPackage, value: GoNode): string | undefined {
+  let v: GoNode | null = value;
+  while (v && (v.type === 'unary_expression' || v.type === 'parenthesized_expression')) v = v.namedChildren[v.namedChildren.length - 1] ?? null;
+  if (v?.type === 'composite_literal') return typeName(v.childForFieldName('type')?.text);
+  if (v?.type === 'call_expression') {
+    const callee = v.childForFieldName('function');
+    if (callee?.type !== 'identifier') return undefined;
+    const result = pkg.functions.find((f) => !f.receiver && f.name === callee.text)?.node.childForFieldName('result');
+    const first = result?.type === 'parameter_list' ? result.namedChildren[0]?.childForFieldName('type') : result;
+    return typeName(first?.text);
+  }
+  return undefined;
+}
+
+/**
+ * Is a field touched both by what runs in the type's goroutines and by something else? The goroutine
+ * side is the started methods and the methods of the type they call; a field only that side touches
+ * belongs to the goroutine (one owner goroutine, as an event loop is). Many goroutines started in a
+ * loop on the same value share everything they touch.
+ */
+function sharedAcrossMethods(pkg: GoPackage, type: string, field: string, started: Started): boolean {
   const methods = pkg.methodsOf.get(type) ?? [];
-  const touching = methods.filter((m) => m.receiverName && m.node.text.includes(`${m.receiverName}.${field}`));
-  const inGoroutine = touching.filter((m) => started.has(m.name));
-  if (inGoroutine.some((m) => started.get(m.name)!.inLoop)) return true;
-  return inGoroutine.length > 0 && touching.length > 1;
+  const touches = (m: GoFunction) => m.receiverName !== undefined && m.node.text.includes(`${m.receiverName}.${field}`);
+  const goroutineSide = sameReceiverReach(methods, methods.filter((m) => started(m)));
+  const touching = methods.filter(touches);
+  if (touching.some((m) => goroutineSide.has(m.node.id) && started(m)?.inLoop)) return true;
+  const inside = touching.filter((m) => goroutineSide.has(m.node.id));
+  const outside = touching.filter((m) => !goroutineSide.has(m.node.id) && !onlyBeforeStart(m, field));
+  return inside.length > 0 && outside.length > 0;
+}
+
+/** Methods reached from `roots` through calls on their own receiver (`c.flush()` inside a method of c's type). */
+function sameReceiverReach(methods: GoFunction[], roots: GoFunction[]): Set<number> {
+  const byName = new Map(methods.map((m) => [m.name, m] as const));
+  const reached = new Set<number>();
+  const queue = [...roots];
+  while (queue.length && reached.size < 500) {
+    const m = queue.shift()!;
+    if (reached.has(m.node.id)) continue;
+    reached.add(m.node.id);
+    for (const call of m.node.descendantsOfType('call_expression')) {
+      const callee = call?.childForFieldName('function');
+      if (callee?.type !== 'selector_expression' || callee.childForFieldName('operand')?.text !== m.receiverName) continue;
+      const target = byName.get(callee.childForFieldName('field')?.text ?? '');
+      if (target && !reached.has(target.node.id)) queue.push(target);
+    }
+  }
+  return reached;
+}
+
+/** The `go` statements of a method that start a method of its own receiver (`go c.refresh(ctx)`). */
+function ownStarts(m: GoFunction): GoNode[] {
+  return m.node.descendantsOfType('go_statement').filter((g): g is GoNode => {
+    const fn = g?.namedChildren[0]?.childForFieldName('function');
+    return fn?.type === 'selector_expression' && fn.childForFieldName('operand')?.text === m.receiverName;
+  });
+}
+
+/** Does a method touch the field only before it starts its goroutines (`c.results = map...; go c.refresh()`)? */
+function onlyBeforeStart(m: GoFunction, field: string): boolean {
+  const first = ownStarts(m)[0];
+  if (!first) return false;
+  const at = m.node.startIndex + m.node.text.lastIndexOf(`${m.receiverName}.${field}`);
+  const loop = loopOf(first, m.node);
+  return at >= m.node.startIndex && at < first.startIndex && !(loop && loop.startIndex <= at);
+}
+
+/** Is a write ordered before the goroutines its function starts on its receiver, and not in a loop around them? */
+function writtenBeforeStart(decl: GoFunction, w: GoWrite): boolean {
+  const first = ownStarts(decl).find((g) => g.startIndex > w.node.startIndex);
+  if (!first) return false;
+  // a loop around both writes again while the goroutines of the last round run
+  const loop = loopOf(first, decl.node);
+  return !(loop && loop.startIndex <= w.node.startIndex);
+}
+
+/** The outermost loop of `fn` around a node. */
+function loopOf(node: GoNode, fn: GoNode): GoNode | undefined {
+  let found: GoNode | undefined;
+  for (let n: GoNode | null = node.parent; n && n.id !== fn.id; n = n.parent) if (n.type === 'for_statement') found = n;
+  return found;
 }
 
 /** `go c.refresh(ctx)`: how a type's method is started as a goroutine, for messages. */
-function goStart(pkg: GoPackage, type: string, started: Map<string, { start: GoNode }>): string {
-  const method = pkg.methodsOf.get(type)?.find((m) => started.has(m.name));
-  const text = method ? started.get(method.name)!.start.text.replace(/\s+/g, ' ') : 'go ...';
+function goStart(pkg: GoPackage, type: string, started: Started): string {
+  const s = (pkg.methodsOf.get(type) ?? []).map((m) => started(m)).find((x) => x);
+  const text = s ? s.start.text.replace(/\s+/g, ' ') : 'go ...';
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 

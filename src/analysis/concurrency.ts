@@ -124,6 +124,8 @@ export function lockHeldAt(fn: GoNode, at: GoNode, events = lockEvents(fn)): Loc
   const held = new Map<string, 'write' | 'read'>();
   for (const e of events) {
     if (e.at >= at.startIndex) break;
+    // `if done { mu.Unlock(); return }`: the path on to `at` never went through that unlock
+    if (e.op === 'release' && e.exits && !(e.exits.start <= at.startIndex && at.startIndex < e.exits.end)) continue;
     if (e.op === 'release') held.delete(e.mutex);
     else held.set(e.mutex, e.op);
   }
@@ -135,6 +137,30 @@ export interface LockEvent {
   at: number;
   mutex: string;
   op: 'write' | 'read' | 'release';
+  /** for a release: the outermost block around it that ends by leaving (return, panic, continue, goto) */
+  exits?: { start: number; end: number };
+}
+
+const CLAUSES = new Set(['block', 'communication_case', 'expression_case', 'default_case', 'type_case']);
+
+/** Does a statement list end by leaving it: `return`, `panic(...)`, `continue`, `goto`, `log.Fatal...`? */
+function endsByLeaving(list: GoNode): boolean {
+  const last = list.namedChildren.filter((c) => c && c.type !== 'comment').pop();
+  if (!last) return false;
+  if (last.type === 'return_statement' || last.type === 'continue_statement' || last.type === 'goto_statement') return true;
+  if (last.type === 'statement_list') return endsByLeaving(last);
+  const call = last.type === 'expression_statement' ? last.namedChildren[0] : undefined;
+  return call?.type === 'call_expression' && /^(panic|os\.Exit|log\.Fatal\w*|log\.Panic\w*)$/.test(calleeText(call));
+}
+
+/** The outermost block between `node` and `fn` that ends by leaving, as a source range. */
+function exitingBlock(node: GoNode, fn: GoNode): { start: number; end: number } | undefined {
+  let found: { start: number; end: number } | undefined;
+  for (let n: GoNode | null = node.parent; n && n.id !== fn.id; n = n.parent) {
+    const list = n.namedChildren.find((c) => c?.type === 'statement_list') ?? n;
+    if (CLAUSES.has(n.type) && n.parent?.id !== fn.id && endsByLeaving(list)) found = { start: n.startIndex, end: n.endIndex };
+  }
+  return found;
 }
 
 /** The `Lock`/`RLock`/`Unlock`/`RUnlock` calls of a function (not its nested literals), in order; deferred unlocks are left out. */
@@ -145,12 +171,19 @@ export function lockEvents(fn: GoNode): LockEvent[] {
     if (n.type !== 'call_expression') return true;
     const callee = calleeText(n);
     const dot = callee.lastIndexOf('.');
+    // the runtime's own `lock(&sched.lock)` / `unlock(&sched.lock)`
+    const only = n.childForFieldName('arguments')?.namedChildren;
+    if ((callee === 'lock' || callee === 'unlock') && only?.length === 1 && only[0]?.text.startsWith('&')) {
+      const mutex = only[0].text.slice(1);
+      events.push(callee === 'lock' ? { at: n.startIndex, mutex, op: 'write' } : { at: n.startIndex, mutex, op: 'release', exits: exitingBlock(n, fn) });
+      return true;
+    }
     if (dot === -1 || (n.childForFieldName('arguments')?.namedChildCount ?? 0) > 0) return true;
     const mutex = callee.slice(0, dot);
     const method = callee.slice(dot + 1);
     if (method === 'Lock') events.push({ at: n.startIndex, mutex, op: 'write' });
     else if (method === 'RLock') events.push({ at: n.startIndex, mutex, op: 'read' });
-    else if ((method === 'Unlock' || method === 'RUnlock') && n.parent?.type !== 'defer_statement') events.push({ at: n.startIndex, mutex, op: 'release' });
+    else if ((method === 'Unlock' || method === 'RUnlock') && n.parent?.type !== 'defer_statement') events.push({ at: n.startIndex, mutex, op: 'release', exits: exitingBlock(n, fn) });
     return true;
   });
   return events;
@@ -233,23 +266,53 @@ function loopAround(start: GoNode): { inLoop: boolean; loopBody?: GoNode } {
   return { inLoop: false };
 }
 
-/** Names of functions and methods started as goroutines by name: `go r.worker(ctx)` gives `worker`. */
-export function goroutineStartedNames(root: GoNode): Map<string, { start: GoNode; inLoop: boolean }> {
-  const names = new Map<string, { start: GoNode; inLoop: boolean }>();
+/** A function or method started as a goroutine by name: `go r.worker(ctx)`, `go run()`, or a Runnable's Start. */
+export interface GoroutineStart {
+  name: string;
+  /** what the method is called on: `r` in `go r.worker(ctx)`, `t.keeper` in `go t.keeper.run()`, `c` in `mgr.Add(c)`; none for `go run()` */
+  operand?: GoNode;
+  start: GoNode;
+  /** started in a loop on one shared value: many run at once. A value made fresh in the loop body (`c := newConn(rw)`) is one per goroutine. */
+  inLoop: boolean;
+}
+
+export function goroutineStarts(root: GoNode): GoroutineStart[] {
+  const starts: GoroutineStart[] = [];
   for (const stmt of root.descendantsOfType('go_statement')) {
     const call = stmt?.namedChildren[0];
     const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : undefined;
     if (!stmt || !fn) continue;
+    const operand = fn.type === 'selector_expression' ? (fn.childForFieldName('operand') ?? undefined) : undefined;
     const name = fn.type === 'identifier' ? fn.text : fn.type === 'selector_expression' ? fn.childForFieldName('field')?.text : undefined;
-    if (name) names.set(name, { start: stmt, inLoop: loopAround(stmt).inLoop });
+    if (!name) continue;
+    const loop = loopAround(stmt);
+    const fresh = loop.loopBody && operand?.type === 'identifier' && declaredBefore(loop.loopBody, operand.text, stmt.startIndex);
+    starts.push({ name, operand, start: stmt, inLoop: loop.inLoop && !fresh });
   }
   // a controller-runtime Runnable given to the manager (`mgr.Add(r)`) has its Start run in a goroutine
   for (const call of root.descendantsOfType('call_expression')) {
-    if (!call || names.has('Start')) continue;
+    if (!call) continue;
     const callee = calleeText(call);
-    if (/^(mgr|manager|m)\.Add$|Manager\(\)\.Add$|\.GetManager\(\)\.Add$/.test(callee) || callee.endsWith('mgr.Add')) names.set('Start', { start: call, inLoop: false });
+    if (/^(mgr|manager|m)\.Add$|Manager\(\)\.Add$|\.GetManager\(\)\.Add$/.test(callee) || callee.endsWith('mgr.Add')) {
+      const runnable = call.childForFieldName('arguments')?.namedChildren[0];
+      starts.push({ name: 'Start', operand: runnable?.type === 'identifier' ? runnable : undefined, start: call, inLoop: false });
+      break;
+    }
   }
-  return names;
+  return starts;
+}
+
+/** Is `name` declared (`:=`, `var`) in `scope` before `before`? */
+function declaredBefore(scope: GoNode, name: string, before: number): boolean {
+  let found = false;
+  walk(scope, (n) => {
+    if (found || n.startIndex >= before) return false;
+    if (n.type === 'short_var_declaration') {
+      if ((n.childForFieldName('left')?.namedChildren ?? []).some((x) => x?.text === name)) found = true;
+    } else if (n.type === 'var_spec' && n.childrenForFieldName('name').some((x) => x?.text === name)) found = true;
+    return !isFunctionNode(n);
+  });
+  return found;
 }
 
 /** Every name a function declares: parameters, `:=`, `var`, range variables (nested literals included). */
