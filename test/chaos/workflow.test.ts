@@ -122,6 +122,6 @@ describe('workflows/chaos.yml', () => {
     const caller = parse(snippet!) as { on: Record<string, unknown>; permissions: unknown; jobs: Record<string, { uses: string }> };
     expect(Object.keys(caller.on)).toEqual(['pull_request']);
     expect(caller.permissions).toEqual({ contents: 'read' });
-    expect(Object.values(caller.jobs)[0].uses).toMatch(/chaos\.yml/);
+    expect(Object.values(caller.jobs)[0].uses).toMatch(/causal-review-chaos-run\.yml$/);
   });
 });
