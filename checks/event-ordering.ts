@@ -206,6 +206,25 @@ function valueType(pkg: GoPackage, file: GoFile, value: GoNode): { type: GoNode;
 
 const OWNER_FUNCS = new Set(['SetControllerReference', 'SetOwnerReference']);
 
+/** Packages whose object types are interfaces (`metav1.Object`, `client.Object`, `runtime.Object`), not kinds. */
+const INTERFACE_PACKAGES = new Set([
+  'k8s.io/apimachinery/pkg/apis/meta/v1',
+  'k8s.io/apimachinery/pkg/runtime',
+  'k8s.io/apimachinery/pkg/api/meta',
+  'sigs.k8s.io/controller-runtime/pkg/client',
+]);
+
+/**
+ * Is a resolved child type a kind a setup could name? A helper taking `object *metav1.Object` or
+ * `obj client.Object` sets owners on whatever it is given: the type says nothing about the kind. A type
+ * of this package counts only when it is a struct here (a local interface says nothing either).
+ */
+function concreteKind(pkg: GoPackage, kind: ObjectKind): boolean {
+  if (INTERFACE_PACKAGES.has(kind.importPath)) return false;
+  if (kind.importPath.startsWith('.')) return pkg.structs.has(kind.kind);
+  return true;
+}
+
 function unwatchedChildren(ctx: CheckContext, pkg: GoPackage, file: ParsedFile): void {
   const goFile = pkg.files.find((f) => f.path === file.path);
   if (!goFile) return;
@@ -231,7 +250,7 @@ function unwatchedChildren(ctx: CheckContext, pkg: GoPackage, file: ParsedFile):
     } else return true;
     const kind = child && kindOfTypeNode(child.type, child.file);
     // an unresolved child (a variable of interface type, unstructured) cannot be compared: stay silent
-    if (!kind || kind.importPath.includes('unstructured')) return true;
+    if (!kind || kind.importPath.includes('unstructured') || !concreteKind(pkg, kind)) return true;
     const decl = functionAt(pkg, n);
     const setups = setupsFor(pkg, decl?.receiver);
     // no SetupWithManager in this package (it may be wired in cmd/ or elsewhere), or one that watches

@@ -48,7 +48,7 @@ const REMEDY: Record<string, string> = {
   slice: 'hold a sync.Mutex around the append, send results on a channel, or pre-size the slice and assign by index',
   counter: 'use sync/atomic (an atomic.Int64 and its Add) or hold a sync.Mutex',
   pointer: 'use atomic.Pointer, or hold a sync.Mutex around every read and write',
-  other: 'hold a sync.Mutex around every read and write of it, or use atomic.Value',
+  other: 'keep it in a local variable of the call instead of shared state, or hold a sync.Mutex around every read and write of it (or use atomic.Value)',
 };
 
 /** Does this kind of write change this kind of state in a way that races? */
@@ -117,7 +117,7 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
   const findings: GoFinding[] = [];
   const packageVars = new Map<string, { kind: StateKind; line: number; path: string }>();
   for (const f of pkg.files) {
-    for (const [name, v] of packageVariables(f.root)) packageVars.set(name, { ...v, path: f.path });
+    for (const [name, v] of packageVariables(f.root, pkg.namedKinds)) packageVars.set(name, { ...v, path: f.path });
   }
   const started = startedIndex(pkg);
   const callersLock = new CallerLocks(pkg);
@@ -150,11 +150,16 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
       // (a) a field of the receiver: reconcilers and types whose methods run as goroutines
       if (decl.receiver && w.root === decl.receiverName && w.field && !(g && facts.declaredIn(g.literal).has(w.root))) {
         const field = pkg.structs.get(decl.receiver)?.get(w.field);
-        if (!field || !TRACKED.has(field.kind) || !racyWrite(field.kind, w)) continue;
+        // `r.logger = r.Log.WithValues(...)`: replacing a whole field of any other type is a race too, but
+        // only reported where it races already (reconciles at once, or a goroutine): a serial reconciler
+        // that keeps a per-reconcile logger or client in a field is common and harmless until then
+        const replaced = field?.kind === 'other' && w.form === 'assign' && !w.indexed && !w.deep;
+        if (!field || (!replaced && (!TRACKED.has(field.kind) || !racyWrite(field.kind, w)))) continue;
+        if (replaced && !pkg.reconcilers.has(decl.receiver)) continue;
         if (decl.name === 'SetupWithManager' || (onSetupPath.has(decl.node.id) && !onReconcilePath.has(decl.node.id) && !g)) continue;
         // a value receiver is a copy: replacing or incrementing its field races with nobody (map and slice contents are still shared)
         if (!decl.pointerReceiver && !w.indexed && w.form !== 'delete' && !w.deep) continue;
-        const what = `\`${describeWrite(w)}\` writes the ${field.kind} field \`${w.field}\` of ${decl.receiver}`;
+        const what = `\`${describeWrite(w)}\` writes the ${field.kind === 'other' ? '' : `${field.kind} `}field \`${w.field}\` of ${decl.receiver}`;
         if (pkg.reconcilers.has(decl.receiver)) {
           const mcr = maxConcurrency(setupsFor(pkg, decl.receiver));
           const where = mcr.path ? ` (${mcr.path}:${mcr.line})` : '';
@@ -162,6 +167,8 @@ async function checkGoPackage(ctx: CheckContext, pkg: GoPackage, changed: Parsed
           if (g || startedAs) {
             const how = g ? `${g.how}, line ${lineOfNode(g.start)}` : `\`go ...${decl.name}(...)\`, line ${lineOfNode(startedAs!.start)}`;
             findings.push({ w, file, severity: 'error', message: `${what} from a goroutine (${how}) ${unlocked}: the goroutine outlives the reconcile and races with the next one, so ${HAZARD[field.kind]}. ${capitalize(REMEDY[field.kind]!)}, or send the result back on a channel.` });
+          } else if (replaced && !(mcr.value === 'variable' || mcr.value > 1)) {
+            continue;
           } else if (mcr.value === 'variable' || mcr.value > 1) {
             const n = mcr.value === 'variable' ? 'several' : String(mcr.value);
             const setBy = mcr.value === 'variable' ? 'sets MaxConcurrentReconciles from a variable' : `sets MaxConcurrentReconciles to ${mcr.value}`;

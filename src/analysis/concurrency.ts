@@ -4,7 +4,7 @@
 
 import type { GoNode } from '../engine/types.js';
 import { calleeText, functionName, lineOf, walk } from '../lang/go.js';
-import { stateKindOfType, stateKindOfValue, type StateKind } from './controller.js';
+import { stateKindIn, stateKindOfType, stateKindOfValue, type StateKind } from './controller.js';
 
 export type WriteForm = 'assign' | 'append' | 'increment' | 'index' | 'delete';
 
@@ -358,7 +358,7 @@ export function localKinds(fn: GoNode): Map<string, { kind: StateKind; line: num
 }
 
 /** Package-level variables of a file with the kind of state they hold. */
-export function packageVariables(root: GoNode): Map<string, { kind: StateKind; line: number; typeText: string }> {
+export function packageVariables(root: GoNode, namedKinds = new Map<string, StateKind>()): Map<string, { kind: StateKind; line: number; typeText: string }> {
   const vars = new Map<string, { kind: StateKind; line: number; typeText: string }>();
   for (const decl of root.namedChildren) {
     if (decl?.type !== 'var_declaration') continue;
@@ -368,7 +368,7 @@ export function packageVariables(root: GoNode): Map<string, { kind: StateKind; l
       const values = spec.childForFieldName('value')?.namedChildren ?? [];
       spec.childrenForFieldName('name').forEach((name, i) => {
         if (!name || name.text === '_') return;
-        const kind = type ? stateKindOfType(type.text) : stateKindOfValue(values[i]);
+        const kind = type ? stateKindIn(type.text, namedKinds) : stateKindOfValue(values[i]);
         vars.set(name.text, { kind, line: lineOf(spec), typeText: type?.text ?? values[i]?.text.slice(0, 40) ?? '' });
       });
     }

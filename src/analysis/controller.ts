@@ -68,6 +68,8 @@ export interface GoPackage {
   setups: ControllerSetup[];
   /** declarations by node id, for `functionAt` */
   byId: Map<number, GoFunction>;
+  /** the package's named non-struct types that hold state: `type Cache map[string]T` -> map */
+  namedKinds: Map<string, StateKind>;
 }
 
 export function dirOf(path: string): string {
@@ -99,6 +101,7 @@ function buildPackage(dir: string, files: GoFile[]): GoPackage {
   const structs = new Map<string, Map<string, StructField>>();
   const functions: GoFunction[] = [];
   const methodsOf = new Map<string, GoFunction[]>();
+  const namedKinds = namedStateKinds(files);
   for (const file of files) {
     for (const decl of file.root.namedChildren) {
       if (!decl) continue;
@@ -106,7 +109,7 @@ function buildPackage(dir: string, files: GoFile[]): GoPackage {
         for (const spec of decl.namedChildren) {
           const type = spec?.childForFieldName('type');
           const name = spec?.childForFieldName('name')?.text;
-          if (spec?.type === 'type_spec' && name && type?.type === 'struct_type') structs.set(name, structFields(type));
+          if (spec?.type === 'type_spec' && name && type?.type === 'struct_type') structs.set(name, structFields(type, namedKinds));
         }
       } else if (decl.type === 'function_declaration' || decl.type === 'method_declaration') {
         const fn: GoFunction = {
@@ -126,20 +129,49 @@ function buildPackage(dir: string, files: GoFile[]): GoPackage {
       }
     }
   }
-  const reconcilers = new Set(functions.filter((f) => f.receiver && f.name === 'Reconcile').map((f) => f.receiver!));
+  const reconcilers = new Set(functions.filter(isReconcileMethod).map((f) => f.receiver!));
   const setups = functions.filter(isControllerSetup).map(controllerSetup);
   const byId = new Map(functions.map((f) => [f.node.id, f] as const));
-  return { dir, files, structs, functions, methodsOf, reconcilers, setups, byId };
+  return { dir, files, structs, functions, methodsOf, reconcilers, setups, byId, namedKinds };
 }
 
-function structFields(struct: GoNode): Map<string, StructField> {
+/**
+ * What the package's own named types hold: `type AdminAPICache map[string]API` is a map, `type Seen []string`
+ * a slice. Followed one step, so a field of such a type is state of that kind, not an opaque value.
+ */
+function namedStateKinds(files: GoFile[]): Map<string, StateKind> {
+  const kinds = new Map<string, StateKind>();
+  for (const file of files) {
+    for (const decl of file.root.namedChildren) {
+      if (decl?.type !== 'type_declaration') continue;
+      for (const spec of decl.namedChildren) {
+        const type = spec?.childForFieldName('type');
+        const name = spec?.childForFieldName('name')?.text;
+        // `type X = Y` is an alias (type_alias): it names the same type, so it counts too
+        if (!name || !type || (spec?.type !== 'type_spec' && spec?.type !== 'type_alias') || type.type === 'struct_type' || type.type === 'interface_type') continue;
+        const kind = stateKindOfType(type.text);
+        if (kind !== 'other') kinds.set(name, kind);
+      }
+    }
+  }
+  return kinds;
+}
+
+/** The kind of a type, seeing through the package's own named map, slice and counter types. */
+export function stateKindIn(typeText: string, namedKinds: Map<string, StateKind>): StateKind {
+  const kind = stateKindOfType(typeText);
+  if (kind !== 'other') return kind;
+  return namedKinds.get(typeText.replace(/\s+/g, '')) ?? 'other';
+}
+
+function structFields(struct: GoNode, namedKinds: Map<string, StateKind>): Map<string, StructField> {
   const fields = new Map<string, StructField>();
   for (const decl of struct.descendantsOfType('field_declaration')) {
     if (!decl || decl.parent?.parent?.id !== struct.id) continue;
     const type = decl.childForFieldName('type');
     if (!type) continue;
     for (const name of decl.childrenForFieldName('name')) {
-      if (name) fields.set(name.text, { name: name.text, typeText: type.text, kind: stateKindOfType(type.text) });
+      if (name) fields.set(name.text, { name: name.text, typeText: type.text, kind: stateKindIn(type.text, namedKinds) });
     }
   }
   return fields;
@@ -178,6 +210,17 @@ export function stateKindOfValue(value: GoNode | null | undefined): StateKind {
     if (/^(int|int64|int32|uint|uint64|uint32)$/.test(callee)) return 'counter';
   }
   return 'other';
+}
+
+/**
+ * A controller-runtime `Reconcile`: a method of that name returning a `Result` (`ctrl.Result`,
+ * `reconcile.Result`). A `Reconcile(ctx, client, owner) error` of some helper type is a name only: it is
+ * not run by a controller's workers, so its fields and its waits are not those of a reconciler.
+ */
+function isReconcileMethod(fn: GoFunction): boolean {
+  if (!fn.receiver || fn.name !== 'Reconcile') return false;
+  const result = fn.node.childForFieldName('result')?.text ?? '';
+  return /\bResult\b/.test(result.slice(0, 200));
 }
 
 function isControllerSetup(fn: GoFunction): boolean {
@@ -285,7 +328,7 @@ export function maxConcurrency(setups: ControllerSetup[]): { value: number | 'va
  * (`r.method(...)` on the same receiver type, `helper(...)` package functions), transitively.
  */
 export function reconcilePath(pkg: GoPackage): Set<number> {
-  return reachableFrom(pkg, pkg.functions.filter((f) => f.receiver && pkg.reconcilers.has(f.receiver) && f.name === 'Reconcile'));
+  return reachableFrom(pkg, pkg.functions.filter(isReconcileMethod));
 }
 
 /** Functions SetupWithManager reaches: they run once, before the manager starts. */

@@ -44,6 +44,8 @@ describe('event-ordering near-misses are silent for the reason they claim', () =
     ['ok-ts-handler-mutex', 'src/controller.ts', 'await mutex.runExclusive(() => reconcile(schedule));', 'await reconcile(schedule);', /runs async work directly/],
     ['ok-ts-handler-calls-imported-sync', 'src/main.ts', '  enqueue(schedule);', '  void reconcile(schedule as never);', /runs async work directly/],
     ['ok-ts-handler-enqueues-key', 'src/controller.ts', "informer.on('add', enqueue);", "informer.on('add', reconcile);", /runs async work directly/],
+    ['ok-go-owner-ref-through-interface-helper', 'internal/controller/runnerpool_controller.go', 'obj client.Object) error {', 'obj *corev1.ConfigMap) error {', /owner reference on a v1 ConfigMap/],
+    ['ok-go-poll-in-helper-named-reconcile', 'internal/webhook/ca.go', 'namespace string) error {', 'namespace string) (ctrl.Result, error) {', /polls the API/],
     ['ts-handler-async-status-writes-preconditioned', 'src/controller.ts', "        { op: 'test', path: '/metadata/resourceVersion', value: schedule.metadata!.resourceVersion },\n", '', /patchNamespacedCustomObjectStatus.*without a resourceVersion precondition/],
   ])('%s', async (name, path, from, to, message) => {
     const messages = await withoutTheGuard(name, path, from, to);

@@ -68,6 +68,8 @@ describe('unsynchronized-state near-misses are silent for the reason they claim'
     ['ok-ts-pqueue-concurrency-1', 'src/controller.ts', 'concurrency: 1', 'concurrency: 4', /`lastRun` is read/],
     ['ok-ts-per-key-chain', 'src/controller.ts', 'chains.set(key, next.catch(() => undefined));', 'void next.catch(() => undefined);', /`started` is read/],
     ['ok-ts-drain-loop-guard', 'src/controller.ts', '  if (draining) return;\n', '', /`started` is read/],
+    ['ok-go-reconciler-logger-field-serial', 'internal/controller/backup_controller.go', '\t\tComplete(r)', '\t\tWithOptions(controller.Options{MaxConcurrentReconciles: 4}).\n\t\tComplete(r)', /field `log` of BackupReconciler/],
+    ['ok-go-reconcile-helper-not-a-controller', 'internal/webhook/config.go', 'namespace string) error {', 'namespace string) (ctrl.Result, error) {', /slice field `hooks` of Settings/],
     ['ok-ts-mark-before-await', 'src/controller.ts', '  started.add(key);\n  try {\n    await createBackupJob(schedule);', '  try {\n    await createBackupJob(schedule);\n    started.add(key);', /`started` is read/],
   ])('%s', async (name, path, from, to, message) => {
     const messages = await withoutTheGuard(name, path, from, to);
