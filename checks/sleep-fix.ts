@@ -31,15 +31,19 @@ export const sleepFix: Check = {
         'another file of the Go package) is reported on the constant.',
       'Sleep helpers are resolved whatever their name: a Go function of the same package whose body is a `time.Sleep`/`<-time.After` ' +
         'of its parameter; a TS function returning a promise resolved by `setTimeout`, in the same file or imported from a relative ' +
-        'path (also through a namespace import or one re-export); `promisify(setTimeout)`, `delay`, `timers/promises` and other sleep packages.',
+        'path (also through a namespace import or one re-export); `promisify(setTimeout)`, `delay`, `timers/promises` and other sleep packages. ' +
+        'A `Sleep(d)` method of another package with a constant duration is a sleep too (the step of an e2e fixture chain, ' +
+        '`.PromoteRollout().Sleep(2*time.Second).Then()`), unless its receiver is a clock (`fakeClock.Sleep`, `r.clock.Sleep`).',
       'Silent, because these waits do not mask a race: a wait the PR removed, shortened or left alone; retries with backoff ' +
-        'bounded by an attempt counter or a deadline; `wait.Backoff`, `wait.ExponentialBackoff*`, `retry.RetryOnConflict`, backoff ' +
+        'bounded by an attempt counter or a deadline (also `for attempt := range maxAttempts`); `wait.Backoff`, `wait.ExponentialBackoff*`, `retry.RetryOnConflict`, backoff ' +
         'libraries; tickers and periodic loops (left only on `ctx.Done()` or a stop channel); condition polls with a deadline ' +
         '(`Eventually`, `wait.PollUntilContextTimeout`, `kubectl wait`, shell loops under `timeout` or with a counter); rate limiters; ' +
         '`time.After` as the timeout branch of a `select` that waits on real work; `setTimeout` that only aborts or rejects, or whose ' +
-        'handle is kept (a debounce); fake timers in tests; `time.Sleep(0)`; the body of a sleep helper (its callers are reported ' +
+        'handle is kept or whose pending run a flag marks (a debounce); fake timers in tests; `time.Sleep(0)`; the body of a sleep helper (its callers are reported ' +
         'instead); a random jitter; a sleep until a scheduled time (`time.Until`); the drain delay before a graceful `Shutdown`; a ' +
-        'goroutine that sleeps and then cancels (a hand-made timeout); an HTTP handler that sleeps (simulated latency); `sleep infinity`; an init container that polls its dependency; a `preStop` sleep (a drain delay); ' +
+        'goroutine that sleeps and then cancels (a hand-made timeout); an HTTP handler that sleeps (simulated latency); `sleep infinity`, and an app container ' +
+        "whose script ends in a sleep (it holds the container open; an init container's sleep delays the app and is reported); " +
+        'an init container that polls its dependency; a `preStop` sleep (a drain delay); ' +
         'a retry by recursion that counts its attempts or follows an error; a timer that reschedules its own function; a delay the ' +
         'function computes at run time (`tempDelay *= 2`, a `Retry-After` header, seconds read from a request), as opposed to a ' +
         'constant, a field or a parameter. A loop that sleeps until a condition holds with no deadline IS reported: poll to a deadline or watch.',

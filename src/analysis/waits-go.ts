@@ -113,7 +113,8 @@ function goSleepHelper(decl: GoNode, imports: Map<string, string>): GoHelper | u
 }
 
 // `.Error(` alone would match `err.Error()` and `.Errorf(` `fmt.Errorf(`: the testing.T calls are matched by the test's own variable
-const GO_ASSERTIONS = ['Expect(', 'Ω(', 'assert.', 'require.', '.Should(', '.To(', '.NotTo(', '.ToNot(', 'cmp.Diff(', 'DeepEqual('];
+// `.Expect` also matches the assertions of fluent e2e fixtures (`.Then().ExpectRolloutStatus(...)`)
+const GO_ASSERTIONS = ['Expect(', '.Expect', 'Ω(', 'assert.', 'require.', '.Should(', '.To(', '.NotTo(', '.ToNot(', 'cmp.Diff(', 'DeepEqual('];
 const TESTING_ASSERTIONS = ['Error(', 'Errorf(', 'Fatal(', 'Fatalf(', 'Fail(', 'FailNow('];
 const GO_WRITES = ['.Create(', '.Update(', '.Patch(', '.Delete(', '.Apply(', '.DeleteAllOf(', '.Status().Update(', '.Status().Patch('];
 const GINKGO_NODES = new Set(['It', 'Specify', 'BeforeEach', 'AfterEach', 'JustBeforeEach', 'BeforeAll', 'AfterAll', 'Describe', 'Context', 'When', 'DescribeTable', 'Entry', 'By']);
@@ -147,11 +148,11 @@ export async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean
     const site: WaitSite = {
       flavour: 'go',
       path: file.path,
-      line: lineOf(found.shown),
+      line: lineOf(found.at ?? found.shown),
       endLine: endLineOf(found.shown),
       scope: goScope(node, decl),
       callee: found.callee,
-      text: found.shown.text.replace(/\s+/g, ' ').slice(0, 300),
+      text: (found.label ?? found.shown.text).replace(/\s+/g, ' ').slice(0, 300),
       ms: found.ms,
       situation: 'generic',
       poll: false,
@@ -240,6 +241,9 @@ interface GoWaitFound {
   callee: string;
   /** the node shown and reported: the call, or the `<-time.After(...)` receive */
   shown: GoNode;
+  /** where the wait starts when that is not where `shown` starts, and how it reads: `.Sleep(2*time.Second)` in a chain */
+  at?: GoNode;
+  label?: string;
   duration?: GoNode;
   ms?: number;
   benign?: string;
@@ -269,6 +273,7 @@ function goWaitAt(call: GoNode, imports: Map<string, string>, constants: Map<str
   const fn = call.childForFieldName('function');
   const name = fn?.type === 'identifier' ? fn.text : fn?.type === 'selector_expression' ? fn.childForFieldName('field')?.text : undefined;
   const helper = name ? helpers.get(name) : undefined;
+  if (!helper && name === 'Sleep' && fn?.type === 'selector_expression') return sleepMethod(call, fn, imports, constants);
   if (!helper || !name) return undefined;
   const args = call.childForFieldName('arguments')?.namedChildren.filter((n): n is GoNode => n !== null) ?? [];
   const bound = new Map(constants);
@@ -277,6 +282,25 @@ function goWaitAt(call: GoNode, imports: Map<string, string>, constants: Map<str
     else bound.delete(p);
   });
   return { callee: name, shown: call, duration: args[0], ms: toMs(goDurationNs(helper.duration, imports, bound)), helper: true };
+}
+
+/**
+ * A `Sleep(d)` method of another package with a constant duration: the step of an e2e fixture DSL
+ * (`When().PromoteRollout().Sleep(2 * time.Second).Then()`), whose body is a `time.Sleep` this file cannot see.
+ * A clock's `Sleep` is left alone: a fake clock only advances its time, a real one is injected to be faked in tests.
+ */
+function sleepMethod(call: GoNode, fn: GoNode, imports: Map<string, string>, constants: Map<string, GoNode>): GoWaitFound | undefined {
+  const operand = fn.childForFieldName('operand');
+  const field = fn.childForFieldName('field');
+  const args = call.childForFieldName('arguments')?.namedChildren.filter((n): n is GoNode => n !== null) ?? [];
+  if (!operand || !field || args.length !== 1) return undefined;
+  // the receiver's own name (`fakeClock`, `PromoteRollout()`), and all of it when it is a plain value (`r.clock`)
+  const named = operand.type === 'call_expression' ? operand.childForFieldName('function') : operand;
+  const tail = (named?.type === 'selector_expression' ? named.childForFieldName('field')?.text : named?.text) ?? '';
+  if (/clock|clk|fake|mock/i.test(tail) || (operand.type !== 'call_expression' && /clock|clk/i.test(operand.text.slice(0, 200)))) return undefined;
+  const ns = goDurationNs(args[0], imports, constants);
+  if (ns === undefined) return undefined;
+  return { callee: 'Sleep', shown: call, at: field, label: `${field.text}(${args[0]!.text})`, duration: args[0], ms: ns / NS_PER_MS };
 }
 
 /**
@@ -389,7 +413,9 @@ function goSituation(site: WaitSite, shown: GoNode, decl: GoNode | undefined, fn
     const scopeEnd = (fn ?? decl)?.endIndex ?? shown.endIndex;
     const after = fileText.slice(shown.endIndex, Math.min(scopeEnd, shown.endIndex + 20_000));
     const testing = testingVariables(decl);
-    const asserts = GO_ASSERTIONS.some((a) => after.includes(a)) || testing.some((t) => TESTING_ASSERTIONS.some((a) => mentionsCall(after, `${t}.${a}`)));
+    // a chain breaks its lines before the dot: `.Then().\n\t\tExpectRollout(...)`
+    const compact = after.replace(/\s+/g, '');
+    const asserts = GO_ASSERTIONS.some((a) => compact.includes(a)) || testing.some((t) => TESTING_ASSERTIONS.some((a) => mentionsCall(after, `${t}.${a}`)));
     site.situation = asserts ? 'test' : 'test-helper';
     return;
   }

@@ -31,17 +31,21 @@ function sitesOfCommands(file: ParsedFile, commands: ShellCommand[], roles: Map<
   const stacks = new Map<string, ShellLoop[]>();
   // the loop each sleep sits in is only known once its `done` is seen: judge sleeps when their loop closes
   const pending: { command: ShellCommand; loops: ShellLoop[] }[] = [];
+  let previous: ShellCommand | undefined;
   for (const command of commands) {
     const stack = stacks.get(command.script) ?? [];
     stacks.set(command.script, stack);
     for (const loop of stack) loop.body.push(command);
     const first = command.words[0];
-    const opener = command.text.startsWith('while ') || command.text.startsWith('until ') || first === 'for' || command.text.startsWith('for ');
+    const opener =
+      command.text.startsWith('while ') || command.text.startsWith('until ') || first === 'for' || command.text.startsWith('for ') || opensLoopOnItsLine(file, command, previous);
+    previous = command;
     if (opener) stack.push({ header: command, body: [] });
     if (first === 'done') stack.pop();
     if ((first === 'sleep' || first === '/bin/sleep') && sites.length + pending.length < MAX_SITES_PER_FILE) pending.push({ command, loops: [...stack] });
   }
   let timeouts: [number, number][] | undefined;
+  let lastOfScript: Map<string, ShellCommand> | undefined;
   for (const { command, loops } of pending) {
     const ms = shellSleepMs(command.words.slice(1));
     const loop = loops[loops.length - 1];
@@ -60,6 +64,8 @@ function sitesOfCommands(file: ParsedFile, commands: ShellCommand[], roles: Map<
     };
     if (command.words[1] === 'infinity') site.benign = 'holds a container or job open; not a wait for something';
     else if (ms === 0) site.benign = 'a yield, not a wait';
+    else if (isKill(nextInScript(commands, command))) site.benign = 'a watchdog: it kills its target after a delay (a hand-made timeout)';
+    else if (kind === 'poll' && watchdogBefore(commands, loop!.header)) site.benign = 'a poll bounded by a watchdog that kills it';
     else if (kind === 'bounded') site.benign = 'a poll with a deadline or attempt cap';
     else if (kind === 'periodic') site.benign = 'a periodic loop';
     else if (kind === 'poll' && (timeouts ??= workflowTimeouts(file)).some(([from, to]) => command.line >= from && command.line <= to)) {
@@ -67,12 +73,58 @@ function sitesOfCommands(file: ParsedFile, commands: ShellCommand[], roles: Map<
     }
     const role = roles.get(command.script);
     if (role === 'init' && site.poll && !site.benign) site.benign = "an init container polling its dependency: the pod's wait itself";
+    // `command: ["sleep", "3600"]` keeps a debug or test container alive: nothing runs after it, so it orders nothing
+    // (an init container's sleep does delay the app containers, and stays a finding)
+    if (role === 'app' && !loop && !site.benign && (lastOfScript ??= lastCommands(commands)).get(command.script) === command) {
+      site.benign = 'holds an app container open; nothing runs after it';
+    }
     // a poll loop's advice is about the loop, not about the command after it
     if (role && !site.benign && !site.poll) site.situation = 'container';
     else if (!site.benign && !site.poll) shellSituation(site, command, commands, file);
     sites.push(site);
   }
   return sites;
+}
+
+/**
+ * `until (kubectl get $res || :) | grep NotFound; do`: a condition that opens with a subshell leaves the keyword a
+ * command of its own, which the splitter drops, so the loop is only seen on the source line. The first command on a
+ * line that starts with `while`/`until` opens the loop.
+ */
+function opensLoopOnItsLine(file: ParsedFile, command: ShellCommand, previous: ShellCommand | undefined): boolean {
+  if (previous && previous.script === command.script && previous.endLine >= command.line) return false;
+  const source = (file.lines[command.line - 1] ?? '').trimStart();
+  return /^(while|until)[\s(!]/.test(source);
+}
+
+const isKill = (command: ShellCommand | undefined) => command !== undefined && (command.words[0] === 'kill' || command.words[0] === 'pkill');
+
+/** The command after `command` in its own script. */
+function nextInScript(commands: ShellCommand[], command: ShellCommand): ShellCommand | undefined {
+  const at = commands.indexOf(command);
+  for (let i = at + 1; i < commands.length && i <= at + 20; i++) if (commands[i]!.script === command.script) return commands[i];
+  return undefined;
+}
+
+/**
+ * `( sleep 300; kill -s SIGUSR1 $$ ) &` then `trap '...; break' SIGUSR1` and the retry loop: a watchdog set up just before
+ * a loop ends it, as `timeout` would. Looked for among the few commands before the loop.
+ */
+function watchdogBefore(commands: ShellCommand[], header: ShellCommand): boolean {
+  const at = commands.indexOf(header);
+  for (let i = at - 1; i > 0 && i >= at - 12; i--) {
+    const kill = commands[i]!;
+    const sleep = commands[i - 1]!;
+    if (kill.script === header.script && isKill(kill) && sleep.script === header.script && (sleep.words[0] === 'sleep' || sleep.words[0] === '/bin/sleep')) return true;
+  }
+  return false;
+}
+
+/** The last command of each script. */
+function lastCommands(commands: ShellCommand[]): Map<string, ShellCommand> {
+  const last = new Map<string, ShellCommand>();
+  for (const command of commands) last.set(command.script, command);
+  return last;
 }
 
 const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh']);

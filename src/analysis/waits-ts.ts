@@ -140,6 +140,7 @@ function deferredWork(call: TsNode, isTest: boolean): string | undefined {
   const capped = (callbackNode?.getText() ?? '').slice(0, 2000);
   if (['reject(', '.abort(', 'throw ', 'imeout', '.destroy(', '.kill(', '.cancel(', '.close('].some((w) => capped.includes(w))) return 'a timeout or abort';
   if (isTest) return 'a test simulating a later event';
+  if (guardedByPendingFlag(call)) return 'a debounce: one pending timer at a time, marked by a flag';
   // a delay computed at run time is a backoff or a protocol's interval far more often than a guess
   if (tsDurationMs(durationNode) === undefined) return 'a computed delay';
   // scheduling the enclosing function again is a loop written with timers: periodic work or a bounded retry
@@ -148,6 +149,25 @@ function deferredWork(call: TsNode, isTest: boolean): string | undefined {
   if (inErrorBranch(call)) return 'a retry after an error';
   if (/(^|\/)bench/i.test(call.getSourceFile().getFilePath())) return 'a benchmark pacing its load';
   return '';
+}
+
+/**
+ * `if (!reconcileScheduled) { setTimeout(reconcileNow, 1000, obj); reconcileScheduled = true }`: the flag lets one timer
+ * be pending, so a burst of watch events makes one reconcile that reads the state then. A debounce, like a kept handle.
+ */
+function guardedByPendingFlag(call: TsNode): boolean {
+  const block = call.getParent()?.getParent();
+  if (!block || !TsNode.isBlock(block)) return false;
+  const guard = block.getParent();
+  if (!guard || !TsNode.isIfStatement(guard) || guard.getThenStatement() !== block) return false;
+  const condition = guard.getExpression();
+  if (!TsNode.isPrefixUnaryExpression(condition) || condition.getOperatorToken() !== SyntaxKind.ExclamationToken) return false;
+  const flag = condition.getOperand().getText();
+  if (flag.length > 100 || /[^\w.]/.test(flag)) return false;
+  return block.getStatements().slice(0, 20).some((statement) => {
+    const expr = TsNode.isExpressionStatement(statement) ? statement.getExpression() : undefined;
+    return !!expr && TsNode.isBinaryExpression(expr) && expr.getOperatorToken().getKind() === SyntaxKind.EqualsToken && expr.getLeft().getText() === flag && expr.getRight().getText() === 'true';
+  });
 }
 
 /** Does a duration use a variable declared in an enclosing function (not a parameter, not a field)? */

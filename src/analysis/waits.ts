@@ -534,7 +534,7 @@ export function goLoopKind(loop: GoNode, deadlineContext = false): LoopKind {
     const right = header.childForFieldName('right');
     const text = right?.text ?? '';
     if (right?.type === 'int_literal' || text.endsWith('.C') || text.includes('Tick(')) return right?.type === 'int_literal' ? 'bounded' : 'periodic';
-    if (right?.type === 'identifier' && /^(n|count|max\w*|retries|attempts)$/i.test(text)) return 'bounded';
+    if (right && rangesOverCount(right)) return 'bounded';
     return 'each';
   }
   const counters = new Set<string>();
@@ -566,6 +566,18 @@ export function goLoopKind(loop: GoNode, deadlineContext = false): LoopKind {
     if (leaves && !stopGuarded(n, loop)) exits = true;
   });
   return exits ? 'poll' : 'periodic';
+}
+
+/**
+ * Does a `range` expression count (Go 1.22 range over an int) rather than list? `range maxRetries`, `range r.MaxAttempts`,
+ * `range retries + 1`: a retry capped by its attempts. A collection named like a count (`range attempts` of a channel)
+ * reads the same; the names are the ones retry loops use.
+ */
+function rangesOverCount(expr: GoNode): boolean {
+  if (expr.type === 'binary_expression') return ['+', '-', '*'].includes(expr.childForFieldName('operator')?.text ?? '') && expr.text.length < 200;
+  const name = expr.type === 'identifier' ? expr.text : expr.type === 'selector_expression' ? (expr.childForFieldName('field')?.text ?? '') : '';
+  // a camel-case suffix only: `connectRetries` counts, `entries` and `countries` are collections
+  return /^(n|count|times|retries|attempts|tries|max\w*|num\w*)$/i.test(name) || /[a-z\d_](Retries|Attempts|Tries)$/.test(name);
 }
 
 /** An `if` in the loop body that leaves the loop on a deadline or an attempt cap. */
