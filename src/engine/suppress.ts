@@ -23,7 +23,7 @@ export function findSuppressions(path: string, text: string): Suppression[] {
     const lineStart = text.lastIndexOf('\n', at) + 1;
     const lineEnd = text.indexOf('\n', at);
     const before = text.slice(lineStart, at);
-    if (!COMMENT_MARKERS.some((marker) => before.includes(marker))) continue;
+    if (!COMMENT_MARKERS.some((marker) => before.includes(marker)) || insideQuotes(before)) continue;
     let rest = text.slice(from, lineEnd === -1 ? text.length : lineEnd);
     for (const closer of ['*/', '-->']) {
       const end = rest.indexOf(closer);
@@ -41,6 +41,26 @@ export function findSuppressions(path: string, text: string): Suppression[] {
     found.push({ path, line, checkIds, reason, used: false });
   }
   return found;
+}
+
+/**
+ * Is the end of `before` inside a string or a code span? A directive quoted in a string (a test's
+ * input) or in backticks (a doc comment that shows the syntax) is an example, not a directive.
+ * Counted per quote character, one pass; an apostrophe in a word before a trailing comment
+ * (`echo don't # ...`) makes a real directive look quoted: rare, and it then suppresses nothing.
+ */
+function insideQuotes(before: string): boolean {
+  let single = 0;
+  let double = 0;
+  let backtick = 0;
+  for (let i = 0; i < before.length; i++) {
+    const c = before[i];
+    if (c === '\\') i++;
+    else if (c === "'") single++;
+    else if (c === '"') double++;
+    else if (c === '`') backtick++;
+  }
+  return single % 2 === 1 || double % 2 === 1 || backtick % 2 === 1;
 }
 
 /** Does a directive cover a finding of `checkId` on `line`? */

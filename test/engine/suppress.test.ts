@@ -24,6 +24,18 @@ describe('findSuppressions', () => {
     });
   });
 
+  it.each([
+    ["const input = '// causal-review:ignore sleep-fix -- in a string';"],
+    ['t := "# causal-review:ignore sleep-fix -- in a string"'],
+    ['// Directives look like `causal-review:ignore <check-id> -- <reason>` in a comment.'],
+  ])('ignores a quoted example: %s', (line) => {
+    expect(findSuppressions('f', line)).toEqual([]);
+  });
+
+  it('reads a directive after a line of code with balanced quotes', () => {
+    expect(findSuppressions('f', 'msg := "waiting" // causal-review:ignore sleep-fix -- settle time of the device')[0]?.reason).toBe('settle time of the device');
+  });
+
   it('ignores the directive outside a comment', () => {
     expect(findSuppressions('f', 'const s = "causal-review:ignore sleep-fix -- x"')).toEqual([]);
   });
