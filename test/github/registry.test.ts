@@ -3,6 +3,7 @@
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../../checks/index.js';
 import { DEFAULT_CONFIG } from '../../src/config/schema.js';
@@ -13,7 +14,8 @@ import { readTree } from '../support/fixtures.js';
 import { startHarness, type Harness } from '../support/github-app.js';
 import { addPull, pullRequestPayload } from './support.js';
 
-const EXAMPLES = '/work/shared/examples';
+// ../shared beside the repository, as in development and CI
+const EXAMPLES = fileURLToPath(new URL('../../../shared/examples', import.meta.url));
 const cases = existsSync(EXAMPLES) ? readdirSync(EXAMPLES).filter((d) => existsSync(join(EXAMPLES, d, 'pr.md'))).sort() : [];
 
 function memoryPull(dir: string): MemoryPullRequest {
