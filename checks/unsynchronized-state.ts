@@ -278,20 +278,28 @@ const LOCKED_BY_CALLER = /\b(?:lock(?:ed)?|mu|mutex|\w+Mu|\w+\.mu)\b[^.\n]{0,40}
  * naming convention still says so. Callers are followed two levels up.
  */
 class CallerLocks {
-  private readonly calls = new Map<string, GoNode[]>();
+  private calledAs: Map<string, GoNode[]> | undefined;
   private readonly memo = new Map<number, boolean>();
   private readonly facts = new FunctionFacts();
 
-  constructor(private readonly pkg: GoPackage) {
-    for (const f of pkg.files) {
-      walk(f.root, (n) => {
-        if (n.type !== 'call_expression') return true;
+  constructor(private readonly pkg: GoPackage) {}
+
+  /** The package's calls by the name called, built on the first question: most writes never ask. */
+  private get calls(): Map<string, GoNode[]> {
+    if (this.calledAs) return this.calledAs;
+    const calls = new Map<string, GoNode[]>();
+    for (const f of this.pkg.files) {
+      for (const n of f.root.descendantsOfType('call_expression')) {
+        if (!n) continue;
         const callee = calleeText(n);
         const name = callee.slice(callee.lastIndexOf('.') + 1);
-        if (name && this.calls.size < 50_000) this.calls.set(name, [...(this.calls.get(name) ?? []), n]);
-        return true;
-      });
+        if (!name || calls.size >= 50_000) continue;
+        const list = calls.get(name);
+        if (list) list.push(n);
+        else calls.set(name, [n]);
+      }
     }
+    return (this.calledAs = calls);
   }
 
   held(fn: GoFunction, depth = 0): boolean {

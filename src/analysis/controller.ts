@@ -70,6 +70,9 @@ export interface GoPackage {
   byId: Map<number, GoFunction>;
   /** the package's named non-struct types that hold state: `type Cache map[string]T` -> map */
   namedKinds: Map<string, StateKind>;
+  /** memo of `reconcilePath` and `setupPath`: the package is shared by checks, so each is computed once */
+  reconcilePath?: Set<number>;
+  setupPath?: Set<number>;
 }
 
 export function dirOf(path: string): string {
@@ -77,8 +80,20 @@ export function dirOf(path: string): string {
   return slash === -1 ? '' : path.slice(0, slash);
 }
 
-/** The Go files of one package directory (tests excluded: they do not run in the operator). */
-export async function loadGoPackage(ctx: CheckContext, dir: string): Promise<GoPackage> {
+/**
+ * The Go files of one package directory (tests excluded: they do not run in the operator), indexed once
+ * per snapshot and shared by the checks that ask: the package is read-only to them.
+ */
+export function loadGoPackage(ctx: CheckContext, dir: string): Promise<GoPackage> {
+  return memoized(ctx, `go-package:head:${dir}`, () => readGoPackage(ctx, dir));
+}
+
+/** ctx.memo when the engine gives one (it does not keep a computation that failed, e.g. over a check's budget). */
+function memoized<T>(ctx: CheckContext, key: string, compute: () => T): T {
+  return ctx.memo ? ctx.memo(key, compute) : compute();
+}
+
+async function readGoPackage(ctx: CheckContext, dir: string): Promise<GoPackage> {
   const prefix = dir === '' ? '' : `${dir}/`;
   const paths = (await ctx.list(dir))
     .filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/') && p.endsWith('.go') && !p.endsWith('_test.go'))
@@ -225,16 +240,12 @@ function isReconcileMethod(fn: GoFunction): boolean {
 
 function isControllerSetup(fn: GoFunction): boolean {
   if (fn.name === 'SetupWithManager') return true;
-  let found = false;
-  walk(fn.node, (n) => {
-    if (found) return false;
-    if (n.type === 'call_expression') {
-      const callee = calleeText(n);
-      if (callee.endsWith('NewControllerManagedBy') || callee.endsWith('controller.New')) found = true;
-    }
-    return true;
+  // both callees end in `New...`: a function whose text has no `New` calls neither, and most functions do not
+  if (!fn.file.parsed.text.slice(fn.node.startIndex, fn.node.endIndex).includes('New')) return false;
+  return fn.node.descendantsOfType('call_expression').some((n) => {
+    const callee = n ? calleeText(n) : '';
+    return callee.endsWith('NewControllerManagedBy') || callee.endsWith('controller.New');
   });
-  return found;
 }
 
 function controllerSetup(fn: GoFunction): ControllerSetup {
@@ -328,12 +339,12 @@ export function maxConcurrency(setups: ControllerSetup[]): { value: number | 'va
  * (`r.method(...)` on the same receiver type, `helper(...)` package functions), transitively.
  */
 export function reconcilePath(pkg: GoPackage): Set<number> {
-  return reachableFrom(pkg, pkg.functions.filter(isReconcileMethod));
+  return (pkg.reconcilePath ??= reachableFrom(pkg, pkg.functions.filter(isReconcileMethod)));
 }
 
 /** Functions SetupWithManager reaches: they run once, before the manager starts. */
 export function setupPath(pkg: GoPackage): Set<number> {
-  return reachableFrom(pkg, pkg.functions.filter((f) => f.name === 'SetupWithManager'));
+  return (pkg.setupPath ??= reachableFrom(pkg, pkg.functions.filter((f) => f.name === 'SetupWithManager')));
 }
 
 /** Node ids of `roots` and of the package functions and same-receiver methods they call, transitively. */
@@ -350,17 +361,15 @@ function reachableFrom(pkg: GoPackage, roots: GoFunction[]): Set<number> {
     const fn = queue.shift()!;
     if (reached.has(fn.node.id)) continue;
     reached.add(fn.node.id);
-    walk(fn.node, (n) => {
-      if (n.type !== 'call_expression') return true;
-      const callee = n.childForFieldName('function');
+    for (const n of fn.node.descendantsOfType('call_expression')) {
+      const callee = n?.childForFieldName('function');
       let targets: GoFunction[] | undefined;
       if (callee?.type === 'identifier') targets = byName.get(callee.text);
       else if (callee?.type === 'selector_expression' && fn.receiver && callee.childForFieldName('operand')?.text === fn.receiverName) {
         targets = byName.get(`${fn.receiver}.${callee.childForFieldName('field')?.text}`);
       }
       for (const t of targets ?? []) if (!reached.has(t.node.id)) queue.push(t);
-      return true;
-    });
+    }
   }
   return reached;
 }

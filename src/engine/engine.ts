@@ -106,6 +106,7 @@ async function runCheck(
     note: (message: string) => {
       if (notes.length < 200) notes.push(`${check.id}: ${message.slice(0, 500)}`);
     },
+    memo: (key, compute) => cache.memo(key, compute),
   };
   let timer: NodeJS.Timeout | undefined;
   try {

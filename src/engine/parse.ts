@@ -98,8 +98,21 @@ export class ParseCache {
     };
   }
 
+  private readonly derived = new Map<string, unknown>();
+
+  /** Per-snapshot memo of derived analysis (see CheckContext.memo): computed once, shared by every check. */
+  memo<T>(key: string, compute: () => T): T {
+    if (this.derived.has(key)) return this.derived.get(key) as T;
+    const value = compute();
+    this.derived.set(key, value);
+    // a computation that failed (a check over its budget) is not kept: the next check to ask computes it again
+    if (value instanceof Promise) value.catch(() => this.derived.get(key) === value && this.derived.delete(key));
+    return value;
+  }
+
   /** Free the parse trees (tree-sitter trees live in wasm memory). */
   dispose(): void {
+    this.derived.clear();
     for (const tree of this.trees.splice(0)) tree.delete();
     for (const source of this.sources.splice(0)) forgetTypeScript(source);
     this.files.clear();

@@ -158,6 +158,12 @@ export interface CheckContext {
   checkBudget(): void;
   /** a finding-free note for the verdict: what the check could not evaluate and skipped */
   note?(message: string): void;
+  /**
+   * Derived, immutable analysis shared by every check of one snapshot (a Go package's index, its reconcile
+   * path): computed on the first call for a key, then returned as is. The key must identify the content
+   * it is computed from, e.g. `go-package:head:<dir>`; the value must never be changed by who reads it.
+   */
+  memo?<T>(key: string, compute: () => T): T;
 }
 
 export interface Check {
