@@ -4,7 +4,7 @@
 import { goConstants, goDurationNs, goLoopKind, goWaitCall, NS_PER_MS, type LoopKind } from './waits.js';
 import { inReconcilePath, MAX_PACKAGE_FILES, MAX_SITES_PER_FILE, REQUESTED_DELAY, RETRY_COUNTERS, type WaitSite } from './waits-sites.js';
 import { enclosingDeclaration, enclosingFunction, endLineOf, functionName, goImports, lineOf, receiverType, walk } from '../lang/go.js';
-import type { CheckContext, GoNode, ParsedFile, Revision } from '../engine/types.js';
+import type { CheckContext, GoNode, GoTree as Tree, ParsedFile, Revision } from '../engine/types.js';
 
 interface GoHelper {
   params: string[];
@@ -40,31 +40,32 @@ export class PackageCache {
     const paths = (await this.ctx.list(dir, rev))
       .filter((p) => p.endsWith('.go') && !p.slice(prefix.length).includes('/'))
       .slice(0, MAX_PACKAGE_FILES);
-    const calls = new Map<string, Set<string>>();
+    // what each declaration calls is read only for those the reconcile path reaches
+    const callers = new Map<string, (() => string[])[]>();
     for (const path of paths) {
       this.ctx.checkBudget();
       const file = await this.ctx.parse(path, rev);
       if (!file) continue;
-      const root = file.go().rootNode;
-      goConstants(root, pkg.constants);
-      const imports = goImports(root);
-      for (const decl of root.namedChildren) {
-        if (!decl || (decl.type !== 'function_declaration' && decl.type !== 'method_declaration')) continue;
-        const name = functionName(decl);
-        if (!name) continue;
-        const helper = goSleepHelper(decl, imports);
-        if (helper) pkg.helpers.set(name, helper);
-        if (withReconcile && !path.endsWith('_test.go')) calls.set(name, new Set([...(calls.get(name) ?? []), ...calledNames(decl)]));
+      const facts = fileFacts(file.go());
+      for (const [name, value] of facts.constants) pkg.constants.set(name, value);
+      for (const [name, helper] of facts.helpers) pkg.helpers.set(name, helper);
+      if (withReconcile && !path.endsWith('_test.go')) {
+        for (const [name, called] of facts.calls) {
+          const list = callers.get(name);
+          if (list) list.push(called);
+          else callers.set(name, [called]);
+        }
       }
     }
-    if (withReconcile && calls.has('Reconcile')) {
+    const calledBy = (name: string) => new Set((callers.get(name) ?? []).flatMap((called) => called()));
+    if (withReconcile && callers.has('Reconcile')) {
       // breadth-first from Reconcile over calls by name within the package: the shortest path is the one shown
       const queue: string[][] = [['Reconcile']];
       pkg.reconcilePaths.set('Reconcile', ['Reconcile']);
       while (queue.length > 0 && pkg.reconcilePaths.size < 2000) {
         const path = queue.shift()!;
-        for (const next of calls.get(path[path.length - 1]!) ?? []) {
-          if (pkg.reconcilePaths.has(next) || !calls.has(next)) continue;
+        for (const next of calledBy(path[path.length - 1]!)) {
+          if (pkg.reconcilePaths.has(next) || !callers.has(next)) continue;
           const longer = [...path, next];
           pkg.reconcilePaths.set(next, longer);
           queue.push(longer);
@@ -73,6 +74,41 @@ export class PackageCache {
     }
     return pkg;
   }
+}
+
+/** What a package load takes from one file: it depends on the text only, so a file the PR leaves alone is read once for base and head. */
+interface GoFileFacts {
+  constants: Map<string, GoNode>;
+  /** sleep helpers by name, in declaration order */
+  helpers: [string, GoHelper][];
+  /** each declaration's name and the names it calls (read on first use), in declaration order */
+  calls: [string, () => string[]][];
+}
+
+const factsByTree = new WeakMap<Tree, GoFileFacts>();
+
+function fileFacts(tree: Tree): GoFileFacts {
+  const known = factsByTree.get(tree);
+  if (known) return known;
+  const root = tree.rootNode;
+  const imports = goImports(root);
+  const decls: [string, GoNode][] = [];
+  const helpers: [string, GoHelper][] = [];
+  for (const decl of root.namedChildren) {
+    if (!decl || (decl.type !== 'function_declaration' && decl.type !== 'method_declaration')) continue;
+    const name = functionName(decl);
+    if (!name) continue;
+    decls.push([name, decl]);
+    const helper = goSleepHelper(decl, imports);
+    if (helper) helpers.push([name, helper]);
+  }
+  const calls = decls.map(([name, decl]): [string, () => string[]] => {
+    let called: string[] | undefined;
+    return [name, () => (called ??= calledNames(decl))];
+  });
+  const facts: GoFileFacts = { constants: goConstants(root), helpers, calls };
+  factsByTree.set(tree, facts);
+  return facts;
 }
 
 /** Names a function calls: plain functions and methods called on anything (`r.finalize(...)`). */

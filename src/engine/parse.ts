@@ -71,11 +71,7 @@ export class ParseCache {
       change,
       isChanged: (line) => changed === 'all' || changed.has(line),
       go() {
-        if (!go) {
-          go = parseGo(text);
-          cache.trees.push(go);
-        }
-        return go;
+        return (go ??= cache.goTree(text));
       },
       ts() {
         if (!ts) {
@@ -99,6 +95,18 @@ export class ParseCache {
   }
 
   private readonly derived = new Map<string, unknown>();
+  /** Go trees by source text: a file the PR does not touch reads the same at base and head, and is parsed once */
+  private readonly goByText = new Map<string, Tree>();
+
+  private goTree(text: string): Tree {
+    let tree = this.goByText.get(text);
+    if (!tree) {
+      tree = parseGo(text);
+      this.trees.push(tree);
+      this.goByText.set(text, tree);
+    }
+    return tree;
+  }
 
   /** Per-snapshot memo of derived analysis (see CheckContext.memo): computed once, shared by every check. */
   memo<T>(key: string, compute: () => T): T {
@@ -113,6 +121,7 @@ export class ParseCache {
   /** Free the parse trees (tree-sitter trees live in wasm memory). */
   dispose(): void {
     this.derived.clear();
+    this.goByText.clear();
     for (const tree of this.trees.splice(0)) tree.delete();
     for (const source of this.sources.splice(0)) forgetTypeScript(source);
     this.files.clear();
