@@ -50,6 +50,19 @@ describe('unverified-diagnosis acceptance', () => {
     expect(accepted.conclusion).toBe('success');
   });
 
+  it('reports one diagnosis stated in the title, the body and a commit once, and one acceptance covers it', async () => {
+    const restated = (message: string) =>
+      review(
+        memorySnapshot({ title: 'Fix resync: the API server is overloaded', body: `${claim}\n\nMore attempts let the resync complete.`, base, head, commits: [`sync: more attempts, the API server is overloaded during resync\n\n${ai.split('\n\n')[1]}`, message] }),
+        { config: structuredClone(DEFAULT_CONFIG), checks: [unverifiedDiagnosis] },
+      );
+    const verdict = await restated('sync: retry');
+    expect(verdict.findings).toHaveLength(1);
+    expect(verdict.findings[0]!.message).toMatch(/The same cause is stated 2 more times \(line \d+, commit c0{6}\)/);
+    const first = await run(claim);
+    expect(verdict.findings[0]!.fingerprint).toBe(first.findings[0]!.fingerprint);
+  });
+
   it('does not carry an acceptance over to a different claim', async () => {
     const first = await run(claim);
     const fingerprint = first.blocking[0]!.fingerprint;
