@@ -3,7 +3,8 @@
 // TypeScript declarations and keys, shell flags), never by line text.
 
 import { isMap, isScalar, isSeq, type Document, type LineCounter } from 'yaml';
-import { Node as TsNode, type Expression } from 'ts-morph';
+import type { Expression } from 'ts-morph';
+import { Node as TsNode } from '../src/lang/ts-morph.js';
 import { prText, textEvidence } from '../src/analysis/evidence.js';
 import { calleeText, enclosingDeclaration, functionName, lineOf, receiverType, walk } from '../src/lang/go.js';
 import { parseQuantity } from '../src/lang/quantity.js';

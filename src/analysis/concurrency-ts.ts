@@ -2,7 +2,8 @@
 // serializes an async section (mutexes, p-limit(1), p-queue concurrency 1, per-key promise
 // chains), check-then-act across an `await`, and Kubernetes watch/informer event handlers.
 
-import { Node, SyntaxKind, type CallExpression, type SourceFile } from 'ts-morph';
+import type { CallExpression, SourceFile } from 'ts-morph';
+import { Node, SyntaxKind } from '../lang/ts-morph.js';
 import type { ParsedFile } from '../engine/types.js';
 
 /** Bounds: PR files are hostile, and each function is scanned a few times. */
@@ -449,11 +450,13 @@ function staleWrite(list: Access[], awaits: Node[]): { read: Access; wait: Node;
   return undefined;
 }
 
-const COMPARISONS = new Set([
+// built on first use: SyntaxKind is bound only once ts-morph is loaded (src/lang/ts-morph.ts)
+let comparisons: Set<SyntaxKind> | undefined;
+const COMPARISONS = () => (comparisons ??= new Set([
   SyntaxKind.AmpersandAmpersandToken, SyntaxKind.BarBarToken, SyntaxKind.QuestionQuestionToken,
   SyntaxKind.LessThanToken, SyntaxKind.GreaterThanToken, SyntaxKind.LessThanEqualsToken, SyntaxKind.GreaterThanEqualsToken,
   SyntaxKind.EqualsEqualsEqualsToken, SyntaxKind.ExclamationEqualsEqualsToken, SyntaxKind.EqualsEqualsToken, SyntaxKind.ExclamationEqualsToken,
-]);
+]));
 
 /**
  * Does the act depend on this read: it is tested (an `if`/`while`/ternary condition, a comparison,
@@ -463,7 +466,7 @@ function isCheck(read: Node, write: Node, followLocals = true): boolean {
   for (let n: Node | undefined = read, child: Node = read; n; child = n, n = n.getParent()) {
     if (Node.isIfStatement(n) || Node.isWhileStatement(n) || Node.isDoStatement(n)) return n.getExpression() === child;
     if (Node.isConditionalExpression(n)) return n.getCondition() === child;
-    if (Node.isBinaryExpression(n) && COMPARISONS.has(n.getOperatorToken().getKind())) return true;
+    if (Node.isBinaryExpression(n) && COMPARISONS().has(n.getOperatorToken().getKind())) return true;
     if (Node.isVariableDeclaration(n)) {
       if (!followLocals) return false;
       const name = n.getNameNode();

@@ -1,7 +1,8 @@
 // TypeScript/JavaScript waits for sleep-fix: promise sleeps, sleep helpers (local, imported, guessed),
 // Playwright/Cypress fixed waits, timers/promises and deferred `setTimeout`, with where each sits.
 
-import { Node as TsNode, SyntaxKind, type SourceFile } from 'ts-morph';
+import type { SourceFile } from 'ts-morph';
+import { Node as TsNode, SyntaxKind } from '../lang/ts-morph.js';
 import { isTsFunction, tsDurationMs, tsPromiseSleep, tsSleepHelper, tsTimersPromisesNames, tsWaitCall, TS_SLEEP_PACKAGES, type LoopKind, type TsSleepHelper } from './waits.js';
 import { inReconcilePath, MAX_SITES_PER_FILE, REQUESTED_DELAY, RETRY_COUNTERS, type WaitSite } from './waits-sites.js';
 import type { CheckContext, ParsedFile } from '../engine/types.js';

@@ -5,7 +5,8 @@
 // `goDurationNs` evaluates Go constant expressions, `tsDurationMs` TS numbers, `shellSleepMs` a
 // `sleep` argument, and `formatDuration(ms)` prints them the way people write them (500ms, 15s, 2m).
 
-import { Node as TsNode, SyntaxKind, type ArrowFunction, type CallExpression, type FunctionDeclaration, type FunctionExpression, type MethodDeclaration, type SourceFile, type VariableDeclaration } from 'ts-morph';
+import { Node as TsNode, SyntaxKind } from '../lang/ts-morph.js';
+import type { ArrowFunction, CallExpression, FunctionDeclaration, FunctionExpression, MethodDeclaration, SourceFile, VariableDeclaration } from 'ts-morph';
 import type { GoNode } from '../engine/types.js';
 import { calleeText } from '../lang/go.js';
 

@@ -1,12 +1,14 @@
 // TypeScript/JavaScript front-end: ts-morph, one source file at a time, no type-check.
 // The project is in memory, so parsing never reads the disk and never resolves imports.
 
-import { Project, ScriptKind, type SourceFile } from 'ts-morph';
+import type { Project, SourceFile } from 'ts-morph';
+import { loadTsMorph } from './ts-morph.js';
 
 let project: Project | undefined;
 let counter = 0;
 
-function scriptKind(path: string): ScriptKind {
+function scriptKind(path: string): import('ts-morph').ScriptKind {
+  const { ScriptKind } = loadTsMorph();
   if (/\.tsx$/i.test(path)) return ScriptKind.TSX;
   if (/\.jsx$/i.test(path)) return ScriptKind.JSX;
   if (/\.[mc]?js$/i.test(path)) return ScriptKind.JS;
@@ -15,7 +17,7 @@ function scriptKind(path: string): ScriptKind {
 
 /** Parse one file. Each call gets its own virtual path, so base and head never collide. */
 export function parseTypeScript(path: string, text: string): SourceFile {
-  project ??= new Project({
+  project ??= new (loadTsMorph().Project)({
     useInMemoryFileSystem: true,
     skipFileDependencyResolution: true,
     compilerOptions: { allowJs: true, noResolve: true, noLib: true },
