@@ -170,6 +170,9 @@ export async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean
   for (const node of root.descendantsOfType('call_expression')) {
     if (sites.length >= MAX_SITES_PER_FILE) break;
     if (!node) continue;
+    // most calls are no wait: tell them apart before reading the function's locals. Whether a call is a
+    // wait does not depend on the constants, except for a `Sleep` method, which needs a constant duration
+    if (!goWaitAt(node, imports, constants, pkg.helpers) && !isSleepMethodCall(node)) continue;
     const fn = enclosingFunction(node);
     let locals = fn ? localsOf.get(fn.id) : undefined;
     if (fn && !locals) localsOf.set(fn.id, (locals = goLocals(fn)));
@@ -318,6 +321,11 @@ function goWaitAt(call: GoNode, imports: Map<string, string>, constants: Map<str
     else bound.delete(p);
   });
   return { callee: name, shown: call, duration: args[0], ms: toMs(goDurationNs(helper.duration, imports, bound)), helper: true };
+}
+
+function isSleepMethodCall(call: GoNode): boolean {
+  const fn = call.childForFieldName('function');
+  return fn?.type === 'selector_expression' && fn.childForFieldName('field')?.text === 'Sleep';
 }
 
 /**

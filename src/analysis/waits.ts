@@ -69,12 +69,13 @@ export function goWaitCall(call: GoNode, imports: Map<string, string>): GoWait |
   const dot = callee.lastIndexOf('.');
   const qualifier = dot === -1 ? '' : callee.slice(0, dot);
   const name = dot === -1 ? callee : callee.slice(dot + 1);
-  const args = call.childForFieldName('arguments')?.namedChildren.filter((n): n is GoNode => n !== null) ?? [];
+  // read only for a time call: building the argument nodes of every call costs more than the rest
+  const first = () => call.childForFieldName('arguments')?.namedChildren.find((n): n is GoNode => n !== null);
   const time = imports.get('time');
   if (time && qualifier === time) {
-    if (name === 'Sleep') return { kind: 'sleep', callee, duration: args[0] };
-    if (name === 'After' || name === 'NewTimer' || name === 'AfterFunc') return { kind: 'delay', callee, duration: args[0] };
-    if (name === 'NewTicker' || name === 'Tick') return { kind: 'periodic', callee, duration: args[0] };
+    if (name === 'Sleep') return { kind: 'sleep', callee, duration: first() };
+    if (name === 'After' || name === 'NewTimer' || name === 'AfterFunc') return { kind: 'delay', callee, duration: first() };
+    if (name === 'NewTicker' || name === 'Tick') return { kind: 'periodic', callee, duration: first() };
     return undefined;
   }
   const wait = imports.get('k8s.io/apimachinery/pkg/util/wait');

@@ -99,8 +99,20 @@ export function calleeText(call: Node): string {
   return (call.childForFieldName('function')?.text ?? '').replace(/\s+/g, '');
 }
 
-/** Import path -> local name for a Go file (`time` -> `time`, aliased imports honoured). */
+const importsByTree = new WeakMap<Tree, ReadonlyMap<string, string>>();
+
+/**
+ * Import path -> local name for a Go file (`time` -> `time`, aliased imports honoured). Read once per
+ * tree (several analyses ask for the same file's imports); the map is shared, so it is read-only.
+ */
 export function goImports(root: Node): Map<string, string> {
+  if (root.parent) return readImports(root);
+  let imports = importsByTree.get(root.tree);
+  if (!imports) importsByTree.set(root.tree, (imports = readImports(root)));
+  return imports as Map<string, string>;
+}
+
+function readImports(root: Node): Map<string, string> {
   const imports = new Map<string, string>();
   for (const spec of root.descendantsOfType('import_spec')) {
     if (!spec) continue;
