@@ -4,7 +4,7 @@
 // unsynchronized-state and event-ordering checks; reads only through the check's context.
 
 import type { CheckContext, GoNode, ParsedFile } from '../engine/types.js';
-import { calleeText, functionName, goImports, lineOf, receiverName, receiverType, walk } from '../lang/go.js';
+import { calleeText, callSites, functionName, goImports, lineOf, receiverName, receiverType, walk } from '../lang/go.js';
 
 /** Bounds on what one package may cost: PR input is hostile and packages can be huge. */
 const MAX_PACKAGE_FILES = 200;
@@ -361,12 +361,11 @@ function reachableFrom(pkg: GoPackage, roots: GoFunction[]): Set<number> {
     const fn = queue.shift()!;
     if (reached.has(fn.node.id)) continue;
     reached.add(fn.node.id);
-    for (const n of fn.node.descendantsOfType('call_expression')) {
-      const callee = n?.childForFieldName('function');
+    for (const call of callSites(fn.node)) {
       let targets: GoFunction[] | undefined;
-      if (callee?.type === 'identifier') targets = byName.get(callee.text);
-      else if (callee?.type === 'selector_expression' && fn.receiver && callee.childForFieldName('operand')?.text === fn.receiverName) {
-        targets = byName.get(`${fn.receiver}.${callee.childForFieldName('field')?.text}`);
+      if (call.calleeType === 'identifier') targets = byName.get(call.name);
+      else if (call.calleeType === 'selector_expression' && fn.receiver && call.operand === fn.receiverName) {
+        targets = byName.get(`${fn.receiver}.${call.name}`);
       }
       for (const t of targets ?? []) if (!reached.has(t.node.id)) queue.push(t);
     }

@@ -142,3 +142,37 @@ export function nodesOf(scope: Node, types: readonly string[], prune?: { types: 
   }
   return found;
 }
+
+/** A call as the call-graph analyses see it: `name(...)`, or `operand.name(...)`. */
+export interface CallSite {
+  node: Node;
+  /** the type of the call's function node: `identifier`, `selector_expression`, ... */
+  calleeType: string;
+  /** the identifier, or the selector's field */
+  name: string;
+  /** a selector's operand, as written, and its node type */
+  operand?: string;
+  operandType?: string;
+}
+
+const callSitesByTree = new WeakMap<Tree, Map<number, CallSite[]>>();
+
+/** The calls under a node (a function declaration), read once per tree and node: several analyses follow the same calls. */
+export function callSites(scope: Node): CallSite[] {
+  let byNode = callSitesByTree.get(scope.tree);
+  if (!byNode) callSitesByTree.set(scope.tree, (byNode = new Map()));
+  let sites = byNode.get(scope.id);
+  if (!sites) {
+    sites = [];
+    for (const node of scope.descendantsOfType('call_expression')) {
+      const fn = node?.childForFieldName('function');
+      if (!node || !fn) continue;
+      if (fn.type === 'selector_expression') {
+        const operand = fn.childForFieldName('operand');
+        sites.push({ node, calleeType: fn.type, name: fn.childForFieldName('field')?.text ?? '', operand: operand?.text, operandType: operand?.type });
+      } else sites.push({ node, calleeType: fn.type, name: fn.type === 'identifier' ? fn.text : '' });
+    }
+    byNode.set(scope.id, sites);
+  }
+  return sites;
+}
