@@ -6,7 +6,7 @@ import { isMap, isScalar, isSeq, type Document, type LineCounter } from 'yaml';
 import type { Expression } from 'ts-morph';
 import { Node as TsNode } from '../src/lang/ts-morph.js';
 import { prText, textEvidence } from '../src/analysis/evidence.js';
-import { calleeText, enclosingDeclaration, functionName, lineOf, receiverType, walk } from '../src/lang/go.js';
+import { calleeText, enclosingDeclaration, functionName, lineOf, nodesOf, receiverType } from '../src/lang/go.js';
 import { parseQuantity } from '../src/lang/quantity.js';
 import type { Check, CheckContext, GoNode, ParsedFile } from '../src/engine/types.js';
 
@@ -325,7 +325,7 @@ function goValues(file: ParsedFile): TunedValue[] {
   }
   const collect = collector(out);
   const push = (node: GoNode, family: string, knob: Knob, where: string, value: Amount | undefined) => collect(lineOf(node), family, knob, where, value);
-  walk(root, (node) => {
+  const visit = (node: GoNode) => {
     if (node.type === 'const_spec' || node.type === 'var_spec') {
       const names = node.childrenForFieldName('name').filter((n): n is GoNode => !!n);
       const values = node.childForFieldName('value')?.namedChildren ?? [];
@@ -376,7 +376,8 @@ function goValues(file: ParsedFile): TunedValue[] {
         push(node, `${goScope(node)}.Eventually.WithTimeout`, { kind: 'timeout', label: 'Eventually timeout' }, `Eventually in ${goScope(node)}`, goKnobValue({ kind: 'timeout', label: '' }, 'timeout', args[0]));
       }
     }
-  });
+  };
+  for (const node of nodesOf(root, ['const_spec', 'var_spec', 'short_var_declaration', 'keyed_element', 'call_expression'])) visit(node);
   return out;
 }
 
