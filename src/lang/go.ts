@@ -94,9 +94,15 @@ export function receiverName(method: Node): string | undefined {
   return param?.childForFieldName('name')?.text;
 }
 
-/** `pkg.Func` or `x.y.Method` text of a call's function, whitespace removed. */
+const calleesByTree = new WeakMap<Tree, Map<number, string>>();
+
+/** `pkg.Func` or `x.y.Method` text of a call's function, whitespace removed. Read once per call: every check asks. */
 export function calleeText(call: Node): string {
-  return (call.childForFieldName('function')?.text ?? '').replace(/\s+/g, '');
+  let byId = calleesByTree.get(call.tree);
+  if (!byId) calleesByTree.set(call.tree, (byId = new Map()));
+  let text = byId.get(call.id);
+  if (text === undefined) byId.set(call.id, (text = (call.childForFieldName('function')?.text ?? '').replace(/\s+/g, '')));
+  return text;
 }
 
 const importsByTree = new WeakMap<Tree, ReadonlyMap<string, string>>();
