@@ -127,13 +127,14 @@ function buildPackage(dir: string, files: GoFile[]): GoPackage {
           if (spec?.type === 'type_spec' && name && type?.type === 'struct_type') structs.set(name, structFields(type, namedKinds));
         }
       } else if (decl.type === 'function_declaration' || decl.type === 'method_declaration') {
+        const method = decl.type === 'method_declaration';
         const fn: GoFunction = {
           file,
           node: decl,
           name: functionName(decl) ?? '',
-          receiver: receiverType(decl),
-          receiverName: decl.type === 'method_declaration' ? receiverName(decl) : undefined,
-          pointerReceiver: decl.type === 'method_declaration' && (decl.childForFieldName('receiver')?.text.includes('*') ?? false),
+          receiver: method ? receiverType(decl) : undefined,
+          receiverName: method ? receiverName(decl) : undefined,
+          pointerReceiver: method && (decl.childForFieldName('receiver')?.text.includes('*') ?? false),
         };
         functions.push(fn);
         if (fn.receiver) {
