@@ -5,6 +5,7 @@ import { goConstants, goDurationNs, goLoopKind, goWaitCall, NS_PER_MS, type Loop
 import { inReconcilePath, MAX_PACKAGE_FILES, MAX_SITES_PER_FILE, REQUESTED_DELAY, RETRY_COUNTERS, type WaitSite } from './waits-sites.js';
 import { callSites, enclosingDeclaration, enclosingFunction, endLineOf, functionName, goImports, lineOf, receiverType } from '../lang/go.js';
 import type { CheckContext, GoNode, GoTree as Tree, ParsedFile, Revision } from '../engine/types.js';
+import { prefetch } from './controller.js';
 
 interface GoHelper {
   params: string[];
@@ -42,6 +43,7 @@ export class PackageCache {
       .slice(0, MAX_PACKAGE_FILES);
     // what each declaration calls is read only for those the reconcile path reaches
     const callers = new Map<string, (() => string[])[]>();
+    prefetch(this.ctx, paths, rev);
     for (const path of paths) {
       this.ctx.checkBudget();
       const file = await this.ctx.parse(path, rev);
