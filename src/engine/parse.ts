@@ -3,7 +3,7 @@
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { Tree } from 'web-tree-sitter';
 import type { SourceFile } from 'ts-morph';
-import { languageOf } from '../lang/detect.js';
+import { isShellShebang, languageOf, mayBeScript } from '../lang/detect.js';
 import { parseGo } from '../lang/go.js';
 import { forgetTypeScript, parseTypeScript } from '../lang/typescript.js';
 import { splitShellFile } from '../lang/shell.js';
@@ -44,10 +44,14 @@ export class ParseCache {
   }
 
   private async load(path: string, rev: Revision): Promise<ParsedFile | undefined> {
-    const language = languageOf(path);
-    if (!language) return undefined;
+    let language = languageOf(path);
+    if (!language && !mayBeScript(path)) return undefined;
     const text = await this.snapshot.read(path, rev);
     if (text === undefined) return undefined;
+    if (!language) {
+      if (!isShellShebang(text)) return undefined;
+      language = 'shell';
+    }
     if (text.length > this.maxFileBytes) {
       this.skipped.push(`${path}: ${text.length} bytes, over the ${this.maxFileBytes}-byte limit; not analysed`);
       return undefined;

@@ -283,6 +283,7 @@ export function splitShellFile(path: string, text: string): ShellCommand[] {
     case 'workflow':
       return splitWorkflow(text);
     default:
-      return [];
+      // an extensionless script the parse cache recognised by its #! line
+      return text.startsWith('#!') ? splitShell(text, 1, path.split('/').pop() ?? path) : [];
   }
 }
