@@ -12,7 +12,6 @@ export {
   MAX_SUMMARY_CHARS,
   validateResults,
   renderChaosSummary,
-  escapeMarkdown,
   tally,
   type ChaosResults,
   type ExperimentResult,

@@ -2,6 +2,7 @@
 // events and log lines a failure rests on), its validation, and its rendering as a check run.
 // The artifact comes from a PR's own workflow run, so everything in it is untrusted text.
 
+import { escapeMarkdown } from '../report/checkrun.js';
 import { Ajv, type ErrorObject } from 'ajv';
 
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -202,19 +203,6 @@ export function validateResults(json: unknown): ChaosResults {
 // ---- rendering -----------------------------------------------------------------------------------
 
 export const MAX_SUMMARY_CHARS = 65_535;
-
-/** Text from the artifact, made inert in markdown and HTML and fit for one table cell. */
-export function escapeMarkdown(value: string, max = 300): string {
-  const flat = value.replace(/[\r\n\t]+/g, ' ');
-  const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-  return cut
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;')
-    .replace(/([\\`*_{}[\]()#+\-.!|~^@:=])/g, '\\$1');
-}
 
 const ICON: Record<string, string> = { passed: '✅', failed: '❌', error: '⚠️', skipped: '⏭️' };
 
