@@ -18,7 +18,3 @@ export const CHECKS: readonly Check[] = [
 ];
 
 export const CHECK_IDS = CHECKS.map((c) => c.id);
-
-export function checkById(id: string): Check | undefined {
-  return CHECKS.find((c) => c.id === id);
-}

@@ -52,10 +52,6 @@ export function parseQuantity(input: string | number): Quantity | undefined {
   return { nanos: negative ? -nanos : nanos, text };
 }
 
-export function compareQuantities(a: Quantity, b: Quantity): number {
-  return a.nanos === b.nanos ? 0 : a.nanos < b.nanos ? -1 : 1;
-}
-
 /** A readable form of a nano-unit value for messages: CPU in cores or millicores, memory in Mi/Gi. */
 export function formatQuantity(nanos: bigint, kind: 'cpu' | 'memory' | 'count' = 'count'): string {
   if (kind === 'cpu') {
