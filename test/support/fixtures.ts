@@ -4,11 +4,14 @@
 // An unexpected finding and an unmet expectation both fail, as in analysistest.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
+import { readTree } from '../../src/cli/demo.js';
 import { DEFAULT_CONFIG, parseConfig, type Config } from '../../src/config/schema.js';
 import { review } from '../../src/engine/engine.js';
 import { memorySnapshot, parsePrMarkdown, type FileTree, type MemoryPullRequest } from '../../src/engine/memory.js';
 import type { Check, ReviewedFinding, Verdict } from '../../src/engine/types.js';
+
+export { readTree };
 
 export const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
 
@@ -25,20 +28,6 @@ export interface FixtureCase {
   pr: MemoryPullRequest;
   config: Config;
   wants: Want[];
-}
-
-export function readTree(dir: string): FileTree {
-  const tree: FileTree = {};
-  if (!existsSync(dir)) return tree;
-  const visit = (d: string) => {
-    for (const entry of readdirSync(d)) {
-      const full = join(d, entry);
-      if (statSync(full).isDirectory()) visit(full);
-      else tree[relative(dir, full)] = readFileSync(full, 'utf8');
-    }
-  };
-  visit(dir);
-  return tree;
 }
 
 const WANT = /(?:\/\/|#|\/\*|<!--)\s*want\s+([a-z][a-z-]*(?:\s*,\s*[a-z][a-z-]*)*)(?:\s+"((?:[^"\\]|\\.)*)")?/;
