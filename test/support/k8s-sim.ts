@@ -74,7 +74,11 @@ const BUILTIN_KINDS: KindInfo[] = [
   { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true },
 ];
 
-/** Timers that can all be cancelled at once, when a simulated process or server goes away. */
+/**
+ * The simulated cluster's own delays (a pod's termination grace period, a controller's reaction
+ * time): real latency the simulator models, not waits for a condition. All cancelled at once when a
+ * simulated process or server goes away.
+ */
 export class Timers {
   private readonly pending = new Set<NodeJS.Timeout>();
 
