@@ -4,6 +4,7 @@
 // unsynchronized-state and event-ordering checks; reads only through the check's context.
 
 import type { CheckContext, GoNode, ParsedFile, Revision } from '../engine/types.js';
+import { packageSlice } from './package-slice.js';
 import { calleeText, callSites, functionName, goImports, lineOf, receiverName, receiverType, walk } from '../lang/go.js';
 
 /** Bounds on what one package may cost: PR input is hostile and packages can be huge. */
@@ -95,9 +96,10 @@ function memoized<T>(ctx: CheckContext, key: string, compute: () => T): T {
 
 async function readGoPackage(ctx: CheckContext, dir: string): Promise<GoPackage> {
   const prefix = dir === '' ? '' : `${dir}/`;
-  const paths = (await ctx.list(dir))
+  const inPackage = (await ctx.list(dir))
     .filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/') && p.endsWith('.go') && !p.endsWith('_test.go'))
     .slice(0, MAX_PACKAGE_FILES);
+  const paths = await packageSlice(ctx, dir, inPackage, 'head');
   prefetch(ctx, paths, 'head');
   const files: GoFile[] = [];
   for (const path of paths) {

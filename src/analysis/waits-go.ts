@@ -6,6 +6,7 @@ import { inReconcilePath, MAX_PACKAGE_FILES, MAX_SITES_PER_FILE, REQUESTED_DELAY
 import { callSites, enclosingDeclaration, enclosingFunction, endLineOf, functionName, goImports, lineOf, receiverType } from '../lang/go.js';
 import type { CheckContext, GoNode, GoTree as Tree, ParsedFile, Revision } from '../engine/types.js';
 import { prefetch } from './controller.js';
+import { packageSlice } from './package-slice.js';
 
 interface GoHelper {
   params: string[];
@@ -38,9 +39,10 @@ export class PackageCache {
   private async load(dir: string, rev: Revision, withReconcile: boolean): Promise<GoPackage> {
     const pkg: GoPackage = { constants: new Map(), helpers: new Map(), reconcilePaths: new Map() };
     const prefix = dir === '' ? '' : `${dir}/`;
-    const paths = (await this.ctx.list(dir, rev))
+    const inPackage = (await this.ctx.list(dir, rev))
       .filter((p) => p.endsWith('.go') && !p.slice(prefix.length).includes('/'))
       .slice(0, MAX_PACKAGE_FILES);
+    const paths = await packageSlice(this.ctx, dir, inPackage, rev === 'base' ? 'base' : 'head');
     // what each declaration calls is read only for those the reconcile path reaches
     const callers = new Map<string, (() => string[])[]>();
     prefetch(this.ctx, paths, rev);
