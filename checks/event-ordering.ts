@@ -3,7 +3,7 @@
 // never watches, and TS watch/informer handlers that run async work unordered per object.
 
 import type { Check, CheckContext, GoNode, ParsedFile } from '../src/engine/types.js';
-import { calleeText, lineOf, nodesOf, walk } from '../src/lang/go.js';
+import { calleeText, descendants, lineOf, nodesOf, walk } from '../src/lang/go.js';
 import { goWaitCall } from '../src/analysis/waits.js';
 import {
   describeKind,
@@ -121,7 +121,7 @@ function polledCondition(call: GoNode): GoNode | undefined {
   const args = call.childForFieldName('arguments')?.namedChildren ?? [];
   for (const arg of args) {
     if (arg?.type !== 'func_literal') continue;
-    const read = arg.descendantsOfType('call_expression').find((x) => x && isClientRead(x));
+    const read = descendants(arg, 'call_expression').find((x) => x && isClientRead(x));
     if (read) return read;
   }
   return undefined;
@@ -222,7 +222,7 @@ function concreteKind(pkg: GoPackage, kind: ObjectKind): boolean {
 function unwatchedChildren(ctx: CheckContext, pkg: GoPackage, file: ParsedFile): void {
   const goFile = pkg.files.find((f) => f.path === file.path);
   if (!goFile) return;
-  for (const n of goFile.root.descendantsOfType('call_expression')) {
+  for (const n of descendants(goFile.root, 'call_expression')) {
     if (!n || !file.isChanged(lineOf(n))) continue;
     const callee = calleeText(n);
     const fnName = callee.slice(callee.lastIndexOf('.') + 1);

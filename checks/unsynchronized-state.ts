@@ -3,7 +3,7 @@
 // from `go func` closures, and TS/JS check-then-act across an `await`.
 
 import type { Check, CheckContext, GoNode, ParsedFile, Severity } from '../src/engine/types.js';
-import { calleeText, enclosingDeclaration, walk } from '../src/lang/go.js';
+import { calleeText, descendants, enclosingDeclaration, walk } from '../src/lang/go.js';
 import {
   dirOf,
   functionAt,
@@ -289,7 +289,7 @@ class CallerLocks {
     if (this.calledAs) return this.calledAs;
     const calls = new Map<string, GoNode[]>();
     for (const f of this.pkg.files) {
-      for (const n of f.root.descendantsOfType('call_expression')) {
+      for (const n of descendants(f.root, 'call_expression')) {
         if (!n) continue;
         const callee = calleeText(n);
         const name = callee.slice(callee.lastIndexOf('.') + 1);
@@ -435,7 +435,7 @@ function sameReceiverReach(methods: GoFunction[], roots: GoFunction[]): Set<numb
     const m = queue.shift()!;
     if (reached.has(m.node.id)) continue;
     reached.add(m.node.id);
-    for (const call of m.node.descendantsOfType('call_expression')) {
+    for (const call of descendants(m.node, 'call_expression')) {
       const callee = call?.childForFieldName('function');
       if (callee?.type !== 'selector_expression' || callee.childForFieldName('operand')?.text !== m.receiverName) continue;
       const target = byName.get(callee.childForFieldName('field')?.text ?? '');
@@ -447,7 +447,7 @@ function sameReceiverReach(methods: GoFunction[], roots: GoFunction[]): Set<numb
 
 /** The `go` statements of a method that start a method of its own receiver (`go c.refresh(ctx)`). */
 function ownStarts(m: GoFunction): GoNode[] {
-  return m.node.descendantsOfType('go_statement').filter((g): g is GoNode => {
+  return descendants(m.node, 'go_statement').filter((g): g is GoNode => {
     const fn = g?.namedChildren[0]?.childForFieldName('function');
     return fn?.type === 'selector_expression' && fn.childForFieldName('operand')?.text === m.receiverName;
   });

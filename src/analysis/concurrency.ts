@@ -3,7 +3,7 @@
 // Shared by unsynchronized-state (shared writes) and event-ordering (reconcile-path loops).
 
 import type { GoNode } from '../engine/types.js';
-import { calleeText, functionName, lineOf, nodesOf, walk } from '../lang/go.js';
+import { calleeText, descendants, functionName, lineOf, nodesOf, walk } from '../lang/go.js';
 import { stateKindIn, stateKindOfType, stateKindOfValue, type StateKind } from './controller.js';
 
 export type WriteForm = 'assign' | 'append' | 'increment' | 'index' | 'delete';
@@ -273,7 +273,7 @@ export interface GoroutineStart {
 
 export function goroutineStarts(root: GoNode): GoroutineStart[] {
   const starts: GoroutineStart[] = [];
-  for (const stmt of root.descendantsOfType('go_statement')) {
+  for (const stmt of descendants(root, 'go_statement')) {
     const call = stmt?.namedChildren[0];
     const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : undefined;
     if (!stmt || !fn) continue;
@@ -286,7 +286,7 @@ export function goroutineStarts(root: GoNode): GoroutineStart[] {
   }
   // a controller-runtime Runnable given to the manager (`mgr.Add(r)`) has its Start run in a goroutine
   // (every callee matched ends in `Add`: a file that never says it has none, and most do not)
-  for (const call of root.text.includes('Add') ? root.descendantsOfType('call_expression') : []) {
+  for (const call of root.text.includes('Add') ? descendants(root, 'call_expression') : []) {
     if (!call) continue;
     const callee = calleeText(call);
     if (/^(mgr|manager|m)\.Add$|Manager\(\)\.Add$|\.GetManager\(\)\.Add$/.test(callee) || callee.endsWith('mgr.Add')) {
@@ -357,7 +357,7 @@ export function packageVariables(root: GoNode, namedKinds = new Map<string, Stat
   const vars = new Map<string, { kind: StateKind; line: number; typeText: string }>();
   for (const decl of root.namedChildren) {
     if (decl?.type !== 'var_declaration') continue;
-    for (const spec of decl.descendantsOfType('var_spec')) {
+    for (const spec of descendants(decl, 'var_spec')) {
       if (!spec) continue;
       const type = spec.childForFieldName('type');
       const values = spec.childForFieldName('value')?.namedChildren ?? [];

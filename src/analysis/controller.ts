@@ -5,7 +5,7 @@
 
 import type { CheckContext, GoNode, ParsedFile, Revision } from '../engine/types.js';
 import { packageSlice } from './package-slice.js';
-import { calleeText, callSites, functionName, goImports, lineOf, receiverName, receiverType, walk } from '../lang/go.js';
+import { calleeText, callSites, descendants, functionName, goImports, lineOf, receiverName, receiverType, walk } from '../lang/go.js';
 
 /** Bounds on what one package may cost: PR input is hostile and packages can be huge. */
 const MAX_PACKAGE_FILES = 200;
@@ -193,7 +193,7 @@ export function stateKindIn(typeText: string, namedKinds: Map<string, StateKind>
 
 function structFields(struct: GoNode, namedKinds: Map<string, StateKind>): Map<string, StructField> {
   const fields = new Map<string, StructField>();
-  for (const decl of struct.descendantsOfType('field_declaration')) {
+  for (const decl of descendants(struct, 'field_declaration')) {
     if (!decl || decl.parent?.parent?.id !== struct.id) continue;
     const type = decl.childForFieldName('type');
     if (!type) continue;
@@ -254,7 +254,7 @@ function isControllerSetup(fn: GoFunction): boolean {
   if (fn.name === 'SetupWithManager') return true;
   // both callees end in `New...`: a function whose text has no `New` calls neither, and most functions do not
   if (!fn.file.parsed.text.slice(fn.node.startIndex, fn.node.endIndex).includes('New')) return false;
-  return fn.node.descendantsOfType('call_expression').some((n) => {
+  return descendants(fn.node, 'call_expression').some((n) => {
     const callee = n ? calleeText(n) : '';
     return callee.endsWith('NewControllerManagedBy') || callee.endsWith('controller.New');
   });
@@ -274,7 +274,7 @@ function controllerSetup(fn: GoFunction): ControllerSetup {
         // `Watches(source.Kind(cache, &corev1.Secret{}), h)`, `c.Watch(source.Kind(...))`: every kind in the arguments counts
         const args = n.childForFieldName('arguments');
         let resolved = 0;
-        if (args) for (const lit of args.descendantsOfType('composite_literal')) {
+        if (args) for (const lit of descendants(args, 'composite_literal')) {
           const kind = lit && kindOfTypeNode(lit.childForFieldName('type'), fn.file);
           if (kind) {
             kinds.push(kind);

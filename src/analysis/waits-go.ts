@@ -3,7 +3,7 @@
 
 import { goConstants, goDurationNs, goLoopKind, goWaitCall, NS_PER_MS, type LoopKind } from './waits.js';
 import { inReconcilePath, MAX_PACKAGE_FILES, MAX_SITES_PER_FILE, REQUESTED_DELAY, RETRY_COUNTERS, type WaitSite } from './waits-sites.js';
-import { callSites, enclosingDeclaration, enclosingFunction, endLineOf, functionName, goImports, lineOf, receiverType } from '../lang/go.js';
+import { callSites, descendants, enclosingDeclaration, enclosingFunction, endLineOf, functionName, goImports, lineOf, receiverType } from '../lang/go.js';
 import type { CheckContext, GoNode, GoTree as Tree, ParsedFile, Revision } from '../engine/types.js';
 import { prefetch } from './controller.js';
 import { packageSlice } from './package-slice.js';
@@ -142,12 +142,12 @@ function goSleepHelper(decl: GoNode, imports: Map<string, string>, text: string)
   if (params.length === 0) return undefined;
   for (const statement of statements) {
     if (!statement || statement.type === 'for_statement') continue;
-    for (const call of statement.descendantsOfType('call_expression')) {
+    for (const call of descendants(statement, 'call_expression')) {
       // a sleep inside a closure the helper builds (an HTTP handler, a goroutine) is not the helper sleeping
       if (!call || enclosingFunction(call)?.id !== decl.id) continue;
       const wait = goWaitCall(call, imports);
       if (!wait || !wait.duration || (wait.kind !== 'sleep' && !(wait.kind === 'delay' && wait.callee.endsWith('.After')))) continue;
-      const uses = wait.duration.descendantsOfType('identifier').some((id) => id && params.includes(id.text)) || params.includes(wait.duration.text);
+      const uses = descendants(wait.duration, 'identifier').some((id) => id && params.includes(id.text)) || params.includes(wait.duration.text);
       if (uses) return { params, duration: wait.duration };
     }
   }
@@ -173,7 +173,7 @@ export async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean
   const sites: WaitSite[] = [];
 
   const localsOf = new Map<number, GoLocals>();
-  for (const node of root.descendantsOfType('call_expression')) {
+  for (const node of descendants(root, 'call_expression')) {
     if (sites.length >= MAX_SITES_PER_FILE) break;
     if (!node) continue;
     // most calls are no wait: tell them apart before reading the function's locals. Whether a call is a
@@ -207,7 +207,7 @@ export async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean
     if (lines.length > 0) site.durationLines = lines;
     const durationExpr = found.helper ? node.childForFieldName('arguments') : found.duration;
     if (durationExpr) {
-      const names = durationExpr.type === 'identifier' ? [durationExpr.text] : durationExpr.descendantsOfType('identifier').map((n) => n?.text ?? '');
+      const names = durationExpr.type === 'identifier' ? [durationExpr.text] : descendants(durationExpr, 'identifier').map((n) => n?.text ?? '');
       if (names.length > 0) site.durationNames = names.slice(0, 20);
     }
     if (deep) {
@@ -238,7 +238,7 @@ function goLocals(fn: GoNode): GoLocals {
     assigned.set(name, list);
   };
   const body = fn.childForFieldName('body');
-  for (const decl of body?.descendantsOfType(['short_var_declaration', 'assignment_statement', 'var_spec', 'const_spec', 'inc_statement', 'dec_statement']) ?? []) {
+  for (const decl of body ? descendants(body, ['short_var_declaration', 'assignment_statement', 'var_spec', 'const_spec', 'inc_statement', 'dec_statement']) : []) {
     if (!decl || assigned.size > 500) break;
     if (decl.type === 'inc_statement' || decl.type === 'dec_statement') {
       note(decl.namedChildren[0]?.text ?? '', undefined);
@@ -262,7 +262,7 @@ function goLocals(fn: GoNode): GoLocals {
 function durationIdentifiers(found: GoWaitFound, call: GoNode): string[] {
   const expr = found.helper ? call.childForFieldName('arguments') : found.duration;
   if (!expr) return [];
-  return expr.type === 'identifier' ? [expr.text] : expr.descendantsOfType('identifier').map((n) => n?.text ?? '').slice(0, 50);
+  return expr.type === 'identifier' ? [expr.text] : descendants(expr, 'identifier').map((n) => n?.text ?? '').slice(0, 50);
 }
 
 /** Lines of this file's constants an expression depends on (a few levels deep). */
@@ -270,7 +270,7 @@ function constantLines(expr: GoNode | undefined, fileConstants: Map<string, GoNo
   const lines = new Set<number>();
   const visit = (e: GoNode, depth: number) => {
     if (depth > 3 || lines.size > 10) return;
-    const ids = e.type === 'identifier' ? [e] : e.descendantsOfType('identifier').filter((n): n is GoNode => n !== null);
+    const ids = e.type === 'identifier' ? [e] : descendants(e, 'identifier').filter((n): n is GoNode => n !== null);
     for (const id of ids) {
       const value = fileConstants.get(id.text);
       if (!value || lines.has(lineOf(value))) continue;
@@ -366,7 +366,7 @@ function timerReceive(call: GoNode): GoNode | undefined {
   const name = declaration.childForFieldName('left')?.namedChildren[0]?.text;
   const fn = enclosingFunction(call);
   if (!name || !fn) return undefined;
-  const uses = fn.descendantsOfType('selector_expression').filter((n) => n?.childForFieldName('operand')?.text === name);
+  const uses = descendants(fn, 'selector_expression').filter((n) => n?.childForFieldName('operand')?.text === name);
   if (uses.length !== 1 || uses[0]!.childForFieldName('field')?.text !== 'C') return undefined;
   return uses[0]!.parent ?? undefined;
 }
@@ -485,7 +485,7 @@ function goSituation(site: WaitSite, shown: GoNode, decl: GoNode | undefined, fn
   if (write) {
     site.situation = 'after-write';
     // name the write itself (`c.Status().Update`), not the `if err := ...; err != nil {` around it
-    const call = write.descendantsOfType('call_expression').find((c) => c && GO_WRITES.some((w) => `${calleeOf(c)}(`.endsWith(w)));
+    const call = descendants(write, 'call_expression').find((c) => c && GO_WRITES.some((w) => `${calleeOf(c)}(`.endsWith(w)));
     site.detail = call ? calleeOf(call) : write.text.split('\n')[0]!.trim();
   }
 }

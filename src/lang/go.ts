@@ -120,14 +120,88 @@ export function goImports(root: Node): Map<string, string> {
 
 function readImports(root: Node): Map<string, string> {
   const imports = new Map<string, string>();
-  for (const spec of root.descendantsOfType('import_spec')) {
-    if (!spec) continue;
+  for (const spec of descendants(root, 'import_spec')) {
     const path = spec.childForFieldName('path')?.text.replace(/^["`]|["`]$/g, '');
     if (!path) continue;
     const alias = spec.childForFieldName('name')?.text;
     imports.set(path, alias ?? path.split('/').pop()!.replace(/^go-/, '').replace(/\.v\d+$/, ''));
   }
   return imports;
+}
+
+/**
+ * Node types read often enough, by enough analyses, to be collected once per tree: each
+ * `descendantsOfType` walks its whole subtree in wasm, and the analyses ask a file for calls,
+ * declarations and statements some thirty times.
+ */
+const INDEXED = [
+  'assignment_statement', 'call_expression', 'composite_literal', 'const_spec', 'dec_statement', 'field_declaration',
+  'for_statement', 'func_literal', 'function_declaration', 'go_statement', 'import_spec', 'inc_statement', 'keyed_element',
+  'method_declaration', 'parameter_declaration', 'range_clause', 'short_var_declaration', 'var_spec', 'variadic_parameter_declaration',
+];
+const INDEXED_TYPES = new Set(INDEXED);
+
+/** One type's nodes of a tree in document order, with their spans (read once: `endIndex` is a wasm call). */
+interface TypeIndex {
+  nodes: Node[];
+  starts: number[];
+  ends: number[];
+}
+
+const indexesByTree = new WeakMap<Tree, Map<string, TypeIndex>>();
+
+function typeIndex(tree: Tree, type: string): TypeIndex {
+  let index = indexesByTree.get(tree);
+  if (!index) {
+    index = new Map(INDEXED.map((t) => [t, { nodes: [], starts: [], ends: [] }]));
+    for (const n of tree.rootNode.descendantsOfType(INDEXED)) {
+      if (!n) continue;
+      const entry = index.get(n.type)!;
+      entry.nodes.push(n);
+      entry.starts.push(n.startIndex);
+      entry.ends.push(n.endIndex);
+    }
+    indexesByTree.set(tree, index);
+  }
+  return index.get(type)!;
+}
+
+/** Is `n`, which spans exactly what `scope` spans, `scope` or inside it (not an ancestor of the same span)? */
+function insideSameSpan(n: Node, scope: Node): boolean {
+  if (n.id === scope.id) return true;
+  for (let p = n.parent; p && p.startIndex === scope.startIndex; p = p.parent) if (p.id === scope.id) return true;
+  return false;
+}
+
+/**
+ * `scope.descendantsOfType(types)` (itself included, document order), answered from the tree's index
+ * when every type is indexed.
+ */
+export function descendants(scope: Node, types: string | readonly string[]): Node[] {
+  const list = typeof types === 'string' ? [types] : types;
+  if (!list.every((t) => INDEXED_TYPES.has(t))) return scope.descendantsOfType(list as string[]).filter((n): n is Node => n !== null);
+  const start = scope.startIndex;
+  const end = scope.endIndex;
+  const found: { n: Node; start: number; end: number }[] = [];
+  for (const type of new Set(list)) {
+    const { nodes, starts, ends } = typeIndex(scope.tree, type);
+    // the first node starting at or after the scope
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid]! < start) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < starts.length && starts[i]! <= end; i++) {
+      if (ends[i]! > end) continue;
+      if (ends[i] === end && starts[i] === start && !insideSameSpan(nodes[i]!, scope)) continue;
+      found.push({ n: nodes[i]!, start: starts[i]!, end: ends[i]! });
+    }
+  }
+  // document order: by start, the enclosing node (longer span) first
+  if (list.length > 1) found.sort((a, b) => a.start - b.start || b.end - a.end);
+  return found.map((f) => f.n);
 }
 
 /**
@@ -141,8 +215,8 @@ export function nodesOf(scope: Node, types: readonly string[], prune?: { types: 
   const all = prune ? [...new Set([...types, ...prune.types])] : [...asked];
   const found: Node[] = [];
   let skipEnd = -1;
-  for (const n of scope.descendantsOfType(all)) {
-    if (!n || n.startIndex < skipEnd) continue;
+  for (const n of descendants(scope, all)) {
+    if (n.startIndex < skipEnd) continue;
     if (asked.has(n.type)) found.push(n);
     if (prune && n.id !== scope.id && prune.skip(n)) skipEnd = Math.max(skipEnd, n.endIndex);
   }
@@ -170,8 +244,8 @@ export function callSites(scope: Node): CallSite[] {
   let sites = byNode.get(scope.id);
   if (!sites) {
     sites = [];
-    for (const node of scope.descendantsOfType('call_expression')) {
-      const fn = node?.childForFieldName('function');
+    for (const node of descendants(scope, 'call_expression')) {
+      const fn = node.childForFieldName('function');
       if (!node || !fn) continue;
       if (fn.type === 'selector_expression') {
         const operand = fn.childForFieldName('operand');

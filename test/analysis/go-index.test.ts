@@ -1,0 +1,50 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { descendants, loadGoParser, parseGo } from '../../src/lang/go.js';
+import { FIXTURES } from '../support/fixtures.js';
+
+function goFiles(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) goFiles(path, out);
+    else if (name.endsWith('.go')) out.push(path);
+  }
+  return out;
+}
+
+describe('descendants: the per-tree index answers as descendantsOfType does', () => {
+  beforeAll(async () => {
+    await loadGoParser();
+  });
+
+  it('on every scope of every Go fixture, for single types, type lists, and types it does not index', () => {
+    const questions = [
+      ['call_expression'],
+      ['go_statement', 'call_expression'],
+      ['assignment_statement', 'inc_statement', 'dec_statement', 'call_expression'],
+      ['parameter_declaration', 'variadic_parameter_declaration', 'var_spec', 'const_spec', 'short_var_declaration', 'range_clause'],
+      ['for_statement', 'func_literal', 'call_expression'],
+      ['identifier'],
+      ['selector_expression', 'call_expression'],
+    ];
+    let scopes = 0;
+    for (const path of goFiles(FIXTURES)) {
+      const tree = parseGo(readFileSync(path, 'utf8'));
+      try {
+        const scopeNodes = [tree.rootNode, ...tree.rootNode.descendantsOfType(['function_declaration', 'method_declaration', 'func_literal', 'call_expression', 'block'])];
+        for (const scope of scopeNodes) {
+          if (!scope) continue;
+          scopes++;
+          for (const types of questions) {
+            const want = scope.descendantsOfType(types).map((n) => n!.id);
+            expect(descendants(scope, types).map((n) => n.id), `${path} ${scope.type}@${scope.startIndex} ${types}`).toEqual(want);
+          }
+        }
+      } finally {
+        tree.delete();
+      }
+    }
+    expect(scopes).toBeGreaterThan(1000);
+  });
+});
