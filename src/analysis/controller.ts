@@ -96,10 +96,10 @@ function memoized<T>(ctx: CheckContext, key: string, compute: () => T): T {
 
 async function readGoPackage(ctx: CheckContext, dir: string): Promise<GoPackage> {
   const prefix = dir === '' ? '' : `${dir}/`;
-  const inPackage = (await ctx.list(dir))
-    .filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/') && p.endsWith('.go') && !p.endsWith('_test.go'))
-    .slice(0, MAX_PACKAGE_FILES);
-  const paths = await packageSlice(ctx, dir, inPackage, 'head');
+  const inPackage = (await ctx.list(dir)).filter(
+    (p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/') && p.endsWith('.go') && !p.endsWith('_test.go'),
+  );
+  const paths = await packageSlice(ctx, dir, inPackage, 'head', MAX_PACKAGE_FILES);
   prefetch(ctx, paths, 'head');
   const files: GoFile[] = [];
   for (const path of paths) {

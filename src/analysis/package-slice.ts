@@ -18,26 +18,40 @@ export function setPackageSlicing(on: boolean): boolean {
 }
 
 /**
- * The subset of `paths` (one package's files at `side`) the analyses need for the PR's changes there:
- * every path when nothing in the package changed or the PR is a whole-repository scan.
+ * The files of one package (`paths`, at `side`) the analyses need for the PR's changes there: the changed
+ * files, then the others up to `cap` files in all, narrowed to the closure of names around the changes.
+ * Every file (up to the cap) when nothing in the package changed, the PR changes every file (a
+ * whole-repository scan), or slicing is off. In the order of `paths`.
  */
-export async function packageSlice(ctx: Pick<CheckContext, 'changes' | 'read' | 'memo'>, dir: string, paths: string[], side: Side): Promise<string[]> {
+export async function packageSlice(
+  ctx: Pick<CheckContext, 'changes' | 'read' | 'memo'>,
+  dir: string,
+  paths: string[],
+  side: Side,
+  cap = Infinity,
+): Promise<string[]> {
   const prefix = dir === '' ? '' : `${dir}/`;
+  const listed = new Set(paths);
   const seeds = new Set<string>();
   for (const change of ctx.changes) {
     const path = side === 'head' ? (change.status === 'removed' ? undefined : change.path) : change.status === 'added' ? undefined : (change.previousPath ?? change.path);
-    if (path?.startsWith(prefix) && !path.slice(prefix.length).includes('/') && paths.includes(path)) seeds.add(path);
+    if (path?.startsWith(prefix) && !path.slice(prefix.length).includes('/') && listed.has(path) && seeds.size < cap) seeds.add(path);
   }
-  if (!slicing || seeds.size === 0 || seeds.size === paths.length) return paths;
+  // the changed files always count; the cap falls on the others
+  let room = cap - seeds.size;
+  const capped = paths.filter((p) => seeds.has(p) || room-- > 0);
+  if (!slicing || seeds.size === 0 || seeds.size === capped.length) return capped;
   const names = new Map<string, GoNames>();
   await Promise.all(
-    paths.map(async (path) => {
+    capped.map(async (path) => {
       const compute = async () => goNames((await ctx.read(path, side)) ?? '');
-      names.set(path, await (ctx.memo ? ctx.memo(`go-names:${side}:${path}`, compute) : compute()));
+      // a file the PR does not change has the same names on both sides
+      const key = `go-names:${seeds.has(path) ? side : 'unchanged'}:${path}`;
+      names.set(path, await (ctx.memo ? ctx.memo(key, compute) : compute()));
     }),
   );
-  const slice = closure(paths, seeds, names);
-  return paths.filter((p) => slice.has(p));
+  const slice = closure(capped, seeds, names);
+  return capped.filter((p) => slice.has(p));
 }
 
 /** What the files in the slice declare and use, grown as files join. */

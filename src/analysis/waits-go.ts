@@ -39,10 +39,8 @@ export class PackageCache {
   private async load(dir: string, rev: Revision, withReconcile: boolean): Promise<GoPackage> {
     const pkg: GoPackage = { constants: new Map(), helpers: new Map(), reconcilePaths: new Map() };
     const prefix = dir === '' ? '' : `${dir}/`;
-    const inPackage = (await this.ctx.list(dir, rev))
-      .filter((p) => p.endsWith('.go') && !p.slice(prefix.length).includes('/'))
-      .slice(0, MAX_PACKAGE_FILES);
-    const paths = await packageSlice(this.ctx, dir, inPackage, rev === 'base' ? 'base' : 'head');
+    const inPackage = (await this.ctx.list(dir, rev)).filter((p) => p.endsWith('.go') && !p.slice(prefix.length).includes('/'));
+    const paths = await packageSlice(this.ctx, dir, inPackage, rev === 'base' ? 'base' : 'head', MAX_PACKAGE_FILES);
     // what each declaration calls is read only for those the reconcile path reaches
     const callers = new Map<string, (() => string[])[]>();
     prefetch(this.ctx, paths, rev);

@@ -96,6 +96,19 @@ export async function gitSnapshot(options: GitSnapshotOptions = {}): Promise<Git
   };
   const trees = new Map<string, Promise<string[]>>();
   const reported = new Set<string>();
+  // a path the diff does not list reads the same at base and head: read it once, for both (the checks
+  // read a changed package's other files on both sides, and the same text is parsed once)
+  const changedPaths = new Set(files.flatMap((f) => (f.previousPath ? [f.path, f.previousPath] : [f.path])));
+  const unchangedText = new Map<string, Promise<string | undefined>>();
+  const readBlob = async (sha: string, clean: string): Promise<string | undefined> => {
+    const result = await blobs.read(`${sha}:${clean}`);
+    if (result.kind === 'blob') return result.data.toString('utf8');
+    if (result.kind === 'too-large' && !reported.has(clean)) {
+      reported.add(clean);
+      notes.push(`${clean}: ${result.size} bytes, over the ${limits.maxFileBytes}-byte read limit; not analysed`);
+    }
+    return undefined;
+  };
   return {
     root,
     range: { base: baseName, head: headName },
@@ -113,13 +126,12 @@ export async function gitSnapshot(options: GitSnapshotOptions = {}): Promise<Git
       const sha = shaOf(rev);
       const clean = path.replace(/^\.\//, '');
       if (!sha || clean === '' || clean.startsWith('/')) return undefined;
-      const result = await blobs.read(`${sha}:${clean}`);
-      if (result.kind === 'blob') return result.data.toString('utf8');
-      if (result.kind === 'too-large' && !reported.has(clean)) {
-        reported.add(clean);
-        notes.push(`${clean}: ${result.size} bytes, over the ${limits.maxFileBytes}-byte read limit; not analysed`);
+      if ((rev === 'base' || rev === 'head') && !options.all && !changedPaths.has(clean)) {
+        let text = unchangedText.get(clean);
+        if (!text) unchangedText.set(clean, (text = readBlob(headSha, clean)));
+        return text;
       }
-      return undefined;
+      return readBlob(sha, clean);
     },
     async list(dir, rev) {
       const sha = shaOf(rev);

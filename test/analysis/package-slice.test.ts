@@ -133,6 +133,14 @@ describe('packageSlice: the files a change shares names with', () => {
     expect(slice).toEqual([at('a'), at('b'), at('setup')]);
   });
 
+  it('keeps a changed file that sorts past the file cap, and caps the others', async () => {
+    const tree: FileTree = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [at(`a${i}`), `package controller\n\nfunc f${i}() { f0() }\n`]));
+    tree[at('z')] = 'package controller\n\nfunc z() { f1() }\n';
+    const slice = await packageSlice(contextOf(tree, [at('z')]), dir, Object.keys(tree).sort(), 'head', 3);
+    // z and the first two others fit the cap of 3; z calls f1, and f1 calls f0
+    expect(slice).toEqual([at('a0'), at('a1'), at('z')]);
+  });
+
   it('takes the whole package when the change is MaxConcurrentReconciles, nothing changed there, or slicing is off', async () => {
     const tree: FileTree = {
       [at('a')]: RECONCILER('A').replace('.Complete(r)', '.WithOptions(controller.Options{MaxConcurrentReconciles: 4}).Complete(r)'),

@@ -118,6 +118,26 @@ describe('gitSnapshot over a range', () => {
   });
 });
 
+describe('reads of files the PR does not change', () => {
+  it('give base and head the one text, read once; a changed file still reads as it was at base', async () => {
+    const repo = TestRepo.init();
+    repo.commit('base', { 'same.go': goFile('func same() {}'), 'edited.go': goFile('func before() {}') });
+    repo.git('checkout', '-q', '-b', 'pr');
+    repo.commit('edit', { 'edited.go': goFile('func after() {}') });
+    const s = await gitSnapshot({ repo: repo.dir, base: 'main' });
+    try {
+      const [base, head] = [await s.read('same.go', 'base'), await s.read('same.go', 'head')];
+      expect(base).toContain('func same()');
+      expect(base).toBe(head);
+      expect(await s.read('edited.go', 'base')).toContain('func before()');
+      expect(await s.read('edited.go', 'head')).toContain('func after()');
+      expect(await s.read('absent.go', 'base')).toBeUndefined();
+    } finally {
+      s.close();
+    }
+  });
+});
+
 describe('default base from origin/HEAD', () => {
   it('uses the merge-base with the remote default branch, not a local main', async () => {
     const upstream = TestRepo.init('trunk');
