@@ -41,16 +41,23 @@ export async function packageSlice(
   let room = cap - seeds.size;
   const capped = paths.filter((p) => seeds.has(p) || room-- > 0);
   if (!slicing || seeds.size === 0 || seeds.size === capped.length) return capped;
-  const names = new Map<string, GoNames>();
+  // every file's declarations (a light scan), and all the names used only by the files that join
+  const texts = new Map<string, string>();
+  const light = new Map<string, GoNames>();
   await Promise.all(
     capped.map(async (path) => {
-      const compute = async () => goNames((await ctx.read(path, side)) ?? '');
+      const text = (await ctx.read(path, side)) ?? '';
+      texts.set(path, text);
       // a file the PR does not change has the same names on both sides
-      const key = `go-names:${seeds.has(path) ? side : 'unchanged'}:${path}`;
-      names.set(path, await (ctx.memo ? ctx.memo(key, compute) : compute()));
+      const key = `go-names-light:${seeds.has(path) ? side : 'unchanged'}:${path}`;
+      light.set(path, ctx.memo ? ctx.memo(key, () => goNames(text, true)) : goNames(text, true));
     }),
   );
-  const slice = closure(capped, seeds, names);
+  const full = (path: string) => {
+    const key = `go-names:${seeds.has(path) ? side : 'unchanged'}:${path}`;
+    return ctx.memo ? ctx.memo(key, () => goNames(texts.get(path)!)) : goNames(texts.get(path)!);
+  };
+  const slice = closure(capped, seeds, light, full, texts);
   return capped.filter((p) => slice.has(p));
 }
 
@@ -79,12 +86,21 @@ class SliceNames {
   }
 }
 
-function closure(paths: string[], seeds: Set<string>, names: Map<string, GoNames>): Set<string> {
+function closure(
+  paths: string[],
+  seeds: Set<string>,
+  light: Map<string, GoNames>,
+  full: (path: string) => GoNames,
+  texts: Map<string, string>,
+): Set<string> {
   const slice = new Set(seeds);
   const sliceNames = new SliceNames();
-  for (const path of seeds) sliceNames.add(names.get(path)!);
-  // a change to MaxConcurrentReconciles makes every write of the reconciler race, wherever it is
-  for (const path of seeds) if (names.get(path)!.mentionsSetup && names.get(path)!.uses.has('MaxConcurrentReconciles')) return new Set(paths);
+  for (const path of seeds) {
+    const n = full(path);
+    // a change to MaxConcurrentReconciles makes every write of the reconciler race, wherever it is
+    if (n.mentionsSetup && n.uses.has('MaxConcurrentReconciles')) return new Set(paths);
+    sliceNames.add(n);
+  }
   for (let grew = true; grew; ) {
     grew = false;
     // a reconciler with no SetupWithManager of its own, a plain function setting owner references, or a
@@ -93,13 +109,20 @@ function closure(paths: string[], seeds: Set<string>, names: Map<string, GoNames
       [...sliceNames.reconcilers].some((t) => !sliceNames.setups.has(t)) ||
       sliceNames.uses.has('SetControllerReference') ||
       sliceNames.uses.has('SetOwnerReference') ||
-      [...slice].some((p) => names.get(p)!.hasPackageVars);
+      [...slice].some((p) => light.get(p)!.hasPackageVars);
+    const declared = [...sliceNames.declared];
     for (const path of paths) {
       if (slice.has(path)) continue;
-      const n = names.get(path)!;
-      if (!linked(n, sliceNames) && !(needsSetups && (n.mentionsSetup || n.setups.size > 0))) continue;
+      const n = light.get(path)!;
+      const joins =
+        linked(n, sliceNames) ||
+        // the file uses a name the slice declares: as a word of its text, which may also be in a comment or
+        // a string (the file then joins for nothing, at the cost of a parse, never the other way round)
+        declared.some((name) => hasWord(texts.get(path)!, name)) ||
+        (needsSetups && (n.mentionsSetup || n.setups.size > 0));
+      if (!joins) continue;
       slice.add(path);
-      sliceNames.add(n);
+      sliceNames.add(full(path));
       grew = true;
     }
   }
@@ -111,12 +134,23 @@ function linked(n: GoNames, s: SliceNames): boolean {
     // the slice uses what the file declares, or the file has methods on a type the slice knows
     intersects(n.declared, s.uses) ||
     intersects(n.receivers, s.uses) ||
-    // the file uses what the slice declares
-    intersects(n.uses, s.declared) ||
     // the file starts one of the slice's functions as a goroutine, or declares a method the slice starts
     intersects(n.started, s.callables) ||
     intersects(n.methods, s.started)
   );
+}
+
+/** `name` in `text` as a whole identifier. */
+export function hasWord(text: string, name: string): boolean {
+  for (let at = text.indexOf(name); at !== -1; at = text.indexOf(name, at + 1)) {
+    if (!isWordChar(text.charCodeAt(at - 1)) && !isWordChar(text.charCodeAt(at + name.length))) return true;
+  }
+  return false;
+}
+
+function isWordChar(c: number): boolean {
+  // NaN (before the start, past the end) is not
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c >= 128;
 }
 
 function intersects(a: Set<string>, b: Set<string>): boolean {

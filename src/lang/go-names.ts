@@ -32,11 +32,16 @@ const KEYWORDS = new Set([
  * Go's tokens with automatic semicolons (as `;`) and comments dropped: an identifier as itself, a string,
  * rune or number literal as `"` or `0`, an operator as its characters. Plain strings, not objects: a
  * 4,000-line file has ~30,000 tokens.
+ *
+ * With `started`, what lies inside braces (function bodies, struct fields, literals) yields no tokens but
+ * its outermost `{` and `}`: the scan jumps from one character that matters there to the next, and adds
+ * to `started` what `go f(...)`, `go x.m(...)` and `mgr.Add(...)` start.
  */
-export function goTokens(text: string): string[] {
+export function goTokens(text: string, started?: Set<string>): string[] {
   const tokens: string[] = [];
   const n = text.length;
   let i = 0;
+  let depth = 0;
   const endsStatement = () => {
     const last = tokens[tokens.length - 1];
     if (last === undefined) return false;
@@ -44,6 +49,23 @@ export function goTokens(text: string): string[] {
     return last === '"' || last === '0' || last === ')' || last === ']' || last === '}' || last === '++' || last === '--';
   };
   while (i < n) {
+    if (started && depth > 0) {
+      i = skipInBody(text, i, started);
+      if (i >= n) break;
+      const c = text.charCodeAt(i);
+      if (c === 123) {
+        depth++;
+        i++;
+        continue;
+      }
+      if (c === 125) {
+        depth--;
+        i++;
+        if (depth === 0) tokens.push('}');
+        continue;
+      }
+      // a literal or a comment: read below, as anywhere
+    }
     const c = text.charCodeAt(i);
     if (c === 10) {
       if (endsStatement()) tokens.push(';');
@@ -57,21 +79,14 @@ export function goTokens(text: string): string[] {
       const end = text.indexOf('*/', i + 2);
       const newline = text.indexOf('\n', i);
       // a block comment spanning lines acts as a newline
-      if (newline !== -1 && (end === -1 || newline < end) && endsStatement()) tokens.push(';');
+      if (depth === 0 && newline !== -1 && (end === -1 || newline < end) && endsStatement()) tokens.push(';');
       i = end === -1 ? n : end + 2;
     } else if (c === 34 || c === 39) {
-      let j = i + 1;
-      while (j < n) {
-        const d = text.charCodeAt(j);
-        if (d === 92) j += 2;
-        else if (d === c || d === 10) break;
-        else j++;
-      }
-      tokens.push('"');
-      i = j + 1;
+      i = endOfQuoted(text, i, c);
+      if (depth === 0 || !started) tokens.push('"');
     } else if (c === 96) {
       const end = text.indexOf('`', i + 1);
-      tokens.push('"');
+      if (depth === 0 || !started) tokens.push('"');
       i = end === -1 ? n : end + 1;
     } else if (isIdentStart(c)) {
       let j = i + 1;
@@ -90,11 +105,89 @@ export function goTokens(text: string): string[] {
       tokens.push(c === 43 ? '++' : '--');
       i += 2;
     } else {
+      if (c === 123) depth++;
+      else if (c === 125 && depth > 0) depth--;
       tokens.push(text[i]!);
       i++;
     }
   }
   return tokens;
+}
+
+/** Past a string or rune literal opened at `at` (unterminated: at the end of its line). */
+function endOfQuoted(text: string, at: number, quote: number): number {
+  let j = at + 1;
+  while (j < text.length) {
+    const d = text.charCodeAt(j);
+    if (d === 92) j += 2;
+    else if (d === quote || d === 10) break;
+    else j++;
+  }
+  return j + 1;
+}
+
+/** In a body, what a light scan stops at: braces, literals, comments, and the words `go` and `Add`. */
+const BODY_STOP = /[{}"'`/]|\bgo\b|\bAdd\b/g;
+
+/**
+ * From `at` inside braces to the next brace, literal or comment, recording `go` starts and `.Add(` calls
+ * on the way; returns where that character is (or the end of the text).
+ */
+function skipInBody(text: string, at: number, started: Set<string>): number {
+  for (;;) {
+    BODY_STOP.lastIndex = at;
+    const m = BODY_STOP.exec(text);
+    if (!m) return text.length;
+    const i = m.index;
+    const c = text.charCodeAt(i);
+    if (c === 47 && text.charCodeAt(i + 1) !== 47 && text.charCodeAt(i + 1) !== 42) {
+      at = i + 1; // division
+    } else if (c === 103 && text.charCodeAt(i + 1) === 111 && m[0] === 'go') {
+      const name = calleeAfterGo(text, i + 2);
+      if (name) started.add(name);
+      at = i + 2;
+    } else if (m[0] === 'Add') {
+      // `x.Add(`, also with the selector's dot at the end of the line before
+      let before = i - 1;
+      while (before > 0 && /\s/.test(text[before]!)) before--;
+      if (text.charCodeAt(before) === 46 && text.charCodeAt(i + 3) === 40) started.add('Start');
+      at = i + 3;
+    } else {
+      return i;
+    }
+  }
+}
+
+/** Past spaces, tabs and block comments on one line (a newline ends a statement). */
+function skipBlanks(text: string, at: number): number {
+  let i = at;
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 9) i++;
+    else if (c === 47 && text.charCodeAt(i + 1) === 42) {
+      const end = text.indexOf('*/', i + 2);
+      const newline = text.indexOf('\n', i);
+      if (end === -1 || (newline !== -1 && newline < end)) return i;
+      i = end + 2;
+    } else return i;
+  }
+}
+
+/** `go f(`, `go x.y.m(`: the last name before the call's parenthesis. */
+function calleeAfterGo(text: string, at: number): string | undefined {
+  let i = at;
+  let last: string | undefined;
+  for (;;) {
+    i = skipBlanks(text, i);
+    if (!isIdentStart(text.charCodeAt(i))) return undefined;
+    let j = i + 1;
+    while (j < text.length && isIdentPart(text.charCodeAt(j))) j++;
+    last = text.slice(i, j);
+    i = skipBlanks(text, j);
+    if (text.charCodeAt(i) === 40) return last;
+    if (text.charCodeAt(i) !== 46) return undefined;
+    i++;
+  }
 }
 
 /** An identifier token (keywords included): literals are `"` and `0`, operators start with punctuation. */
@@ -110,7 +203,12 @@ function isIdentPart(c: number): boolean {
   return isIdentStart(c) || (c >= 48 && c <= 57);
 }
 
-export function goNames(text: string): GoNames {
+/**
+ * What a Go file declares and uses. `uses` needs every identifier of the file: with `light`, it holds
+ * only those outside braces (function bodies, struct fields, literals), and the scan makes no string for the others, which
+ * is what most files of a package need (whether they join a slice is told from their declarations).
+ */
+export function goNames(text: string, light = false): GoNames {
   const names: GoNames = {
     declared: new Set(),
     receivers: new Set(),
@@ -122,7 +220,7 @@ export function goNames(text: string): GoNames {
     hasPackageVars: false,
     mentionsSetup: text.includes('NewControllerManagedBy') || text.includes('controller.New') || text.includes('MaxConcurrentReconciles'),
   };
-  const tokens = goTokens(text);
+  const tokens = goTokens(text, light ? names.started : undefined);
   let depth = 0;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
@@ -164,7 +262,7 @@ export function goNames(text: string): GoNames {
 function declareFunction(tokens: string[], at: number, names: GoNames): number {
   const name = tokens[at];
   if (isWord(name)) {
-    names.declared.add(name);
+    if (name !== '_') names.declared.add(name);
     return at + 1;
   }
   if (name !== '(') return at;
@@ -200,7 +298,7 @@ function declareSpecs(tokens: string[], at: number, declared: Set<string>): void
     if (specStart && depth === 0 && isWord(x)) {
       // the spec's leading `a, b, c`
       while (isWord(tokens[j])) {
-        declared.add(tokens[j]!);
+        if (tokens[j] !== '_') declared.add(tokens[j]!);
         if (tokens[j + 1] !== ',') break;
         j += 2;
       }
