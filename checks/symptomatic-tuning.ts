@@ -342,9 +342,13 @@ function goValues(file: ParsedFile): TunedValue[] {
       });
     } else if (node.type === 'keyed_element') {
       const key = (node.childForFieldName('key') ?? node.namedChildren[0])?.text ?? '';
+      const resource = /Resource(CPU|Memory)$/.exec(key) ?? /^"(cpu|memory)"$/.exec(key);
+      // `Steps` is a retry count in wait.Backoff; elsewhere in Go the word is too common to read as one
+      const knob = key === 'Steps' ? { kind: 'retries' as const, label: 'backoff steps' } : knobOf(key);
+      // most keys are neither: their place in the literal (a walk up the tree) is not needed
+      if (!resource && !knob) return;
       const value = (node.childForFieldName('value') ?? node.namedChildren[1])?.namedChildren[0] ?? undefined;
       const path = [...goKeyPath(node), key];
-      const resource = /Resource(CPU|Memory)$/.exec(key) ?? /^"(cpu|memory)"$/.exec(key);
       if (resource && value?.type === 'call_expression' && calleeText(value).endsWith('MustParse')) {
         const arg = value.childForFieldName('arguments')?.namedChildren[0];
         const q = arg && /^["`]/.test(arg.text) ? parseQuantity(arg.text.slice(1, -1)) : undefined;
@@ -353,8 +357,6 @@ function goValues(file: ParsedFile): TunedValue[] {
         if (q) push(node, `${goScope(node)}.${path.join('.')}`, { kind, label: `${kind} ${side}` }, `${path.join('.')} in ${goScope(node)}`, { amount: q.nanos, shown: q.text });
         return;
       }
-      // `Steps` is a retry count in wait.Backoff; elsewhere in Go the word is too common to read as one
-      const knob = key === 'Steps' ? { kind: 'retries' as const, label: 'backoff steps' } : knobOf(key);
       if (knob && value) push(node, `${goScope(node)}.${path.join('.')}`, knob, `${path.join('.')} in ${goScope(node)}`, goKnobValue(knob, key, value));
     } else if (node.type === 'call_expression') {
       const callee = calleeText(node);
