@@ -398,6 +398,8 @@ export const eventOrdering: Check = {
   },
   defaultSeverity: 'error',
   languages: ['go', 'ts', 'js'],
+  // each changed file is judged with its own package (read whole or sliced), never with the other changed files
+  shardable: true,
   async run(ctx) {
     await runGo(ctx);
     await runTs(ctx);

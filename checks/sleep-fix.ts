@@ -91,6 +91,8 @@ export const sleepFix: Check = {
   },
   defaultSeverity: 'error',
   languages: ['go', 'ts', 'js', 'shell', 'yaml'],
+  // each changed file is judged with its own package (read whole or sliced), never with the other changed files
+  shardable: true,
   defaultOptions: { minimumMs: 10 },
   async run(ctx) {
     const packages = new PackageCache(ctx);

@@ -595,6 +595,8 @@ export const unsynchronizedState: Check = {
   },
   defaultSeverity: 'error',
   languages: ['go', 'ts', 'js'],
+  // each changed file is judged with its own package (read whole or sliced), never with the other changed files
+  shardable: true,
   async run(ctx) {
     await runGo(ctx);
     for (const file of ctx.files) {

@@ -12,6 +12,7 @@ import { renderSarif } from '../report/sarif.js';
 import { renderText, sourceLines, wantsColor } from '../report/text.js';
 import { parseOptions, readUserFile, version } from './args.js';
 import { ANALYZE_HELP, CONFIG_PATH } from './help.js';
+import { partsFor, reviewInParts } from './parallel.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 
 export const FORMATS = ['text', 'json', 'sarif'] as const;
@@ -29,6 +30,13 @@ export function parseFormat(value: string | undefined): Format {
   const format = value ?? 'text';
   if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format ${format}: must be one of ${FORMATS.join(', ')}`);
   return format as Format;
+}
+
+export function parseJobs(value: string | undefined): number | 'auto' {
+  if (value === undefined || value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 64) throw new UsageError(`--jobs ${value}: must be auto or a whole number from 1 to 64`);
+  return n;
 }
 
 /** Write a verdict in a format; text needs the flagged source lines, read before rendering. */
@@ -61,6 +69,7 @@ export async function analyzeCommand(argv: string[], io: CliIo): Promise<number>
     label: { type: 'string', multiple: true },
     config: { type: 'string' },
     format: { type: 'string' },
+    jobs: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -68,6 +77,7 @@ export async function analyzeCommand(argv: string[], io: CliIo): Promise<number>
     return EXIT.ok;
   }
   const format = parseFormat(values.format);
+  const jobs = parseJobs(values.jobs);
   if (values.all && values.base !== undefined) throw new UsageError('--all reviews the whole tree from the empty tree: it takes no --base');
   const descriptionFile = values['pr-description'];
   const description = descriptionFile ? splitTitle(readUserFile('--pr-description', descriptionFile, 4_000_000)) : { title: '', body: '' };
@@ -88,7 +98,9 @@ export async function analyzeCommand(argv: string[], io: CliIo): Promise<number>
   try {
     if (description.body.length > MAX_BODY_CHARS) snapshot.notes.push(`the PR description is over ${MAX_BODY_CHARS} characters; only the first ${MAX_BODY_CHARS} were read`);
     const config = given ?? (await repositoryConfig(snapshot, values.all === true));
-    const verdict = await review(snapshot, { config, checks: CHECKS });
+    const options = { config, checks: CHECKS };
+    const parts = partsFor(jobs, snapshot);
+    const verdict = parts > 1 ? await reviewInParts(snapshot, values.all === true, options, parts) : await review(snapshot, options);
     await writeVerdict(io, format, verdict, snapshot.read);
     return exitCodeOf(verdict.conclusion);
   } finally {

@@ -50,6 +50,9 @@ Options:
                           base commit, or at --head with --all; else the defaults)
   --format FORMAT         text (default), json or sarif; json and sarif keep stdout
                           to the document alone
+  --jobs N|auto           analyse the changed packages in N threads (default: auto,
+                          the cores up to 4 when 200 or more source files changed,
+                          else 1); the findings are the same whatever N is
   -h, --help              this help
 
 Exit codes:
@@ -61,6 +64,7 @@ Exit codes:
 Examples:
   causal-review analyze --base origin/main --pr-description pr.md
   causal-review analyze --all --format sarif > causal-review.sarif
+  causal-review analyze --all --jobs 1
   causal-review analyze --base main --head claude/fix-race --format json
 `;
 

@@ -14,6 +14,7 @@ import {
   type Acceptance,
   type Authorship,
   type Check,
+  type ChangedFile,
   type CheckContext,
   type Conclusion,
   type Finding,
@@ -33,6 +34,18 @@ export interface ReviewOptions {
   acceptances?: readonly Acceptance[];
   /** milliseconds, monotonic; injectable for tests */
   now?: () => number;
+  /**
+   * Collect only one part of the findings (src/engine/parallel.ts runs the parts in threads): the
+   * `shardable` checks on the changed files of the packages `shardOf` gives this index, and, in part 0,
+   * every other check.
+   */
+  shard?: { index: number; count: number };
+}
+
+/** What checks found, before the diff, suppressions and the policy are applied: what a part sends back. */
+export interface Collected {
+  findings: Finding[];
+  notes: string[];
 }
 
 class BudgetExceeded extends Error {}
@@ -48,30 +61,77 @@ export function enabledChecks(checks: readonly Check[], config: Config): Check[]
 }
 
 export async function review(snapshot: PullRequestSnapshot, options: ReviewOptions): Promise<Verdict> {
-  const { config } = options;
+  return finishReview(snapshot, options, [await collectFindings(snapshot, options)]);
+}
+
+/** Run the checks (of one part, with `options.shard`) and return what they report, unfiltered. */
+export async function collectFindings(snapshot: PullRequestSnapshot, options: ReviewOptions): Promise<Collected> {
+  const { config, shard } = options;
   const now = options.now ?? (() => performance.now());
-  const checks = enabledChecks(options.checks, config);
-  const ignored = picomatch(config.paths.ignore.length ? config.paths.ignore : ['\0'], { dot: true });
-  const changes = snapshot.files.filter((f) => !ignored(f.path));
+  const checks = enabledChecks(options.checks, config).filter((c) => !shard || shard.index === 0 || c.shardable);
+  const changes = changedFiles(snapshot, config);
   const cache = new ParseCache(snapshot, config.limits.maxFileBytes);
   const findings: Finding[] = [];
-  const checkNotes: string[] = [];
+  const notes: string[] = [];
+  const partOf = shard ? shardOf(snapshot.files, shard.count) : undefined;
   try {
     // any check may parse Go through ctx.parse (a text check reading the diff), so load it for any Go file
     if (checks.some((c) => c.languages.includes('go')) || changes.some((f) => f.path.endsWith('.go'))) await loadGoParser();
     const parsed = (
       await Promise.all(changes.filter((f) => f.status !== 'removed').map((f) => cache.get(f.path, 'head')))
     ).filter((f): f is ParsedFile => f !== undefined);
-
+    const mine = partOf && shard ? parsed.filter((f) => partOf(f.path) === shard.index) : parsed;
     for (const check of checks) {
-      findings.push(...(await runCheck(check, snapshot, parsed, cache, options, now, checkNotes)));
+      findings.push(...(await runCheck(check, snapshot, check.shardable ? mine : parsed, cache, options, now, notes)));
     }
-    const kept = await keepInDiff(findings, checks, cache, snapshot);
-    const suppressed = await applySuppressions(kept, changes.filter((f) => f.status !== 'removed').map((f) => f.path), snapshot);
-    return decide(snapshot, config, suppressed, options.acceptances ?? [], [...snapshot.notes, ...cache.skipped, ...checkNotes], cache);
+    return { findings, notes: [...cache.skipped, ...notes] };
   } finally {
     cache.dispose();
   }
+}
+
+/** Join what the parts collected, keep what lies in the diff, apply suppressions, and decide. */
+export async function finishReview(snapshot: PullRequestSnapshot, options: ReviewOptions, parts: Collected[]): Promise<Verdict> {
+  const { config } = options;
+  const checks = enabledChecks(options.checks, config);
+  const changes = changedFiles(snapshot, config);
+  const cache = new ParseCache(snapshot, config.limits.maxFileBytes);
+  try {
+    const findings = parts.flatMap((p) => p.findings);
+    const notes = [...new Set(parts.flatMap((p) => p.notes))];
+    const kept = await keepInDiff(findings, checks, cache, snapshot);
+    const suppressed = await applySuppressions(kept, changes.filter((f) => f.status !== 'removed').map((f) => f.path), snapshot);
+    return decide(snapshot, config, suppressed, options.acceptances ?? [], [...snapshot.notes, ...notes], cache);
+  } finally {
+    cache.dispose();
+  }
+}
+
+function changedFiles(snapshot: PullRequestSnapshot, config: Config) {
+  const ignored = picomatch(config.paths.ignore.length ? config.paths.ignore : ['\0'], { dot: true });
+  return snapshot.files.filter((f) => !ignored(f.path));
+}
+
+/**
+ * Which part a changed file belongs to: whole packages (directories) go to one part, the largest first
+ * to the part with the fewest files so far, so every part of a package's analysis sees all its changes.
+ */
+export function shardOf(files: readonly ChangedFile[], count: number): (path: string) => number {
+  const sizes = new Map<string, number>();
+  for (const f of files) sizes.set(dirOf(f.path), (sizes.get(dirOf(f.path)) ?? 0) + 1);
+  const load = new Array<number>(count).fill(0);
+  const part = new Map<string, number>();
+  for (const [dir, size] of [...sizes].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) {
+    const lightest = load.indexOf(Math.min(...load));
+    part.set(dir, lightest);
+    load[lightest]! += size;
+  }
+  return (path) => part.get(dirOf(path)) ?? 0;
+}
+
+function dirOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash === -1 ? '' : path.slice(0, slash);
 }
 
 async function runCheck(

@@ -175,6 +175,11 @@ export interface Check {
   languages: Language[];
   /** findings may sit on lines the PR did not change (say why in docs.details) */
   reportsOutsideDiff?: boolean;
+  /**
+   * What it finds for a changed file depends on that file and what the check reads around it, never on
+   * the other changed files in `ctx.files`: the engine may give it the changed files in parts (threads).
+   */
+  shardable?: boolean;
   /** default option values; configuration overrides them key by key */
   defaultOptions?: Record<string, unknown>;
   run(ctx: CheckContext): void | Promise<void>;

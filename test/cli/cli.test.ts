@@ -254,6 +254,7 @@ describe('bad input: exit 2 with one line on stderr and nothing on stdout', () =
     ['an unknown option', ['--repo', repo.dir, '--bogus'], /^causal-review: unknown option '--bogus'/],
     ['a missing option value', ['--repo'], /^causal-review: .*--repo/],
     ['--all with --base', ['--all', '--base', 'main', '--repo', repo.dir], /^causal-review: --all .* takes no --base$/],
+    ['a bad --jobs', ['--repo', repo.dir, '--jobs', '0'], /^causal-review: --jobs 0: must be auto or a whole number from 1 to 64$/],
   ])('%s', async (_, args, message) => {
     const r = await run('analyze', ...args, '--format', args.includes('--format') ? 'xml' : 'json');
     expect(r.code).toBe(2);
@@ -318,6 +319,27 @@ describe('the real bin/causal-review.js process', () => {
     const r = await spawnCli(['analyze', '--repo', repo.dir, '--format', 'json']);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.out).conclusion).toBe('failure');
+  });
+
+  it('--jobs 2 analyses the packages in two threads and finds exactly what one thread finds', async () => {
+    const repo = TestRepo.init();
+    const files: Record<string, string> = {};
+    for (const pkg of ['alpha', 'beta', 'gamma', 'delta']) {
+      files[`internal/${pkg}/${pkg}_controller.go`] = reconciler('_ = ctx', 'time.Sleep(5 * time.Second)').replaceAll('Widget', pkg[0]!.toUpperCase() + pkg.slice(1));
+      files[`internal/${pkg}/helpers.go`] = 'package controller\n\nfunc helper() {}\n';
+    }
+    repo.commit('operators', files);
+    const [one, two] = await Promise.all([
+      spawnCli(['analyze', '--all', '--repo', repo.dir, '--format', 'json', '--jobs', '1']),
+      spawnCli(['analyze', '--all', '--repo', repo.dir, '--format', 'json', '--jobs', '2']),
+    ]);
+    expect(two.err).toBe('');
+    expect(two.code).toBe(one.code);
+    const [a, b] = [JSON.parse(one.out), JSON.parse(two.out)];
+    expect(a.findings).toHaveLength(4);
+    expect(b).toEqual(a);
+    // a worker that failed would have left a note, and its part would have run in the main thread
+    expect(JSON.stringify(b.notes ?? [])).not.toMatch(/main thread/);
   });
 
   it('bad input: exit 2 and one line', async () => {

@@ -1,0 +1,42 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { generatePullRequest, generateTree } from '../../bench/generate.js';
+import { CHECKS } from '../../checks/index.js';
+import { DEFAULT_CONFIG } from '../../src/config/schema.js';
+import { collectFindings, finishReview, review, shardOf } from '../../src/engine/engine.js';
+import { gitSnapshot } from '../../src/git/snapshot.js';
+import { cleanTemps, tempDir } from '../git/repo.js';
+
+afterAll(cleanTemps);
+
+describe('a review in parts', () => {
+  it('puts whole packages in parts, the largest first into the lightest part', () => {
+    const files = ['a/1.go', 'a/2.go', 'a/3.go', 'b/1.go', 'b/2.go', 'c/1.go', 'd/1.go', 'root.go'].map((path) => ({ path, status: 'modified' as const, hunks: [] }));
+    const part = shardOf(files, 2);
+    expect(['a/1.go', 'a/2.go', 'a/3.go'].map(part)).toEqual([0, 0, 0]);
+    expect(['b/1.go', 'b/2.go'].map(part)).toEqual([1, 1]);
+    // a (3) | b (2); then, one file each, the root package to b, c to a, d to b: 4 files each side
+    expect([part('root.go'), part('c/1.go'), part('d/1.go')]).toEqual([1, 0, 1]);
+    expect(part('elsewhere/x.go')).toBe(0);
+  });
+
+  it('finds, joined, what one review finds: on a 50-file PR over 400 controllers, in 1, 2 and 3 parts', async () => {
+    const dir = tempDir();
+    generateTree(dir, 400, 5);
+    generatePullRequest(dir, 50);
+    const snapshot = await gitSnapshot({ repo: dir, base: 'main', head: 'pr' });
+    try {
+      const options = { config: structuredClone(DEFAULT_CONFIG), checks: CHECKS };
+      const whole = await review(snapshot, options);
+      expect(whole.findings.length).toBeGreaterThan(5);
+      for (const count of [2, 3]) {
+        const parts = [];
+        for (let index = 0; index < count; index++) parts.push(await collectFindings(snapshot, { ...options, shard: { index, count } }));
+        // every part found something: the split is real
+        expect(parts.every((p) => p.findings.length > 0)).toBe(true);
+        expect(await finishReview(snapshot, options, parts)).toEqual(whole);
+      }
+    } finally {
+      snapshot.close();
+    }
+  });
+});
