@@ -1,7 +1,81 @@
 #!/usr/bin/env node
-// Entry point: runs the TypeScript sources through tsx, so `npx causal-review` needs no build step.
-import { register } from 'tsx/esm/api';
+// Entry point. The TypeScript sources run with no build step: on the first run they are bundled with
+// esbuild into node_modules/.cache/causal-review/<hash of the sources>/, and later runs load that bundle,
+// which starts ~0.2 s sooner than compiling module by module. When no bundle can be made (a read-only
+// install, no esbuild) or CAUSAL_REVIEW_NO_BUNDLE is set, tsx runs the sources as they are.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const main = await loadMain();
 process.exitCode = await main(process.argv.slice(2));
+
+async function loadMain() {
+  if (!process.env.CAUSAL_REVIEW_NO_BUNDLE) {
+    try {
+      const bundle = await bundled();
+      if (bundle) return (await import(pathToFileURL(bundle).href)).main;
+    } catch {
+      // a bundle is only a faster start: the sources run through tsx below
+    }
+  }
+  const { register } = await import('tsx/esm/api');
+  register();
+  return (await import('../src/cli/main.ts')).main;
+}
+
+/** The bundle for the sources as they are now, made if it is not there yet. */
+async function bundled() {
+  const hash = createHash('sha256').update(process.version).update(root);
+  for (const file of [...sourcesIn(join(root, 'src')), ...sourcesIn(join(root, 'checks')), join(root, 'package.json')].sort()) {
+    hash.update(file).update(readFileSync(file));
+  }
+  const dir = join(root, 'node_modules', '.cache', 'causal-review', hash.digest('hex').slice(0, 16));
+  const entry = join(dir, 'main.js');
+  if (existsSync(entry)) return entry;
+  const { build } = await import('esbuild');
+  const scratch = `${dir}.${process.pid}`;
+  await build({
+    entryPoints: [join(root, 'src', 'cli', 'main.ts')],
+    outdir: scratch,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // dependencies stay in node_modules, found from the cache directory as from the sources
+    packages: 'external',
+    // the sources find package files relative to their own URL; every such module sits in src/cli or only resolves packages
+    define: { 'import.meta.url': JSON.stringify(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href) },
+    logLevel: 'silent',
+  });
+  mkdirSync(dirname(dir), { recursive: true });
+  try {
+    renameSync(scratch, dir);
+  } catch {
+    // another process made the same bundle first
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  prune(dirname(dir), dir);
+  return existsSync(entry) ? entry : undefined;
+}
+
+/** Bundles of sources edited since: gone after a day (a process started an hour ago may still load from one). */
+function prune(cache, keep) {
+  for (const name of readdirSync(cache)) {
+    const path = join(cache, name);
+    if (path !== keep && Date.now() - statSync(path).mtimeMs > 86_400_000) rmSync(path, { recursive: true, force: true });
+  }
+}
+
+function sourcesIn(dir) {
+  const files = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...sourcesIn(path));
+    else if (/\.(ts|js|json)$/.test(entry.name)) files.push(path);
+  }
+  return files;
+}

@@ -14,14 +14,15 @@ type Command = (argv: string[], io: CliIo) => Promise<number>;
  * Commands another part of the project provides, loaded only when asked for, so the CLI works
  * (and says which part is missing) while a part is not there.
  */
-async function delegate(name: string, modulePath: string, exportName: string, argv: string[], io: CliIo): Promise<number> {
+async function delegate(name: string, load: () => Promise<unknown>, exportName: string, argv: string[], io: CliIo): Promise<number> {
+  // each load is a literal import(), so the start-up bundle (bin/causal-review.js) carries the module
   let module: Record<string, unknown>;
   try {
-    module = (await import(modulePath)) as Record<string, unknown>;
+    module = (await load()) as Record<string, unknown>;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    throw new UsageError(`${name}: not available in this build (${modulePath.replace('../', 'src/').replace(/\.js$/, '.ts')} is missing)`);
+    throw new UsageError(`${name}: not available in this build (${(error as Error).message.slice(0, 300)})`);
   }
   // a command that exports its usage text gets --help from it, whether or not it parses --help itself
   const usage = module[`${name.toUpperCase()}_USAGE`];
@@ -45,14 +46,14 @@ const COMMANDS: Record<string, Command> = {
   analyze: async (argv, io) => (await import('./analyze.js')).analyzeCommand(argv, io),
   demo: async (argv, io) => (await import('./demo.js')).demoCommand(argv, io),
   docs: async (argv, io) => (await import('./docs.js')).docsCommand(argv, io),
-  chaos: (argv, io) => delegate('chaos', '../chaos/cli.js', 'chaosCommand', argv, io),
-  protect: (argv, io) => delegate('protect', '../github/protect.js', 'protectCommand', argv, io),
+  chaos: (argv, io) => delegate('chaos', () => import('../chaos/cli.js'), 'chaosCommand', argv, io),
+  protect: (argv, io) => delegate('protect', () => import('../github/protect.js'), 'protectCommand', argv, io),
   serve: (argv, io) => {
     if (argv.includes('--help') || argv.includes('-h')) {
       io.stdout.write('Usage: causal-review serve\n\nRuns the GitHub App server (Probot); configured by APP_ID, PRIVATE_KEY, WEBHOOK_SECRET\nand the other variables in docs/github-app.md. Runs until stopped.\n');
       return Promise.resolve(EXIT.ok);
     }
-    return delegate('serve', '../github/server.js', 'startServer', argv, io);
+    return delegate('serve', () => import('../github/server.js'), 'startServer', argv, io);
   },
 };
 

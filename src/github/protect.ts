@@ -28,6 +28,24 @@ interface ProtectOptions {
 
 const USAGE = 'usage: causal-review protect --repo OWNER/NAME [--branch BRANCH] [--app-id ID]   (GITHUB_TOKEN required; APP_ID when --app-id is not given)';
 
+/** `causal-review protect --help` (the CLI prints it for --help). */
+export const PROTECT_USAGE = `Usage: causal-review protect --repo OWNER/NAME [--branch BRANCH] [--app-id ID]
+
+Make the causal-review check run required before merging: a repository ruleset that
+requires the check from this app (its id pinned, so no other app or workflow can
+satisfy it), falling back to classic branch protection where rulesets are unavailable.
+Running it again updates the same ruleset.
+
+Options:
+  --repo OWNER/NAME   the repository
+  --branch BRANCH     the protected branch (default: the default branch)
+  --app-id ID         the GitHub App's id (default: APP_ID)
+
+Environment:
+  GITHUB_TOKEN        a token with administration write on the repository
+  GITHUB_API_URL      GitHub Enterprise API root (default: https://api.github.com)
+`;
+
 /** GitHub's API root: GITHUB_API_URL (set in Actions), else GHE_HOST as Probot reads it, else api.github.com. */
 export function apiBaseUrl(env: Record<string, string | undefined>): string {
   if (env.GITHUB_API_URL) return env.GITHUB_API_URL.replace(/\/+$/, '');

@@ -342,6 +342,20 @@ describe('the real bin/causal-review.js process', () => {
     expect(JSON.stringify(b.notes ?? [])).not.toMatch(/main thread/);
   });
 
+  it('runs the same from its start-up bundle and from the sources through tsx', async () => {
+    const repo = sleepPr();
+    const args = ['analyze', '--repo', repo.dir, '--base', 'main', '--format', 'json'];
+    const [bundled, sources] = await Promise.all([spawnCli(args), spawnCli(args, { CAUSAL_REVIEW_NO_BUNDLE: '1' })]);
+    expect(bundled.code).toBe(1);
+    expect(sources.code).toBe(1);
+    expect(JSON.parse(bundled.out)).toEqual(JSON.parse(sources.out));
+    for (const command of [['--version'], ['chaos', '--help'], ['protect', '--help'], ['docs', '--help']]) {
+      const [b, t] = await Promise.all([spawnCli(command), spawnCli(command, { CAUSAL_REVIEW_NO_BUNDLE: '1' })]);
+      expect([b.code, b.out, b.err], command.join(' ')).toEqual([t.code, t.out, t.err]);
+      expect(b.code).toBe(0);
+    }
+  });
+
   it('bad input: exit 2 and one line', async () => {
     const r = await spawnCli(['analyze', '--repo', tempDir()]);
     expect(r.code).toBe(2);
