@@ -53,12 +53,26 @@ export async function packageSlice(
       light.set(path, ctx.memo ? ctx.memo(key, () => goNames(text, true)) : goNames(text, true));
     }),
   );
+  const fullNames = new Map<string, GoNames>();
   const full = (path: string) => {
-    const key = `go-names:${seeds.has(path) ? side : 'unchanged'}:${path}`;
-    return ctx.memo ? ctx.memo(key, () => goNames(texts.get(path)!)) : goNames(texts.get(path)!);
+    let n = fullNames.get(path);
+    if (!n) {
+      const key = `go-names:${seeds.has(path) ? side : 'unchanged'}:${path}`;
+      n = ctx.memo ? ctx.memo(key, () => goNames(texts.get(path)!)) : goNames(texts.get(path)!);
+      fullNames.set(path, n);
+    }
+    return n;
   };
   const slice = closure(capped, seeds, light, full, texts);
   return capped.filter((p) => slice.has(p));
+}
+
+/** Names new to the slice when a file joins: what the files outside are checked against. */
+interface FreshNames {
+  declared: string[];
+  uses: Set<string>;
+  callables: Set<string>;
+  started: Set<string>;
 }
 
 /** What the files in the slice declare and use, grown as files join. */
@@ -70,21 +84,42 @@ class SliceNames {
   readonly started = new Set<string>();
   readonly reconcilers = new Set<string>();
   readonly setups = new Set<string>();
+  packageVars = false;
 
-  add(n: GoNames): void {
-    for (const name of n.declared) this.declared.add(name);
-    for (const name of n.receivers) {
-      this.declared.add(name);
-      this.uses.add(name);
-    }
-    for (const name of n.uses) this.uses.add(name);
-    for (const name of n.declared) this.callables.add(name);
-    for (const name of n.methods) this.callables.add(name);
-    for (const name of n.started) this.started.add(name);
+  add(n: GoNames): FreshNames {
+    const fresh: FreshNames = { declared: [], uses: new Set(), callables: new Set(), started: new Set() };
+    const grow = (set: Set<string>, name: string, into?: Set<string> | string[]) => {
+      if (set.has(name)) return;
+      set.add(name);
+      if (Array.isArray(into)) into.push(name);
+      else into?.add(name);
+    };
+    for (const name of [...n.declared, ...n.receivers]) grow(this.declared, name, fresh.declared);
+    for (const name of [...n.uses, ...n.receivers]) grow(this.uses, name, fresh.uses);
+    for (const name of [...n.declared, ...n.methods]) grow(this.callables, name, fresh.callables);
+    for (const name of n.started) grow(this.started, name, fresh.started);
     for (const name of n.reconcilers) this.reconcilers.add(name);
     for (const name of n.setups) this.setups.add(name);
+    this.packageVars ||= n.hasPackageVars;
+    return fresh;
+  }
+
+  /**
+   * A reconciler with no SetupWithManager of its own, a plain function setting owner references, or a
+   * package variable written on the reconcile path is judged against every setup of the package.
+   */
+  needsEverySetup(): boolean {
+    return (
+      [...this.reconcilers].some((t) => !this.setups.has(t)) ||
+      this.uses.has('SetControllerReference') ||
+      this.uses.has('SetOwnerReference') ||
+      this.packageVars
+    );
   }
 }
+
+/** Names searched for in a file's text before its identifiers are read instead (one full scan). */
+const WORD_SEARCHES = 32;
 
 function closure(
   paths: string[],
@@ -93,50 +128,64 @@ function closure(
   full: (path: string) => GoNames,
   texts: Map<string, string>,
 ): Set<string> {
-  const slice = new Set(seeds);
-  const sliceNames = new SliceNames();
+  const slice = new Set<string>();
+  const queue: string[] = [];
+  const join = (path: string) => {
+    if (slice.has(path)) return;
+    slice.add(path);
+    queue.push(path);
+  };
   for (const path of seeds) {
     const n = full(path);
     // a change to MaxConcurrentReconciles makes every write of the reconciler race, wherever it is
     if (n.mentionsSetup && n.uses.has('MaxConcurrentReconciles')) return new Set(paths);
-    sliceNames.add(n);
+    join(path);
   }
-  for (let grew = true; grew; ) {
-    grew = false;
-    // a reconciler with no SetupWithManager of its own, a plain function setting owner references, or a
-    // package variable written on the reconcile path is judged against every setup of the package
-    const needsSetups =
-      [...sliceNames.reconcilers].some((t) => !sliceNames.setups.has(t)) ||
-      sliceNames.uses.has('SetControllerReference') ||
-      sliceNames.uses.has('SetOwnerReference') ||
-      [...slice].some((p) => light.get(p)!.hasPackageVars);
-    const declared = [...sliceNames.declared];
+  const names = new SliceNames();
+  const searched = new Map<string, number>();
+  let everySetup = false;
+  // each file that joins is compared, by the names it brings, with every file still outside: a file
+  // outside meets each name once, whatever the order files join in
+  while (queue.length > 0) {
+    const fresh = names.add(full(queue.shift()!));
+    if (!everySetup && names.needsEverySetup()) {
+      everySetup = true;
+      for (const path of paths) if (light.get(path)!.mentionsSetup || light.get(path)!.setups.size > 0) join(path);
+    }
     for (const path of paths) {
       if (slice.has(path)) continue;
       const n = light.get(path)!;
-      const joins =
-        linked(n, sliceNames) ||
-        // the file uses a name the slice declares: as a word of its text, which may also be in a comment or
-        // a string (the file then joins for nothing, at the cost of a parse, never the other way round)
-        declared.some((name) => hasWord(texts.get(path)!, name)) ||
-        (needsSetups && (n.mentionsSetup || n.setups.size > 0));
-      if (!joins) continue;
-      slice.add(path);
-      sliceNames.add(full(path));
-      grew = true;
+      if (linked(n, fresh) || usesAny(path, fresh.declared)) join(path);
     }
   }
   return slice;
+
+  /**
+   * Does the file use one of `declared`? A search of its text for each as a whole word (it may be in a
+   * comment or a string: the file then joins for nothing, never the other way round); past WORD_SEARCHES
+   * names, its identifiers, read once.
+   */
+  function usesAny(path: string, declared: string[]): boolean {
+    if (declared.length === 0) return false;
+    const count = (searched.get(path) ?? 0) + declared.length;
+    searched.set(path, count);
+    if (count > WORD_SEARCHES) {
+      const uses = full(path).uses;
+      return declared.some((name) => uses.has(name));
+    }
+    const text = texts.get(path)!;
+    return declared.some((name) => hasWord(text, name));
+  }
 }
 
-function linked(n: GoNames, s: SliceNames): boolean {
+function linked(n: GoNames, fresh: FreshNames): boolean {
   return (
     // the slice uses what the file declares, or the file has methods on a type the slice knows
-    intersects(n.declared, s.uses) ||
-    intersects(n.receivers, s.uses) ||
+    intersects(n.declared, fresh.uses) ||
+    intersects(n.receivers, fresh.uses) ||
     // the file starts one of the slice's functions as a goroutine, or declares a method the slice starts
-    intersects(n.started, s.callables) ||
-    intersects(n.methods, s.started)
+    intersects(n.started, fresh.callables) ||
+    intersects(n.methods, fresh.started)
   );
 }
 

@@ -183,6 +183,29 @@ describe('packageSlice: the files a change shares names with', () => {
     expect(slice).toEqual([at('a0'), at('a1'), at('z')]);
   });
 
+  it('follows chains of calls both ways through a large package, and leaves out what is off the chain', async () => {
+    const tree: FileTree = {};
+    for (let k = 0; k < 150; k++) {
+      // f_k calls f_{k+1}: from f_0 the chain is followed through what each file uses; from g_149 back
+      // through who uses what each file declares
+      const decls = Array.from({ length: 40 }, (_, i) => `func d${k}_${i}() {}`).join('\n');
+      tree[at(`f${k}`)] = `package controller\n\nfunc f_${k}() { f_${k + 1}() }\n${decls}\n`;
+      tree[at(`g${k}`)] = `package controller\n\nfunc g_${k}() { ${k > 0 ? `g_${k - 1}()` : ''} }\n`;
+      tree[at(`x${k}`)] = `package controller\n\n// g_148 is named only in this comment\nfunc x_${k}() {}\n`;
+    }
+    const paths = Object.keys(tree).sort();
+    const fromStart = await packageSlice(contextOf(tree, [at('f0')]), dir, paths, 'head');
+    expect(fromStart.filter((p) => p.includes('/f'))).toHaveLength(150);
+    expect(fromStart.filter((p) => p.includes('/g'))).toHaveLength(0);
+    const fromEnd = await packageSlice(contextOf(tree, [at('g149')]), dir, paths, 'head');
+    expect(fromEnd.filter((p) => p.includes('/g'))).toHaveLength(150);
+    expect(fromEnd.filter((p) => p.includes('/f'))).toHaveLength(0);
+    // a comment naming a declared name can make a file join for nothing (its text is searched for the first
+    // names that join): over, never under
+    expect(fromEnd.filter((p) => p.includes('/x'))).toHaveLength(150);
+    expect(fromStart.filter((p) => p.includes('/x'))).toHaveLength(0);
+  });
+
   it('takes the whole package when the change is MaxConcurrentReconciles, nothing changed there, or slicing is off', async () => {
     const tree: FileTree = {
       [at('a')]: RECONCILER('A').replace('.Complete(r)', '.WithOptions(controller.Options{MaxConcurrentReconciles: 4}).Complete(r)'),
