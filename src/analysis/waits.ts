@@ -59,6 +59,22 @@ export function goImportName(imports: Map<string, string>, path: string): string
   return undefined;
 }
 
+const versionedByImports = new WeakMap<Map<string, string>, { backoff?: string; avastRetry?: string; gomega?: string }>();
+
+/** The local names of the libraries imported with a major version suffix, read once per file's imports, not per call. */
+function versionedImports(imports: Map<string, string>): { backoff?: string; avastRetry?: string; gomega?: string } {
+  let names = versionedByImports.get(imports);
+  if (!names) {
+    names = {
+      backoff: goImportName(imports, 'github.com/cenkalti/backoff'),
+      avastRetry: goImportName(imports, 'github.com/avast/retry-go'),
+      gomega: goImportName(imports, 'github.com/onsi/gomega'),
+    };
+    versionedByImports.set(imports, names);
+  }
+  return names;
+}
+
 /**
  * Classify a Go `call_expression` as a wait, or undefined when it is not one.
  * `imports` is `goImports(root)`: import path -> local name, so aliased imports are honoured.
@@ -87,14 +103,12 @@ export function goWaitCall(call: GoNode, imports: Map<string, string>): GoWait |
   }
   const retry = imports.get('k8s.io/client-go/util/retry');
   if (retry && qualifier === retry && GO_BACKOFF.has(name)) return { kind: 'backoff', callee };
-  const backoff = goImportName(imports, 'github.com/cenkalti/backoff');
+  const { backoff, avastRetry, gomega } = versionedImports(imports);
   if (backoff && qualifier === backoff && GO_BACKOFF.has(name)) return { kind: 'backoff', callee };
-  const avastRetry = goImportName(imports, 'github.com/avast/retry-go');
   if (avastRetry && qualifier === avastRetry && (name === 'Do' || name === 'DoWithData')) return { kind: 'backoff', callee };
   // Gomega is usually dot-imported (`Eventually(...)`) or reached through a `g Gomega` (`g.Eventually`).
   if (name === 'Eventually' || name === 'Consistently' || name === 'EventuallyWithT' || name === 'EventuallyWithOffset') {
     const testify = qualifier === (imports.get('github.com/stretchr/testify/require') ?? '\0') || qualifier === (imports.get('github.com/stretchr/testify/assert') ?? '\0');
-    const gomega = goImportName(imports, 'github.com/onsi/gomega');
     if (testify || gomega !== undefined) return { kind: 'poll', callee };
   }
   return undefined;
