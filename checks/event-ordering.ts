@@ -76,8 +76,10 @@ function pollingLoops(ctx: CheckContext, file: ParsedFile, fn: GoFunction): void
       if (!body || n.namedChildren.some((c) => c?.type === 'range_clause')) continue;
       const reads: GoNode[] = [];
       const waits: { node: GoNode; callee: string }[] = [];
-      // what loopWait and isClientRead look at: calls and `<-ticker.C` receives
-      ownNodes(body, ['call_expression', 'unary_expression'], (x) => {
+      // what loopWait and isClientRead look at: calls and `<-ticker.C` receives (calls alone, read from the
+      // tree's index, when the loop has no `<-`)
+      const receives = fn.file.parsed.text.slice(body.startIndex, body.endIndex).includes('<-');
+      ownNodes(body, receives ? ['call_expression', 'unary_expression'] : ['call_expression'], (x) => {
         if (x.type === 'call_expression' && isClientRead(x)) reads.push(x);
         const w = loopWait(x, fn.file.imports);
         if (w) waits.push({ node: x, callee: w });

@@ -3,7 +3,7 @@
 
 import { goConstants, goDurationNs, goLoopKind, goWaitCall, NS_PER_MS, type LoopKind } from './waits.js';
 import { inReconcilePath, MAX_PACKAGE_FILES, MAX_SITES_PER_FILE, REQUESTED_DELAY, RETRY_COUNTERS, type WaitSite } from './waits-sites.js';
-import { callSites, descendants, enclosingDeclaration, enclosingFunction, endLineOf, functionName, goImports, lineOf, receiverType } from '../lang/go.js';
+import { calleeText, callSites, descendants, enclosingDeclaration, enclosingFunction, endLineOf, functionName, goImports, lineOf, receiverType } from '../lang/go.js';
 import type { CheckContext, GoNode, GoTree as Tree, ParsedFile, Revision } from '../engine/types.js';
 import { prefetch } from './controller.js';
 import { packageSlice } from './package-slice.js';
@@ -313,10 +313,9 @@ function goWaitAt(call: GoNode, imports: Map<string, string>, constants: Map<str
     // a select that also waits on real work uses time.After as its timeout: that is a deadline, not a sleep
     return onlyStops ? found : { ...found, benign: 'timeout branch of a select on real work' };
   }
-  const fn = call.childForFieldName('function');
-  const name = fn?.type === 'identifier' ? fn.text : fn?.type === 'selector_expression' ? fn.childForFieldName('field')?.text : undefined;
+  const { name, selector } = calledName(call);
   const helper = name ? helpers.get(name) : undefined;
-  if (!helper && name === 'Sleep' && fn?.type === 'selector_expression') return sleepMethod(call, fn, imports, constants);
+  if (!helper && name === 'Sleep' && selector) return sleepMethod(call, call.childForFieldName('function')!, imports, constants);
   if (!helper || !name) return undefined;
   const args = call.childForFieldName('arguments')?.namedChildren.filter((n): n is GoNode => n !== null) ?? [];
   const bound = new Map(constants);
@@ -328,8 +327,18 @@ function goWaitAt(call: GoNode, imports: Map<string, string>, constants: Map<str
 }
 
 function isSleepMethodCall(call: GoNode): boolean {
-  const fn = call.childForFieldName('function');
-  return fn?.type === 'selector_expression' && fn.childForFieldName('field')?.text === 'Sleep';
+  const { name, selector } = calledName(call);
+  return selector && name === 'Sleep';
+}
+
+/**
+ * The name a call calls, `f` in `f(...)` and `m` in `x.y().m(...)`, from the callee's text (read once per
+ * call for every check) rather than from its nodes: this is asked of every call in a file.
+ */
+function calledName(call: GoNode): { name: string | undefined; selector: boolean } {
+  const callee = calleeText(call);
+  const m = /(?:^|(\.))([^.()[\]{}*&<>\s]+)$/.exec(callee);
+  return m ? { name: m[2], selector: m[1] !== undefined } : { name: undefined, selector: false };
 }
 
 /**
