@@ -135,13 +135,10 @@ function readImports(root: Node): Map<string, string> {
 /**
  * Node types read often enough, by enough analyses, to be collected once per tree: each
  * `descendantsOfType` walks its whole subtree in wasm, and the analyses ask a file for calls,
- * declarations and statements some thirty times.
+ * declarations and statements some thirty times. Types asked of small scopes only (a struct's
+ * fields, the literals in a call's arguments) are not worth bringing every node of out of wasm.
  */
-const INDEXED = [
-  'assignment_statement', 'call_expression', 'composite_literal', 'const_spec', 'dec_statement', 'field_declaration',
-  'for_statement', 'func_literal', 'function_declaration', 'go_statement', 'import_spec', 'inc_statement', 'keyed_element',
-  'method_declaration', 'parameter_declaration', 'range_clause', 'short_var_declaration', 'var_spec', 'variadic_parameter_declaration',
-];
+const INDEXED = ['assignment_statement', 'call_expression', 'dec_statement', 'for_statement', 'func_literal', 'go_statement', 'inc_statement'];
 const INDEXED_TYPES = new Set(INDEXED);
 
 /** One type's nodes of a tree in document order, with their spans (read once: `endIndex` is a wasm call). */
