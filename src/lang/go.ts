@@ -228,18 +228,23 @@ export function nodesOf(scope: Node, types: readonly string[], prune?: { types: 
 /** A call as the call-graph analyses see it: `name(...)`, or `operand.name(...)`. */
 export interface CallSite {
   node: Node;
-  /** the type of the call's function node: `identifier`, `selector_expression`, ... */
-  calleeType: string;
+  /** `identifier` for `name(...)`, `selector_expression` for `operand.name(...)`, `other` for anything else called */
+  calleeType: 'identifier' | 'selector_expression' | 'other';
   /** the identifier, or the selector's field */
   name: string;
-  /** a selector's operand, as written, and its node type */
+  /** a selector's operand, as written (whitespace removed), and whether it is a plain identifier */
   operand?: string;
-  operandType?: string;
+  operandType?: 'identifier' | 'other';
 }
 
 const callSitesByTree = new WeakMap<Tree, Map<number, CallSite[]>>();
+const IDENTIFIER = /^[\p{L}_][\p{L}\p{N}_]*$/u;
+const SELECTOR = /^(.+)\.([\p{L}_][\p{L}\p{N}_]*)$/su;
 
-/** The calls under a node (a function declaration), read once per tree and node: several analyses follow the same calls. */
+/**
+ * The calls under a node (a function declaration), read once per tree and node: several analyses follow
+ * the same calls. Read from each callee's text, which every check asks for anyway, not from its nodes.
+ */
 export function callSites(scope: Node): CallSite[] {
   let byNode = callSitesByTree.get(scope.tree);
   if (!byNode) callSitesByTree.set(scope.tree, (byNode = new Map()));
@@ -247,14 +252,35 @@ export function callSites(scope: Node): CallSite[] {
   if (!sites) {
     sites = [];
     for (const node of descendants(scope, 'call_expression')) {
-      const fn = node.childForFieldName('function');
-      if (!node || !fn) continue;
-      if (fn.type === 'selector_expression') {
-        const operand = fn.childForFieldName('operand');
-        sites.push({ node, calleeType: fn.type, name: fn.childForFieldName('field')?.text ?? '', operand: operand?.text, operandType: operand?.type });
-      } else sites.push({ node, calleeType: fn.type, name: fn.type === 'identifier' ? fn.text : '' });
+      const callee = calleeText(node);
+      if (callee.includes('/')) {
+        // a comment inside a chained call (`.Sleep(d). // why`): the nodes say what is called
+        sites.push(callSiteOfNodes(node));
+        continue;
+      }
+      if (IDENTIFIER.test(callee)) {
+        sites.push({ node, calleeType: 'identifier', name: callee });
+        continue;
+      }
+      const selector = SELECTOR.exec(callee);
+      if (selector) sites.push({ node, calleeType: 'selector_expression', name: selector[2]!, operand: selector[1], operandType: IDENTIFIER.test(selector[1]!) ? 'identifier' : 'other' });
+      else sites.push({ node, calleeType: 'other', name: '' });
     }
     byNode.set(scope.id, sites);
   }
   return sites;
+}
+
+function callSiteOfNodes(node: Node): CallSite {
+  const fn = node.childForFieldName('function');
+  if (fn?.type === 'identifier') return { node, calleeType: 'identifier', name: fn.text };
+  if (fn?.type !== 'selector_expression') return { node, calleeType: 'other', name: '' };
+  const operand = fn.childForFieldName('operand');
+  return {
+    node,
+    calleeType: 'selector_expression',
+    name: fn.childForFieldName('field')?.text ?? '',
+    operand: operand?.text.replace(/\s+/g, ''),
+    operandType: operand?.type === 'identifier' ? 'identifier' : 'other',
+  };
 }

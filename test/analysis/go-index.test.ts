@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { descendants, loadGoParser, parseGo } from '../../src/lang/go.js';
+import { callSites, descendants, loadGoParser, parseGo } from '../../src/lang/go.js';
 import { FIXTURES } from '../support/fixtures.js';
 
 function goFiles(dir: string, out: string[] = []): string[] {
@@ -46,5 +46,29 @@ describe('descendants: the per-tree index answers as descendantsOfType does', ()
       }
     }
     expect(scopes).toBeGreaterThan(1000);
+  });
+
+  it('reads call sites from callee text as the nodes say them, on every function of every Go fixture', () => {
+    let calls = 0;
+    for (const path of goFiles(FIXTURES)) {
+      const tree = parseGo(readFileSync(path, 'utf8'));
+      try {
+        for (const fn of tree.rootNode.descendantsOfType(['function_declaration', 'method_declaration', 'func_literal'])) {
+          const want = fn!.descendantsOfType('call_expression').map((call) => {
+            const f = call!.childForFieldName('function')!;
+            if (f.type === 'identifier') return { calleeType: 'identifier', name: f.text };
+            if (f.type !== 'selector_expression') return { calleeType: 'other', name: '' };
+            const operand = f.childForFieldName('operand')!;
+            return { calleeType: f.type, name: f.childForFieldName('field')!.text, operand: operand.text.replace(/\s+/g, ''), operandType: operand.type === 'identifier' ? 'identifier' : 'other' };
+          });
+          const got = callSites(fn!).map(({ node: _, ...site }) => site);
+          expect(got, `${path} ${fn!.startPosition.row + 1}`).toEqual(want);
+          calls += got.length;
+        }
+      } finally {
+        tree.delete();
+      }
+    }
+    expect(calls).toBeGreaterThan(3000);
   });
 });
