@@ -12,7 +12,7 @@ import { renderSarif } from '../report/sarif.js';
 import { renderText, sourceLines, wantsColor } from '../report/text.js';
 import { parseOptions, readUserFile, version } from './args.js';
 import { ANALYZE_HELP, CONFIG_PATH } from './help.js';
-import { partsFor, reviewInParts } from './parallel.js';
+import { planFor, reviewInParts } from './parallel.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 
 export const FORMATS = ['text', 'json', 'sarif'] as const;
@@ -99,8 +99,8 @@ export async function analyzeCommand(argv: string[], io: CliIo): Promise<number>
     if (description.body.length > MAX_BODY_CHARS) snapshot.notes.push(`the PR description is over ${MAX_BODY_CHARS} characters; only the first ${MAX_BODY_CHARS} were read`);
     const config = given ?? (await repositoryConfig(snapshot, values.all === true));
     const options = { config, checks: CHECKS };
-    const parts = partsFor(jobs, snapshot);
-    const verdict = parts > 1 ? await reviewInParts(snapshot, values.all === true, options, parts) : await review(snapshot, options);
+    const plan = planFor(jobs, snapshot);
+    const verdict = plan.parts > 1 ? await reviewInParts(snapshot, values.all === true, options, plan) : await review(snapshot, options);
     await writeVerdict(io, format, verdict, snapshot.read);
     return exitCodeOf(verdict.conclusion);
   } finally {

@@ -13,43 +13,68 @@ import type { WorkerInput, WorkerOutput } from './review-worker.js';
 /** Below this many changed source files a thread's start-up (~0.4 s) costs more than it saves. */
 export const AUTO_MIN_FILES = 200;
 
-/** `--jobs`: how many parts; `auto` is the machine's cores (at most 4) for a large PR, else 1. */
-export function partsFor(jobs: number | 'auto', snapshot: GitSnapshot): number {
-  const packages = new Set(snapshot.files.map((f) => f.path.slice(0, Math.max(0, f.path.lastIndexOf('/')))));
-  if (jobs !== 'auto') return Math.min(jobs, packages.size);
-  const sources = snapshot.files.filter((f) => f.status !== 'removed' && /\.(go|[cm]?[jt]sx?)$/.test(f.path)).length;
-  return sources < AUTO_MIN_FILES ? 1 : Math.min(4, availableParallelism(), packages.size);
+/** Changed source files per part at most: a part's parse trees are freed when it is done, which bounds memory. */
+export const PART_FILES = 1500;
+
+/** How a review is split: parts (whole packages each) and the threads that collect them. */
+export interface Plan {
+  threads: number;
+  parts: number;
 }
 
-export async function reviewInParts(snapshot: GitSnapshot, all: boolean, options: ReviewOptions, parts: number): Promise<Verdict> {
-  const input = (index: number): WorkerInput => ({
+/**
+ * `--jobs`: how many threads; `auto` is the machine's cores (at most 4) for a large PR, else 1. A review
+ * of more than PART_FILES source files is also cut into parts of about that size, done one after another
+ * in each thread, so a whole-tree scan does not hold every file's parse tree at once.
+ */
+export function planFor(jobs: number | 'auto', snapshot: GitSnapshot): Plan {
+  const packages = new Set(snapshot.files.map((f) => f.path.slice(0, Math.max(0, f.path.lastIndexOf('/'))))).size;
+  const sources = snapshot.files.filter((f) => f.status !== 'removed' && /\.(go|[cm]?[jt]sx?)$/.test(f.path)).length;
+  const threads = jobs !== 'auto' ? jobs : sources < AUTO_MIN_FILES ? 1 : Math.min(4, availableParallelism());
+  const parts = Math.min(packages, Math.max(threads, Math.ceil(sources / PART_FILES)));
+  return { threads: Math.max(1, Math.min(threads, parts)), parts: Math.max(1, parts) };
+}
+
+export async function reviewInParts(snapshot: GitSnapshot, all: boolean, options: ReviewOptions, plan: Plan): Promise<Verdict> {
+  const { threads, parts } = plan;
+  // part i is collected by thread i mod threads; thread 0 is this one
+  const partsOf = (thread: number) => Array.from({ length: parts }, (_, i) => i).filter((i) => i % threads === thread);
+  const input = (thread: number): WorkerInput => ({
     git: all
       ? { repo: snapshot.root, head: snapshot.headSha, all: true, title: snapshot.title, body: snapshot.body, labels: snapshot.labels }
       : { repo: snapshot.root, base: snapshot.baseSha, head: snapshot.headSha, title: snapshot.title, body: snapshot.body, labels: snapshot.labels },
     config: options.config,
     checkIds: options.checks.map((c) => c.id),
-    shard: { index, count: parts },
+    shards: partsOf(thread).map((index) => ({ index, count: parts })),
   });
-  const workers = Array.from({ length: parts - 1 }, (_, i) => inWorker(input(i + 1), deadlineMs(options)));
-  const collected: Collected[] = [await collectFindings(snapshot, { ...options, shard: { index: 0, count: parts } })];
-  for (const [i, result] of (await Promise.all(workers)).entries()) {
+  const workers = Array.from({ length: threads - 1 }, (_, t) => inWorker(input(t + 1), deadlineMs(options, partsOf(t + 1).length)));
+  const here = (indices: number[]) => sequentially(indices.map((index) => () => collectFindings(snapshot, { ...options, shard: { index, count: parts } })));
+  const collected: Collected[] = await here(partsOf(0));
+  for (const [t, result] of (await Promise.all(workers)).entries()) {
     if (!(result instanceof Error)) {
-      collected.push(result);
+      collected.push(...result);
       continue;
     }
-    // a thread that failed or timed out loses nothing: its part is collected here instead
-    const part = await collectFindings(snapshot, { ...options, shard: { index: i + 1, count: parts } });
-    collected.push({ findings: part.findings, notes: [...part.notes, `part ${i + 1} of ${parts} ran in the main thread: its worker thread failed (${result.message.slice(0, 200)})`] });
+    // a thread that failed or timed out loses nothing: its parts are collected here instead
+    const mine = await here(partsOf(t + 1));
+    mine[0]?.notes.push(`thread ${t + 1} of ${threads} failed (${result.message.slice(0, 200)}); its parts ran in the main thread`);
+    collected.push(...mine);
   }
   return finishReview(snapshot, options, collected);
 }
 
-/** A worker's whole allowance: every check's budget, and a minute to start and read. */
-function deadlineMs(options: ReviewOptions): number {
-  return options.config.limits.checkTimeoutMs * options.checks.length + 60_000;
+async function sequentially<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
+  const results: T[] = [];
+  for (const task of tasks) results.push(await task());
+  return results;
 }
 
-function inWorker(input: WorkerInput, deadline: number): Promise<Collected | Error> {
+/** A worker's whole allowance: every check's budget for each of its parts, and a minute to start and read. */
+function deadlineMs(options: ReviewOptions, parts: number): number {
+  return options.config.limits.checkTimeoutMs * options.checks.length * parts + 60_000;
+}
+
+function inWorker(input: WorkerInput, deadline: number): Promise<Collected[] | Error> {
   return new Promise((resolve) => {
     let worker: Worker;
     try {
@@ -60,7 +85,7 @@ function inWorker(input: WorkerInput, deadline: number): Promise<Collected | Err
       return;
     }
     let settled = false;
-    const settle = (result: Collected | Error) => {
+    const settle = (result: Collected[] | Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);

@@ -11,16 +11,19 @@ export interface WorkerInput {
   git: GitSnapshotOptions;
   config: Config;
   checkIds: string[];
-  shard: { index: number; count: number };
+  /** the parts this thread collects, one after another */
+  shards: { index: number; count: number }[];
 }
 
-export type WorkerOutput = { ok: true; collected: Collected } | { ok: false; error: string };
+export type WorkerOutput = { ok: true; collected: Collected[] } | { ok: false; error: string };
 
 async function run(input: WorkerInput): Promise<WorkerOutput> {
   const snapshot = await gitSnapshot(input.git);
   try {
     const checks = CHECKS.filter((c) => input.checkIds.includes(c.id));
-    return { ok: true, collected: await collectFindings(snapshot, { config: input.config, checks, shard: input.shard }) };
+    const collected: Collected[] = [];
+    for (const shard of input.shards) collected.push(await collectFindings(snapshot, { config: input.config, checks, shard }));
+    return { ok: true, collected };
   } finally {
     snapshot.close();
   }
