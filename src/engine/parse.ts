@@ -4,7 +4,7 @@ import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { Tree } from 'web-tree-sitter';
 import type { SourceFile } from 'ts-morph';
 import { isShellShebang, languageOf, mayBeScript } from '../lang/detect.js';
-import { parseGo } from '../lang/go.js';
+import { parseGo, reparseGo } from '../lang/go.js';
 import { forgetTypeScript, parseTypeScript } from '../lang/typescript.js';
 import { splitShellFile } from '../lang/shell.js';
 import type { ChangedFile, ParsedFile, PullRequestSnapshot, Revision, ShellCommand } from './types.js';
@@ -75,7 +75,7 @@ export class ParseCache {
       change,
       isChanged: (line) => changed === 'all' || changed.has(line),
       go() {
-        return (go ??= cache.goTree(text));
+        return (go ??= cache.goTree(text, change?.previousPath ?? path));
       },
       ts() {
         if (!ts) {
@@ -102,12 +102,17 @@ export class ParseCache {
   /** Go trees by source text: a file the PR does not touch reads the same at base and head, and is parsed once */
   private readonly goByText = new Map<string, Tree>();
 
-  private goTree(text: string): Tree {
+  /** the first tree parsed of each file (by its base path), to reparse its other versions from */
+  private readonly goByFile = new Map<string, { tree: Tree; text: string }>();
+
+  private goTree(text: string, file: string): Tree {
     let tree = this.goByText.get(text);
     if (!tree) {
-      tree = parseGo(text);
+      const other = this.goByFile.get(file);
+      tree = other ? reparseGo(other, text) : parseGo(text);
       this.trees.push(tree);
       this.goByText.set(text, tree);
+      if (!other) this.goByFile.set(file, { tree, text });
     }
     return tree;
   }
@@ -126,6 +131,7 @@ export class ParseCache {
   dispose(): void {
     this.derived.clear();
     this.goByText.clear();
+    this.goByFile.clear();
     for (const tree of this.trees.splice(0)) tree.delete();
     for (const source of this.sources.splice(0)) forgetTypeScript(source);
     this.files.clear();

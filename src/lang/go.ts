@@ -2,7 +2,7 @@
 // The parser is initialised once per process; trees are freed when their snapshot is done.
 
 import { createRequire } from 'node:module';
-import { Language, Parser, type Node, type Tree } from 'web-tree-sitter';
+import { Edit, Language, Parser, type Node, type Tree } from 'web-tree-sitter';
 
 let parser: Parser | undefined;
 let loading: Promise<Parser> | undefined;
@@ -26,6 +26,46 @@ export function parseGo(text: string): Tree {
   const tree = parser.parse(text);
   if (!tree) throw new Error('tree-sitter returned no tree');
   return tree;
+}
+
+/**
+ * Parse `text`, another version of the file `previous` was parsed from: tree-sitter re-reads only the
+ * span that differs (from the first changed character to the last) and reuses the rest of the old
+ * tree, which is left as it was. A PR's file at base and at head differ in a few lines.
+ */
+export function reparseGo(previous: { tree: Tree; text: string }, text: string): Tree {
+  if (!parser) throw new Error('Go parser used before loadGoParser() resolved');
+  const old = previous.text;
+  let start = 0;
+  const shorter = Math.min(old.length, text.length);
+  while (start < shorter && old.charCodeAt(start) === text.charCodeAt(start)) start++;
+  let tail = 0;
+  while (tail < shorter - start && old.charCodeAt(old.length - 1 - tail) === text.charCodeAt(text.length - 1 - tail)) tail++;
+  const edited = previous.tree.copy();
+  try {
+    edited.edit(
+      new Edit({
+        startIndex: start,
+        oldEndIndex: old.length - tail,
+        newEndIndex: text.length - tail,
+        startPosition: pointAt(old, start),
+        oldEndPosition: pointAt(old, old.length - tail),
+        newEndPosition: pointAt(text, text.length - tail),
+      }),
+    );
+    const tree = parser.parse(text, edited);
+    if (!tree) throw new Error('tree-sitter returned no tree');
+    return tree;
+  } finally {
+    edited.delete();
+  }
+}
+
+/** Row and column (in UTF-16 units, as tree-sitter's positions here are) of an index. */
+function pointAt(text: string, index: number): { row: number; column: number } {
+  let row = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < index; i = text.indexOf('\n', i + 1)) row++;
+  return { row, column: index - (text.lastIndexOf('\n', index - 1) + 1) };
 }
 
 /** 1-based line of a node's first character. */

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { callSites, descendants, loadGoParser, parseGo } from '../../src/lang/go.js';
+import { callSites, descendants, loadGoParser, parseGo, reparseGo } from '../../src/lang/go.js';
 import { FIXTURES } from '../support/fixtures.js';
 
 function goFiles(dir: string, out: string[] = []): string[] {
@@ -70,5 +70,44 @@ describe('descendants: the per-tree index answers as descendantsOfType does', ()
       }
     }
     expect(calls).toBeGreaterThan(3000);
+  });
+
+  it('reparses an edited file into the tree a fresh parse gives, positions and all, over many edits of every fixture', () => {
+    // deterministic edits: insert, delete and replace lines, with ASCII and non-ASCII text, near the start, middle and end
+    const inserts = ['\ttime.Sleep(5 * time.Second)', '// é ü 日本 comment', '\tx := "{"', '', 'func extra() {}'];
+    let edits = 0;
+    for (const path of goFiles(FIXTURES)) {
+      const text = readFileSync(path, 'utf8');
+      const lines = text.split('\n');
+      const base = { text, tree: parseGo(text) };
+      try {
+        for (const [k, at] of [1, Math.floor(lines.length / 2), lines.length - 1].entries()) {
+          for (const edit of ['insert', 'delete', 'replace'] as const) {
+            const next = [...lines];
+            if (edit === 'insert') next.splice(at, 0, inserts[(k + edits) % inserts.length]!);
+            else if (edit === 'delete') next.splice(at, 1);
+            else next[at] = `${next[at] ?? ''} // ü`;
+            const changed = next.join('\n');
+            const fresh = parseGo(changed);
+            const again = reparseGo(base, changed);
+            try {
+              const shape = (t: typeof fresh) => `${t.rootNode.toString()} ${t.rootNode.descendantsOfType('call_expression').map((n) => `${n!.startIndex}:${n!.endPosition.row}.${n!.endPosition.column}`).join(',')}`;
+              expect(shape(again), `${path} ${edit} at line ${at}`).toBe(shape(fresh));
+              edits++;
+            } finally {
+              fresh.delete();
+              again.delete();
+            }
+          }
+        }
+        // the old tree is left as it was
+        const fresh = parseGo(text);
+        expect(base.tree.rootNode.toString()).toBe(fresh.rootNode.toString());
+        fresh.delete();
+      } finally {
+        base.tree.delete();
+      }
+    }
+    expect(edits).toBeGreaterThan(2000);
   });
 });
