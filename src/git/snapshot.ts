@@ -95,6 +95,7 @@ export async function gitSnapshot(options: GitSnapshotOptions = {}): Promise<Git
     return /^[0-9a-f]{7,64}$/i.test(rev.commit) ? rev.commit : undefined;
   };
   const trees = new Map<string, Promise<string[]>>();
+  const listings = new Map<string, string[]>();
   const reported = new Set<string>();
   // a path the diff does not list reads the same at base and head: read it once, for both (the checks
   // read a changed package's other files on both sides, and the same text is parsed once)
@@ -142,7 +143,14 @@ export async function gitSnapshot(options: GitSnapshotOptions = {}): Promise<Git
         trees.set(sha, tree);
       }
       const prefix = dir === '' || dir.endsWith('/') ? dir : `${dir}/`;
-      return (await tree).filter((p) => p.startsWith(prefix));
+      // the checks list the same package directories again and again: each listing is filtered once
+      const key = `${sha}\0${prefix}`;
+      let listed = listings.get(key);
+      if (!listed) {
+        listed = (await tree).filter((p) => p.startsWith(prefix));
+        if (listings.size < 10_000) listings.set(key, listed);
+      }
+      return [...listed];
     },
     close: () => blobs.close(),
   };
