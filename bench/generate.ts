@@ -163,5 +163,6 @@ export function generatePullRequest(dir: string, count: number): { base: string;
   }
   gitIn(dir, 'add', '-A');
   gitIn(dir, 'commit', '-q', '-m', 'controllers: wait for the API server\n\nCo-Authored-By: Claude <noreply@anthropic.com>');
+  gitIn(dir, 'gc', '-q');
   return { base: 'main', head: 'pr' };
 }
