@@ -160,8 +160,16 @@ export function goImports(root: Node): Map<string, string> {
 
 function readImports(root: Node): Map<string, string> {
   const imports = new Map<string, string>();
-  // imports come first in a file: read them from its import declarations, not from a walk of the whole tree
-  const specs = root.parent ? descendants(root, 'import_spec') : root.namedChildren.filter((d) => d?.type === 'import_declaration').flatMap((d) => d!.descendantsOfType('import_spec'));
+  // imports come first in a file, after its package clause: read its declarations up to the first that is
+  // none of these, not every top-level declaration, nor a walk of the whole tree
+  let specs: (Node | null)[] = [];
+  if (root.parent) specs = descendants(root, 'import_spec');
+  else {
+    for (let d = root.firstNamedChild; d; d = d.nextNamedSibling) {
+      if (d.type === 'import_declaration') specs.push(...d.descendantsOfType('import_spec'));
+      else if (d.type !== 'package_clause' && d.type !== 'comment' && d.type !== 'ERROR') break;
+    }
+  }
   for (const spec of specs) {
     if (!spec) continue;
     const path = spec.childForFieldName('path')?.text.replace(/^["`]|["`]$/g, '');
