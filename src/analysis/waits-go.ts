@@ -144,7 +144,7 @@ function goSleepHelper(decl: GoNode, imports: Map<string, string>, text: string)
       // a sleep inside a closure the helper builds (an HTTP handler, a goroutine) is not the helper sleeping
       if (!call || enclosingFunction(call)?.id !== decl.id) continue;
       const wait = goWaitCall(call, imports);
-      if (!wait || !wait.duration || (wait.kind !== 'sleep' && !(wait.kind === 'delay' && wait.callee.endsWith('.After')))) continue;
+      if (!wait || !wait.duration || (wait.kind !== 'sleep' && !(wait.kind === 'delay' && isTimeCall(wait.callee, 'After')))) continue;
       const uses = descendants(wait.duration, 'identifier').some((id) => id && params.includes(id.text)) || params.includes(wait.duration.text);
       if (uses) return { params, duration: wait.duration };
     }
@@ -298,8 +298,8 @@ function goWaitAt(call: GoNode, imports: Map<string, string>, constants: Map<str
   const toMs = (ns: number | undefined) => (ns === undefined ? undefined : ns / NS_PER_MS);
   const wait = goWaitCall(call, imports);
   if (wait?.kind === 'sleep') return { callee: wait.callee, shown: call, duration: wait.duration, ms: toMs(goDurationNs(wait.duration, imports, constants)) };
-  if (wait?.kind === 'delay' && (wait.callee.endsWith('.After') || wait.callee.endsWith('.NewTimer'))) {
-    const receive = wait.callee.endsWith('.After') ? call.parent : timerReceive(call);
+  if (wait?.kind === 'delay' && (isTimeCall(wait.callee, 'After') || isTimeCall(wait.callee, 'NewTimer'))) {
+    const receive = isTimeCall(wait.callee, 'After') ? call.parent : timerReceive(call);
     if (receive?.type !== 'unary_expression' || receive.childForFieldName('operator')?.text !== '<-') return undefined;
     const ms = toMs(goDurationNs(wait.duration, imports, constants));
     const found: GoWaitFound = { callee: wait.callee, shown: receive, duration: wait.duration, ms };
@@ -324,6 +324,11 @@ function goWaitAt(call: GoNode, imports: Map<string, string>, constants: Map<str
     else bound.delete(p);
   });
   return { callee: name, shown: call, duration: args[0], ms: toMs(goDurationNs(helper.duration, imports, bound)), helper: true };
+}
+
+/** `time.After` as goWaitCall names it: qualified, or bare when time is dot-imported. */
+function isTimeCall(callee: string, name: string): boolean {
+  return callee === name || callee.endsWith(`.${name}`);
 }
 
 function isSleepMethodCall(call: GoNode): boolean {

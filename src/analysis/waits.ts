@@ -59,6 +59,11 @@ export function goImportName(imports: Map<string, string>, path: string): string
   return undefined;
 }
 
+/** Is a call's qualifier the package imported as `local`? A dot import (`. "time"`) calls it unqualified: `Sleep(d)`. */
+function qualifies(qualifier: string, local: string): boolean {
+  return local === '.' ? qualifier === '' : qualifier === local;
+}
+
 const versionedByImports = new WeakMap<Map<string, string>, { backoff?: string; avastRetry?: string; gomega?: string }>();
 
 /** The local names of the libraries imported with a major version suffix, read once per file's imports, not per call. */
@@ -88,24 +93,24 @@ export function goWaitCall(call: GoNode, imports: Map<string, string>): GoWait |
   // read only for a time call: building the argument nodes of every call costs more than the rest
   const first = () => call.childForFieldName('arguments')?.namedChildren.find((n): n is GoNode => n !== null);
   const time = imports.get('time');
-  if (time && qualifier === time) {
+  if (time && qualifies(qualifier, time)) {
     if (name === 'Sleep') return { kind: 'sleep', callee, duration: first() };
     if (name === 'After' || name === 'NewTimer' || name === 'AfterFunc') return { kind: 'delay', callee, duration: first() };
     if (name === 'NewTicker' || name === 'Tick') return { kind: 'periodic', callee, duration: first() };
     return undefined;
   }
   const wait = imports.get('k8s.io/apimachinery/pkg/util/wait');
-  if (wait && qualifier === wait) {
+  if (wait && qualifies(qualifier, wait)) {
     if (GO_POLLS.has(name)) return { kind: 'poll', callee };
     if (GO_PERIODIC.has(name)) return { kind: 'periodic', callee };
     if (GO_BACKOFF.has(name)) return { kind: 'backoff', callee };
     return undefined;
   }
   const retry = imports.get('k8s.io/client-go/util/retry');
-  if (retry && qualifier === retry && GO_BACKOFF.has(name)) return { kind: 'backoff', callee };
+  if (retry && qualifies(qualifier, retry) && GO_BACKOFF.has(name)) return { kind: 'backoff', callee };
   const { backoff, avastRetry, gomega } = versionedImports(imports);
-  if (backoff && qualifier === backoff && GO_BACKOFF.has(name)) return { kind: 'backoff', callee };
-  if (avastRetry && qualifier === avastRetry && (name === 'Do' || name === 'DoWithData')) return { kind: 'backoff', callee };
+  if (backoff && qualifies(qualifier, backoff) && GO_BACKOFF.has(name)) return { kind: 'backoff', callee };
+  if (avastRetry && qualifies(qualifier, avastRetry) && (name === 'Do' || name === 'DoWithData')) return { kind: 'backoff', callee };
   // Gomega is usually dot-imported (`Eventually(...)`) or reached through a `g Gomega` (`g.Eventually`).
   if (name === 'Eventually' || name === 'Consistently' || name === 'EventuallyWithT' || name === 'EventuallyWithOffset') {
     const testify = qualifier === (imports.get('github.com/stretchr/testify/require') ?? '\0') || qualifier === (imports.get('github.com/stretchr/testify/assert') ?? '\0');
@@ -150,6 +155,8 @@ export function goDurationNs(expr: GoNode | undefined, imports: Map<string, stri
         return evaluate(e.namedChildren[0], depth + 1);
       case 'identifier': {
         const value = constants.get(e.text);
+        // `5 * Second` with time dot-imported
+        if (!value && time === '.') return Object.hasOwn(TIME_UNITS_NS, e.text) ? TIME_UNITS_NS[e.text] : undefined;
         if (!value || seen.has(e.text)) return undefined;
         seen.add(e.text);
         const result = evaluate(value, depth + 1);
@@ -159,14 +166,14 @@ export function goDurationNs(expr: GoNode | undefined, imports: Map<string, stri
       case 'selector_expression': {
         const operand = e.childForFieldName('operand')?.text;
         const field = e.childForFieldName('field')?.text ?? '';
-        return operand === time ? TIME_UNITS_NS[field] : undefined;
+        return operand === time && Object.hasOwn(TIME_UNITS_NS, field) ? TIME_UNITS_NS[field] : undefined;
       }
       case 'call_expression': {
         // conversions: time.Duration(x), int64(x), float64(x)
         const fn = calleeText(e);
         const args = e.childForFieldName('arguments')?.namedChildren ?? [];
         if (args.length !== 1) return undefined;
-        if (fn === `${time}.Duration` || fn === 'int' || fn === 'int64' || fn === 'float64' || fn === 'uint64') {
+        if (fn === (time === '.' ? 'Duration' : `${time}.Duration`) || fn === 'int' || fn === 'int64' || fn === 'float64' || fn === 'uint64') {
           return evaluate(args[0], depth + 1);
         }
         return undefined;
