@@ -2,7 +2,7 @@
 // Playwright/Cypress fixed waits, timers/promises and deferred `setTimeout`, with where each sits.
 
 import type { SourceFile } from 'ts-morph';
-import { Node as TsNode, SyntaxKind } from '../lang/ts-morph.js';
+import { loadTsMorph, Node as TsNode, SyntaxKind } from '../lang/ts-morph.js';
 import { isTsFunction, tsDurationMs, tsPromiseSleep, tsSleepHelper, tsTimersPromisesNames, tsWaitCall, TS_SLEEP_PACKAGES, type LoopKind, type TsSleepHelper } from './waits.js';
 import { inReconcilePath, MAX_SITES_PER_FILE, REQUESTED_DELAY, RETRY_COUNTERS, type WaitSite } from './waits-sites.js';
 import type { CheckContext, ParsedFile } from '../engine/types.js';
@@ -405,13 +405,15 @@ async function tsHelpers(ctx: CheckContext, file: ParsedFile, sf: SourceFile): P
       if (!from.includes('timers/promises')) for (const i of imported) if (known.includes(i.name)) helpers.set(i.local, { index: 0, scale: 1 });
       continue;
     }
-    if (!from.startsWith('.')) {
-      // a path alias or workspace package this cannot resolve: only the unmistakable names count, and only with a number
-      if (!SIMULATED_LATENCY_PACKAGES.has(from)) for (const i of imported) if (GUESSED_SLEEP_NAMES.has(i.name)) helpers.set(i.local, GUESSED);
+    if (imported.length === 0 && !namespace) continue;
+    // a relative path, or a path alias of the nearest tsconfig.json (`@/test/time` -> src/test/time.ts)
+    const target = from.startsWith('.') ? await resolveRelative(ctx, file, from) : await resolveAlias(ctx, file, from);
+    if (!target) {
+      // a workspace package or an alias this cannot resolve: only the unmistakable names count, and only with a number
+      if (!from.startsWith('.') && !SIMULATED_LATENCY_PACKAGES.has(from)) for (const i of imported) if (GUESSED_SLEEP_NAMES.has(i.name)) helpers.set(i.local, GUESSED);
       continue;
     }
-    if (imported.length === 0 && !namespace) continue;
-    const theirs = await exportedHelpers(ctx, file, from, 1);
+    const theirs = await exportedHelpers(ctx, target, 1);
     for (const i of imported) {
       const index = theirs.get(i.name);
       if (index !== undefined) helpers.set(i.local, index);
@@ -422,18 +424,18 @@ async function tsHelpers(ctx: CheckContext, file: ParsedFile, sf: SourceFile): P
   return helpers;
 }
 
-/** The sleep helpers a relative module exports, following one level of re-exports (`export * from './time'`). */
-async function exportedHelpers(ctx: CheckContext, from: ParsedFile, spec: string, reexportDepth: number): Promise<Map<string, TsSleepHelper>> {
+/** The sleep helpers a module exports, following one level of relative re-exports (`export * from './time'`). */
+async function exportedHelpers(ctx: CheckContext, target: ParsedFile, reexportDepth: number): Promise<Map<string, TsSleepHelper>> {
   ctx.checkBudget();
-  const target = await resolveRelative(ctx, from, spec);
-  if (!target || (target.language !== 'ts' && target.language !== 'js')) return new Map();
+  if (target.language !== 'ts' && target.language !== 'js') return new Map();
   const sf = target.ts();
   const helpers = localHelpers(sf, true);
   if (reexportDepth > 0) {
     for (const exported of sf.getExportDeclarations().slice(0, 50)) {
       const next = exported.getModuleSpecifierValue();
       if (!next?.startsWith('.')) continue;
-      const theirs = await exportedHelpers(ctx, target, next, reexportDepth - 1);
+      const module = await resolveRelative(ctx, target, next);
+      const theirs = module ? await exportedHelpers(ctx, module, reexportDepth - 1) : new Map<string, TsSleepHelper>();
       const named = exported.getNamedExports();
       if (named.length === 0) for (const [name, index] of theirs) helpers.set(name, index);
       for (const n of named) {
@@ -472,19 +474,99 @@ function isPromisifiedSetTimeout(init: TsNode): boolean {
 }
 
 async function resolveRelative(ctx: CheckContext, file: ParsedFile, spec: string): Promise<ParsedFile | undefined> {
-  const dir = file.path.includes('/') ? file.path.slice(0, file.path.lastIndexOf('/')) : '';
-  const parts = (dir ? dir.split('/') : []).concat(spec.split('/'));
+  return resolveModule(ctx, joinPath(dirOf(file.path), spec), file.rev);
+}
+
+function dirOf(path: string): string {
+  return path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+}
+
+/** `dir` + `spec` with `.` and `..` taken out; '' is the repository root. */
+function joinPath(dir: string, spec: string): string {
   const out: string[] = [];
-  for (const part of parts) {
+  for (const part of (dir ? dir.split('/') : []).concat(spec.split('/'))) {
     if (part === '' || part === '.') continue;
     if (part === '..') out.pop();
     else out.push(part);
   }
-  const base = out.join('/');
+  return out.join('/');
+}
+
+/** What `compilerOptions.paths` and `baseUrl` of a tsconfig.json map to, as repository paths. */
+interface PathAliases {
+  /** `@/*` -> [`src/*`], targets joined to the directory they are relative to */
+  paths: [string, string[]][];
+  /** where a bare specifier is looked up, when baseUrl is set */
+  baseDir?: string;
+}
+
+/**
+ * A path alias (`@/test/time`, `~utils/sleep`) resolved through the nearest tsconfig.json above the file
+ * (and one it `extends` by a relative path), as TypeScript resolves it: the longest matching pattern first.
+ */
+async function resolveAlias(ctx: CheckContext, file: ParsedFile, spec: string): Promise<ParsedFile | undefined> {
+  const aliases = await nearestAliases(ctx, dirOf(file.path), file.rev);
+  if (!aliases) return undefined;
+  const matches = aliases.paths
+    .map(([pattern, targets]) => {
+      const star = pattern.indexOf('*');
+      if (star === -1) return pattern === spec ? { prefix: pattern.length, targets, rest: '' } : undefined;
+      const [head, tail] = [pattern.slice(0, star), pattern.slice(star + 1)];
+      return spec.startsWith(head) && spec.endsWith(tail) && spec.length >= head.length + tail.length
+        ? { prefix: head.length, targets, rest: spec.slice(head.length, spec.length - tail.length) }
+        : undefined;
+    })
+    .filter((m) => m !== undefined)
+    .sort((a, b) => b.prefix - a.prefix);
+  for (const match of matches.slice(0, 5)) {
+    for (const target of match.targets.slice(0, 5)) {
+      const found = await resolveModule(ctx, target.replace('*', match.rest), file.rev);
+      if (found) return found;
+    }
+  }
+  return aliases.baseDir !== undefined ? resolveModule(ctx, joinPath(aliases.baseDir, spec), file.rev) : undefined;
+}
+
+async function nearestAliases(ctx: CheckContext, dir: string, rev: ParsedFile['rev']): Promise<PathAliases | undefined> {
+  const read = async () => {
+    for (let d: string | undefined = dir, depth = 0; d !== undefined && depth < 30; d = d === '' ? undefined : dirOf(d), depth++) {
+      const config = joinPath(d, 'tsconfig.json');
+      if ((await ctx.read(config, rev)) !== undefined) return aliasesOf(ctx, config, rev, 2);
+    }
+    return undefined;
+  };
+  return ctx.memo ? ctx.memo(`ts-aliases:${typeof rev === 'string' ? rev : rev.commit}:${dir}`, read) : read();
+}
+
+/** The aliases a tsconfig.json declares, or inherits through `extends` (relative paths only, `depth` levels). */
+async function aliasesOf(ctx: CheckContext, config: string, rev: ParsedFile['rev'], depth: number): Promise<PathAliases | undefined> {
+  const text = await ctx.read(config, rev);
+  if (text === undefined || text.length > 1_000_000) return undefined;
+  const { ts } = loadTsMorph();
+  const parsed = ts.parseConfigFileTextToJson(config, text);
+  const json = parsed.config as { extends?: unknown; compilerOptions?: { baseUrl?: unknown; paths?: unknown } } | undefined;
+  if (parsed.error || !json || typeof json !== 'object') return undefined;
+  const inherited = typeof json.extends === 'string' && json.extends.startsWith('.') && depth > 0
+    ? await aliasesOf(ctx, joinPath(dirOf(config), json.extends.endsWith('.json') ? json.extends : `${json.extends}.json`), rev, depth - 1)
+    : undefined;
+  const options = json.compilerOptions ?? {};
+  const here = dirOf(config);
+  const baseDir = typeof options.baseUrl === 'string' ? joinPath(here, options.baseUrl) : inherited?.baseDir;
+  if (!options.paths || typeof options.paths !== 'object') return inherited ?? (baseDir !== undefined ? { paths: [], baseDir } : undefined);
+  // paths are relative to baseUrl, or to the tsconfig.json that declares them when it has none
+  const from = typeof options.baseUrl === 'string' ? baseDir! : here;
+  const paths: [string, string[]][] = Object.entries(options.paths as Record<string, unknown>)
+    .slice(0, 200)
+    .map(([pattern, targets]) => [pattern, Array.isArray(targets) ? targets.filter((t): t is string => typeof t === 'string').map((t) => joinPath(from, t)) : []]);
+  return { paths, baseDir };
+}
+
+/** A module path (no extension, `.js`, or a directory with an index) as the file it names. */
+async function resolveModule(ctx: CheckContext, base: string, rev: ParsedFile['rev']): Promise<ParsedFile | undefined> {
   const stem = base.replace(/\.(m|c)?js$/, '');
   const candidates = [base, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${stem}.js`, `${stem}.mjs`, `${base}/index.ts`, `${base}/index.js`];
   for (const candidate of candidates) {
-    const parsed = await ctx.parse(candidate, file.rev);
+    const parsed = await ctx.parse(candidate, rev);
     if (parsed) return parsed;
   }
   return undefined;
