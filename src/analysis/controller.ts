@@ -252,8 +252,8 @@ function isReconcileMethod(fn: GoFunction): boolean {
 
 function isControllerSetup(fn: GoFunction): boolean {
   if (fn.name === 'SetupWithManager') return true;
-  // both callees end in `New...`: a function whose text has no `New` calls neither, and most functions do not
-  if (!fn.file.parsed.text.slice(fn.node.startIndex, fn.node.endIndex).includes('New')) return false;
+  // a function whose text names neither callee calls neither: most functions (`New` alone is in every constructor)
+  if (!/NewControllerManagedBy|controller\s*\.\s*New/.test(fn.file.parsed.text.slice(fn.node.startIndex, fn.node.endIndex))) return false;
   return descendants(fn.node, 'call_expression').some((n) => {
     const callee = n ? calleeText(n) : '';
     return callee.endsWith('NewControllerManagedBy') || callee.endsWith('controller.New');

@@ -30,13 +30,9 @@ export async function packageSlice(
   side: Side,
   cap = Infinity,
 ): Promise<string[]> {
-  const prefix = dir === '' ? '' : `${dir}/`;
   const listed = new Set(paths);
   const seeds = new Set<string>();
-  for (const change of ctx.changes) {
-    const path = side === 'head' ? (change.status === 'removed' ? undefined : change.path) : change.status === 'added' ? undefined : (change.previousPath ?? change.path);
-    if (path?.startsWith(prefix) && !path.slice(prefix.length).includes('/') && listed.has(path) && seeds.size < cap) seeds.add(path);
-  }
+  for (const path of changedIn(ctx, side).get(dir) ?? []) if (listed.has(path) && seeds.size < cap) seeds.add(path);
   // the changed files always count; the cap falls on the others
   let room = cap - seeds.size;
   const capped = paths.filter((p) => seeds.has(p) || room-- > 0);
@@ -73,6 +69,23 @@ interface FreshNames {
   uses: Set<string>;
   callables: Set<string>;
   started: Set<string>;
+}
+
+/** The changed paths at `side` by directory, read once per snapshot: a whole-tree scan changes every file. */
+function changedIn(ctx: Pick<CheckContext, 'changes' | 'memo'>, side: Side): Map<string, string[]> {
+  const compute = () => {
+    const byDir = new Map<string, string[]>();
+    for (const change of ctx.changes) {
+      const path = side === 'head' ? (change.status === 'removed' ? undefined : change.path) : change.status === 'added' ? undefined : (change.previousPath ?? change.path);
+      if (path === undefined) continue;
+      const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+      const list = byDir.get(dir);
+      if (list) list.push(path);
+      else byDir.set(dir, [path]);
+    }
+    return byDir;
+  };
+  return ctx.memo ? ctx.memo(`changed-by-dir:${side}`, compute) : compute();
 }
 
 /** What the files in the slice declare and use, grown as files join. */

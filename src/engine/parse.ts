@@ -56,7 +56,7 @@ export class ParseCache {
       this.skipped.push(`${path}: ${text.length} bytes, over the ${this.maxFileBytes}-byte limit; not analysed`);
       return undefined;
     }
-    const change = rev === 'head' ? this.snapshot.files.find((f) => f.path === path) : undefined;
+    const change = rev === 'head' ? this.changeOf(path) : undefined;
     const changed = changedLines(change);
     let go: Tree | undefined;
     let ts: SourceFile | undefined;
@@ -96,6 +96,14 @@ export class ParseCache {
         return (shell ??= splitShellFile(path, text));
       },
     };
+  }
+
+  private changes: Map<string, ChangedFile> | undefined;
+
+  /** The diff entry of a path, from an index built once: a whole-tree scan has thousands of entries. */
+  private changeOf(path: string): ChangedFile | undefined {
+    this.changes ??= new Map(this.snapshot.files.map((f) => [f.path, f]));
+    return this.changes.get(path);
   }
 
   private readonly derived = new Map<string, unknown>();
