@@ -11,6 +11,7 @@ import {
   functionAt,
   kindOfTypeNode,
   loadGoPackage,
+  packageSays,
   reconcilePath,
   sameKind,
   setupsFor,
@@ -287,6 +288,8 @@ function capReports(ctx: CheckContext, path: string): CheckContext {
   };
 }
 
+const CONTROLLER_WORDS = /\bReconcile\b|SetControllerReference|SetOwnerReference|NewControllerRef/;
+
 async function runGo(ctx: CheckContext): Promise<void> {
   const byDir = new Map<string, ParsedFile[]>();
   for (const file of ctx.files) {
@@ -294,6 +297,8 @@ async function runGo(ctx: CheckContext): Promise<void> {
     byDir.set(dirOf(file.path), [...(byDir.get(dirOf(file.path)) ?? []), file]);
   }
   for (const [dir, changed] of byDir) {
+    // a polling loop counts on the reconcile path, a child on an owner reference: a package with neither has no finding
+    if (!(await packageSays(ctx, dir, 'controller', CONTROLLER_WORDS))) continue;
     const pkg = await loadGoPackage(ctx, dir);
     const onPath = reconcilePath(pkg);
     for (const file of changed) {

@@ -1,6 +1,7 @@
 // sleep-fix: a sleep or fixed delay that a PR adds or lengthens where it stands in for a real wait
 // (an event, a condition with a deadline, a synchronization). The flagship check of causal-review.
 
+import { dirOf, packageSays } from '../src/analysis/controller.js';
 import { formatDuration, goConstants } from '../src/analysis/waits.js';
 import { PackageCache, goSites } from '../src/analysis/waits-go.js';
 import { manifestSites, shellSites } from '../src/analysis/waits-shell.js';
@@ -11,6 +12,9 @@ import { lineOf } from '../src/lang/go.js';
 import type { Check, CheckContext, ParsedFile, Revision } from '../src/engine/types.js';
 
 const MAX_COMMITS = 30;
+
+/** What every Go wait site calls somewhere in its package: time.Sleep, time.After, time.NewTimer, a Sleep method. */
+const GO_WAIT_WORDS = /\b(?:Sleep|After|AfterFunc|NewTimer)\s*\(/;
 
 export const sleepFix: Check = {
   id: 'sleep-fix',
@@ -101,6 +105,9 @@ export const sleepFix: Check = {
     const tooShort = (s: WaitSite) => s.ms !== undefined && s.ms < minimum;
     for (const file of ctx.files) {
       ctx.checkBudget();
+      // a Go wait is a time.Sleep, time.After or timer, a Sleep method, or a package helper built on one
+      // of those: a package whose files never name them has none to find
+      if (file.language === 'go' && !(await packageSays(ctx, dirOf(file.path), 'waits', GO_WAIT_WORDS))) continue;
       const head = await collectSites(ctx, file, true, packages);
       const onWait = (s: WaitSite) => changedWithin(file, s.line, s.endLine);
       const viaConstant = (s: WaitSite) => s.durationLines?.find((line) => file.isChanged(line));

@@ -8,6 +8,7 @@ import {
   dirOf,
   functionAt,
   loadGoPackage,
+  packageSays,
   maxConcurrency,
   reconcilePath,
   setupPath,
@@ -521,6 +522,14 @@ async function concurrencyRaised(ctx: CheckContext, pkg: GoPackage): Promise<voi
   }
 }
 
+/**
+ * A `go` statement (`go func`, `go f(`, `go x.run(`, `go f[T](`; not `//go:build`), `g.Go(...)`, a Runnable given
+ * to the manager (`mgr.Add(`), Reconcile, MaxConcurrentReconciles: what goroutineStarts, goroutines and the
+ * reconcile path are made of.
+ */
+const CONCURRENCY_WORDS =
+  /\bgo\s+(?:func\b|\(|[\p{L}_][\p{L}\p{N}_.]*\s*[[(])|\.\s*Go\s*\(|\b(?:mgr|manager|m)\s*\.\s*Add\s*\(|Manager\(\)\s*\.\s*Add\s*\(|\bReconcile\b|MaxConcurrentReconciles/u;
+
 async function runGo(ctx: CheckContext): Promise<void> {
   const byDir = new Map<string, ParsedFile[]>();
   for (const file of ctx.files) {
@@ -529,6 +538,9 @@ async function runGo(ctx: CheckContext): Promise<void> {
     byDir.set(dir, [...(byDir.get(dir) ?? []), file]);
   }
   for (const [dir, changed] of byDir) {
+    // every finding here is a write from a goroutine, on the reconcile path, or under a raised
+    // MaxConcurrentReconciles: a package that starts no goroutine and reconciles nothing has none
+    if (!(await packageSays(ctx, dir, 'concurrency', CONCURRENCY_WORDS))) continue;
     const pkg = await loadGoPackage(ctx, dir);
     await concurrencyRaised(ctx, pkg);
     // one finding per variable per function: the same race written fifty times is one fix

@@ -89,6 +89,24 @@ export function loadGoPackage(ctx: CheckContext, dir: string): Promise<GoPackage
   return memoized(ctx, `go-package:head:${dir}`, () => readGoPackage(ctx, dir));
 }
 
+/**
+ * Does any Go file of the package in `dir` (tests included) say something `words` matches? A check whose
+ * findings all need such a word somewhere in the package (a `go` statement, a Reconcile, a time.Sleep)
+ * skips a package that never says one, without parsing it: most of a whole-tree scan of libraries.
+ * Read at head, once per snapshot and `key`; `words` must not be global (`g`).
+ */
+export function packageSays(ctx: CheckContext, dir: string, key: string, words: RegExp): Promise<boolean> {
+  return memoized(ctx, `package-says:${key}:${dir}`, async () => {
+    const prefix = dir === '' ? '' : `${dir}/`;
+    for (const path of await ctx.list(dir)) {
+      if (!path.endsWith('.go') || path.slice(prefix.length).includes('/')) continue;
+      const text = await ctx.read(path);
+      if (text !== undefined && words.test(text)) return true;
+    }
+    return false;
+  });
+}
+
 /** ctx.memo when the engine gives one (it does not keep a computation that failed, e.g. over a check's budget). */
 function memoized<T>(ctx: CheckContext, key: string, compute: () => T): T {
   return ctx.memo ? ctx.memo(key, compute) : compute();
