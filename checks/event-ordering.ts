@@ -288,7 +288,7 @@ function capReports(ctx: CheckContext, path: string): CheckContext {
   };
 }
 
-const CONTROLLER_WORDS = /\bReconcile\b|SetControllerReference|SetOwnerReference|NewControllerRef/;
+export const CONTROLLER_WORDS = /\bReconcile\b|SetControllerReference|SetOwnerReference|NewControllerRef/;
 
 async function runGo(ctx: CheckContext): Promise<void> {
   const byDir = new Map<string, ParsedFile[]>();

@@ -14,7 +14,7 @@ import type { Check, CheckContext, ParsedFile, Revision } from '../src/engine/ty
 const MAX_COMMITS = 30;
 
 /** What every Go wait site calls somewhere in its package: time.Sleep, time.After, time.NewTimer, a Sleep method. */
-const GO_WAIT_WORDS = /\b(?:Sleep|After|AfterFunc|NewTimer)\s*\(/;
+export const GO_WAIT_WORDS = /\b(?:Sleep|After|AfterFunc|NewTimer)\s*\(/;
 
 export const sleepFix: Check = {
   id: 'sleep-fix',

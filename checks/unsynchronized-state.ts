@@ -527,7 +527,7 @@ async function concurrencyRaised(ctx: CheckContext, pkg: GoPackage): Promise<voi
  * to the manager (`mgr.Add(`), Reconcile, MaxConcurrentReconciles: what goroutineStarts, goroutines and the
  * reconcile path are made of.
  */
-const CONCURRENCY_WORDS =
+export const CONCURRENCY_WORDS =
   /\bgo\s+(?:func\b|\(|[\p{L}_][\p{L}\p{N}_.]*\s*[[(])|\.\s*Go\s*\(|\b(?:mgr|manager|m)\s*\.\s*Add\s*\(|Manager\(\)\s*\.\s*Add\s*\(|\bReconcile\b|MaxConcurrentReconciles/u;
 
 async function runGo(ctx: CheckContext): Promise<void> {
