@@ -34,8 +34,9 @@ export const sleepFix: Check = {
         'A wait lengthened through a constant (`const settleDelay = 5 * time.Second` -> `10 * time.Minute`, in the same file or in ' +
         'another file of the Go package) is reported on the constant.',
       'Sleep helpers are resolved whatever their name: a Go function of the same package whose body is a `time.Sleep`/`<-time.After` ' +
-        'of its parameter; a TS function returning a promise resolved by `setTimeout`, in the same file or imported from a relative ' +
-        'path (also through a namespace import or one re-export); `promisify(setTimeout)`, `delay`, `timers/promises` and other sleep packages. ' +
+        'of its parameter (also with `time` dot-imported: `Sleep(10 * Second)`); a TS function returning a promise resolved by `setTimeout`, ' +
+        'in the same file or imported from a relative path or a tsconfig.json path alias (`@/test/timing`; also through a namespace ' +
+        'import or one re-export); `promisify(setTimeout)`, `delay`, `timers/promises` and other sleep packages. ' +
         'A `Sleep(d)` method of another package with a constant duration is a sleep too (the step of an e2e fixture chain, ' +
         '`.PromoteRollout().Sleep(2*time.Second).Then()`), unless its receiver is a clock (`fakeClock.Sleep`, `r.clock.Sleep`).',
       'Silent, because these waits do not mask a race: a wait the PR removed, shortened or left alone; retries with backoff ' +
