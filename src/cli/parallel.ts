@@ -5,16 +5,13 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { collectFindings, finishReview, type Collected, type ReviewOptions } from '../engine/engine.js';
+import { collectFindings, finishReview, partsNeeded, sourceFiles, type Collected, type ReviewOptions } from '../engine/engine.js';
 import type { Verdict } from '../engine/types.js';
 import type { GitSnapshot } from '../git/snapshot.js';
 import type { WorkerInput, WorkerOutput } from './review-worker.js';
 
 /** Below this many changed source files a thread's start-up (~0.4 s) costs more than it saves. */
 export const AUTO_MIN_FILES = 200;
-
-/** Changed source files per part at most: a part's parse trees are freed when it is done, which bounds memory. */
-export const PART_FILES = 1500;
 
 /** How a review is split: parts (whole packages each) and the threads that collect them. */
 export interface Plan {
@@ -24,14 +21,13 @@ export interface Plan {
 
 /**
  * `--jobs`: how many threads; `auto` is the machine's cores (at most 4) for a large PR, else 1. A review
- * of more than PART_FILES source files is also cut into parts of about that size, done one after another
- * in each thread, so a whole-tree scan does not hold every file's parse tree at once.
+ * of more than PART_FILES source files is also cut into parts of about that size (engine.ts partsNeeded),
+ * done one after another in each thread, so a whole-tree scan does not hold every file's parse tree at once.
  */
 export function planFor(jobs: number | 'auto', snapshot: GitSnapshot): Plan {
-  const packages = new Set(snapshot.files.map((f) => f.path.slice(0, Math.max(0, f.path.lastIndexOf('/'))))).size;
-  const sources = snapshot.files.filter((f) => f.status !== 'removed' && /\.(go|[cm]?[jt]sx?)$/.test(f.path)).length;
+  const { sources, packages } = sourceFiles(snapshot.files);
   const threads = jobs !== 'auto' ? jobs : sources < AUTO_MIN_FILES ? 1 : Math.min(4, availableParallelism());
-  const parts = Math.min(packages, Math.max(threads, Math.ceil(sources / PART_FILES)));
+  const parts = Math.min(packages, Math.max(threads, partsNeeded(snapshot.files)));
   return { threads: Math.max(1, Math.min(threads, parts)), parts: Math.max(1, parts) };
 }
 

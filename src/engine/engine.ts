@@ -60,8 +60,29 @@ export function enabledChecks(checks: readonly Check[], config: Config): Check[]
   return checks.filter((check) => config.checks[check.id]?.enabled !== false);
 }
 
+/** Changed source files per part at most: a part's parse trees are freed when it is done, which bounds memory. */
+export const PART_FILES = 1500;
+
+/** The changed source files (Go, TS, JS) and packages (directories) of a change list. */
+export function sourceFiles(files: readonly ChangedFile[]): { sources: number; packages: number } {
+  const packages = new Set(files.map((f) => dirOf(f.path))).size;
+  const sources = files.filter((f) => f.status !== 'removed' && /\.(go|[cm]?[jt]sx?)$/.test(f.path)).length;
+  return { sources, packages };
+}
+
+/** How many parts a review of these changes is taken in, one after another: more than PART_FILES source files are cut. */
+export function partsNeeded(files: readonly ChangedFile[]): number {
+  const { sources, packages } = sourceFiles(files);
+  return Math.max(1, Math.min(packages, Math.ceil(sources / PART_FILES)));
+}
+
 export async function review(snapshot: PullRequestSnapshot, options: ReviewOptions): Promise<Verdict> {
-  return finishReview(snapshot, options, [await collectFindings(snapshot, options)]);
+  // a very large change (a whole-tree scan, a 3,000-file PR) in parts of whole packages, so that not every
+  // file's tree is held at once: wasm memory runs out near 10,000 Go files
+  const parts = partsNeeded(snapshot.files);
+  const collected: Collected[] = [];
+  for (let index = 0; index < parts; index++) collected.push(await collectFindings(snapshot, parts > 1 ? { ...options, shard: { index, count: parts } } : options));
+  return finishReview(snapshot, options, collected);
 }
 
 /** Run the checks (of one part, with `options.shard`) and return what they report, unfiltered. */

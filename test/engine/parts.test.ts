@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generatePullRequest, generateTree } from '../../bench/generate.js';
 import { CHECKS } from '../../checks/index.js';
 import { DEFAULT_CONFIG } from '../../src/config/schema.js';
-import { collectFindings, finishReview, review, shardOf } from '../../src/engine/engine.js';
+import { collectFindings, finishReview, partsNeeded, PART_FILES, review, shardOf } from '../../src/engine/engine.js';
 import { gitSnapshot } from '../../src/git/snapshot.js';
 import { cleanTemps, tempDir } from '../git/repo.js';
 
@@ -17,6 +17,17 @@ describe('a review in parts', () => {
     // a (3) | b (2); then, one file each, the root package to b, c to a, d to b: 4 files each side
     expect([part('root.go'), part('c/1.go'), part('d/1.go')]).toEqual([1, 0, 1]);
     expect(part('elsewhere/x.go')).toBe(0);
+  });
+
+  it('cuts a review of more than PART_FILES source files into parts, never more than its packages', () => {
+    const files = (n: number, perPackage: number) => Array.from({ length: n }, (_, i) => ({ path: `p${Math.floor(i / perPackage)}/f${i}.go`, status: 'added' as const, hunks: [] }));
+    expect(partsNeeded(files(50, 10))).toBe(1);
+    expect(partsNeeded(files(PART_FILES, 10))).toBe(1);
+    expect(partsNeeded(files(PART_FILES + 1, 10))).toBe(2);
+    expect(partsNeeded(files(9_500, 10))).toBe(7);
+    expect(partsNeeded(files(9_500, 9_500))).toBe(1);
+    // removed files and other languages do not count
+    expect(partsNeeded([...files(1_000, 10), ...Array.from({ length: 2_000 }, (_, i) => ({ path: `docs/${i}.md`, status: 'added' as const, hunks: [] }))])).toBe(1);
   });
 
   it('finds, joined, what one review finds: on a 50-file PR over 400 controllers, in 1, 2 and 3 parts', async () => {
