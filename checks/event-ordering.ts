@@ -124,7 +124,7 @@ function polledCondition(call: GoNode): GoNode | undefined {
   const args = call.childForFieldName('arguments')?.namedChildren ?? [];
   for (const arg of args) {
     if (arg?.type !== 'func_literal') continue;
-    const read = descendants(arg, 'call_expression').find((x) => x && isClientRead(x));
+    const read = descendants(arg, 'call_expression').find((x) => isClientRead(x));
     if (read) return read;
   }
   return undefined;
@@ -228,7 +228,7 @@ function unwatchedChildren(ctx: CheckContext, pkg: GoPackage, file: ParsedFile):
   const goFile = pkg.files.find((f) => f.path === file.path);
   if (!goFile) return;
   for (const n of descendants(goFile.root, 'call_expression')) {
-    if (!n || !file.isChanged(lineOf(n))) continue;
+    if (!file.isChanged(lineOf(n))) continue;
     const callee = calleeText(n);
     const fnName = callee.slice(callee.lastIndexOf('.') + 1);
     let child: { type: GoNode; file: GoFile } | undefined;

@@ -1,7 +1,7 @@
 // sleep-fix: a sleep or fixed delay that a PR adds or lengthens where it stands in for a real wait
 // (an event, a condition with a deadline, a synchronization). The flagship check of causal-review.
 
-import { dirOf, packageSays } from '../src/analysis/controller.js';
+import { dirOf, goFilesIn, packageSays } from '../src/analysis/controller.js';
 import { formatDuration, goConstants } from '../src/analysis/waits.js';
 import { PackageCache, goSites } from '../src/analysis/waits-go.js';
 import { manifestSites, shellSites } from '../src/analysis/waits-shell.js';
@@ -173,10 +173,7 @@ async function lengthenedThroughPackageConstants(ctx: CheckContext, packages: Pa
       if (file.isChanged(lineOf(value))) changed.set(name, lineOf(value));
     }
     if (changed.size === 0) continue;
-    const slash = file.path.lastIndexOf('/');
-    const dir = slash === -1 ? '' : file.path.slice(0, slash);
-    const prefix = dir === '' ? '' : `${dir}/`;
-    const others = (await ctx.list(dir, 'head')).filter((p) => p !== file.path && p.endsWith('.go') && !p.slice(prefix.length).includes('/')).slice(0, MAX_PACKAGE_FILES);
+    const others = (await goFilesIn(ctx, dirOf(file.path))).filter((p) => p !== file.path).slice(0, MAX_PACKAGE_FILES);
     for (const path of others) {
       ctx.checkBudget();
       const text = await ctx.read(path, 'head');

@@ -291,7 +291,6 @@ class CallerLocks {
     const calls = new Map<string, GoNode[]>();
     for (const f of this.pkg.files) {
       for (const n of descendants(f.root, 'call_expression')) {
-        if (!n) continue;
         const callee = calleeText(n);
         const name = callee.slice(callee.lastIndexOf('.') + 1);
         if (!name || calls.size >= 50_000) continue;
@@ -437,7 +436,7 @@ function sameReceiverReach(methods: GoFunction[], roots: GoFunction[]): Set<numb
     if (reached.has(m.node.id)) continue;
     reached.add(m.node.id);
     for (const call of descendants(m.node, 'call_expression')) {
-      const callee = call?.childForFieldName('function');
+      const callee = call.childForFieldName('function');
       if (callee?.type !== 'selector_expression' || callee.childForFieldName('operand')?.text !== m.receiverName) continue;
       const target = byName.get(callee.childForFieldName('field')?.text ?? '');
       if (target && !reached.has(target.node.id)) queue.push(target);

@@ -276,9 +276,9 @@ export interface GoroutineStart {
 export function goroutineStarts(root: GoNode): GoroutineStart[] {
   const starts: GoroutineStart[] = [];
   for (const stmt of descendants(root, 'go_statement')) {
-    const call = stmt?.namedChildren[0];
+    const call = stmt.namedChildren[0];
     const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : undefined;
-    if (!stmt || !fn) continue;
+    if (!fn) continue;
     const operand = fn.type === 'selector_expression' ? (fn.childForFieldName('operand') ?? undefined) : undefined;
     const name = fn.type === 'identifier' ? fn.text : fn.type === 'selector_expression' ? fn.childForFieldName('field')?.text : undefined;
     if (!name) continue;
@@ -289,7 +289,6 @@ export function goroutineStarts(root: GoNode): GoroutineStart[] {
   // a controller-runtime Runnable given to the manager (`mgr.Add(r)`) has its Start run in a goroutine
   // (every callee matched ends in `Add`: a file that never says it has none, and most do not)
   for (const call of root.text.includes('Add') ? descendants(root, 'call_expression') : []) {
-    if (!call) continue;
     const callee = calleeText(call);
     if (/^(mgr|manager|m)\.Add$|Manager\(\)\.Add$|\.GetManager\(\)\.Add$/.test(callee) || callee.endsWith('mgr.Add')) {
       const runnable = call.childForFieldName('arguments')?.namedChildren[0];
@@ -360,7 +359,6 @@ export function packageVariables(root: GoNode, namedKinds = new Map<string, Stat
   for (const decl of root.namedChildren) {
     if (decl?.type !== 'var_declaration') continue;
     for (const spec of descendants(decl, 'var_spec')) {
-      if (!spec) continue;
       const type = spec.childForFieldName('type');
       const values = spec.childForFieldName('value')?.namedChildren ?? [];
       spec.childrenForFieldName('name').forEach((name, i) => {

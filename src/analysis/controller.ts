@@ -4,6 +4,7 @@
 // unsynchronized-state and event-ordering checks; reads only through the check's context.
 
 import type { CheckContext, GoNode, ParsedFile, Revision } from '../engine/types.js';
+export { dirOf } from '../engine/paths.js';
 import { packageSlice } from './package-slice.js';
 import { calleeText, callSites, descendants, functionName, goImports, lineOf, receiverName, receiverType, walk } from '../lang/go.js';
 
@@ -76,11 +77,6 @@ export interface GoPackage {
   setupPath?: Set<number>;
 }
 
-export function dirOf(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash === -1 ? '' : path.slice(0, slash);
-}
-
 /**
  * The Go files of one package directory (tests excluded: they do not run in the operator), indexed once
  * per snapshot and shared by the checks that ask: the package is read-only to them.
@@ -97,14 +93,18 @@ export function loadGoPackage(ctx: CheckContext, dir: string): Promise<GoPackage
  */
 export function packageSays(ctx: CheckContext, dir: string, key: string, words: RegExp): Promise<boolean> {
   return memoized(ctx, `package-says:${key}:${dir}`, async () => {
-    const prefix = dir === '' ? '' : `${dir}/`;
-    for (const path of await ctx.list(dir)) {
-      if (!path.endsWith('.go') || path.slice(prefix.length).includes('/')) continue;
+    for (const path of await goFilesIn(ctx, dir)) {
       const text = await ctx.read(path);
       if (text !== undefined && words.test(text)) return true;
     }
     return false;
   });
+}
+
+/** The Go files directly in `dir` (a package: not those of its subdirectories), tests included, at `rev`. */
+export async function goFilesIn(ctx: Pick<CheckContext, 'list'>, dir: string, rev: Revision = 'head'): Promise<string[]> {
+  const prefix = dir === '' ? '' : `${dir}/`;
+  return (await ctx.list(dir, rev)).filter((p) => p.startsWith(prefix) && p.endsWith('.go') && !p.slice(prefix.length).includes('/'));
 }
 
 /** ctx.memo when the engine gives one (it does not keep a computation that failed, e.g. over a check's budget). */
@@ -113,10 +113,7 @@ function memoized<T>(ctx: CheckContext, key: string, compute: () => T): T {
 }
 
 async function readGoPackage(ctx: CheckContext, dir: string): Promise<GoPackage> {
-  const prefix = dir === '' ? '' : `${dir}/`;
-  const inPackage = (await ctx.list(dir)).filter(
-    (p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/') && p.endsWith('.go') && !p.endsWith('_test.go'),
-  );
+  const inPackage = (await goFilesIn(ctx, dir)).filter((p) => !p.endsWith('_test.go'));
   const paths = await packageSlice(ctx, dir, inPackage, 'head', MAX_PACKAGE_FILES);
   prefetch(ctx, paths, 'head');
   const files: GoFile[] = [];
@@ -212,7 +209,7 @@ export function stateKindIn(typeText: string, namedKinds: Map<string, StateKind>
 function structFields(struct: GoNode, namedKinds: Map<string, StateKind>): Map<string, StructField> {
   const fields = new Map<string, StructField>();
   for (const decl of descendants(struct, 'field_declaration')) {
-    if (!decl || decl.parent?.parent?.id !== struct.id) continue;
+    if (decl.parent?.parent?.id !== struct.id) continue;
     const type = decl.childForFieldName('type');
     if (!type) continue;
     for (const name of decl.childrenForFieldName('name')) {
@@ -273,7 +270,7 @@ function isControllerSetup(fn: GoFunction): boolean {
   // a function whose text names neither callee calls neither: most functions (`New` alone is in every constructor)
   if (!/NewControllerManagedBy|controller\s*\.\s*New/.test(fn.file.parsed.text.slice(fn.node.startIndex, fn.node.endIndex))) return false;
   return descendants(fn.node, 'call_expression').some((n) => {
-    const callee = n ? calleeText(n) : '';
+    const callee = calleeText(n);
     return callee.endsWith('NewControllerManagedBy') || callee.endsWith('controller.New');
   });
 }
@@ -293,7 +290,7 @@ function controllerSetup(fn: GoFunction): ControllerSetup {
         const args = n.childForFieldName('arguments');
         let resolved = 0;
         if (args) for (const lit of descendants(args, 'composite_literal')) {
-          const kind = lit && kindOfTypeNode(lit.childForFieldName('type'), fn.file);
+          const kind = kindOfTypeNode(lit.childForFieldName('type'), fn.file);
           if (kind) {
             kinds.push(kind);
             resolved++;

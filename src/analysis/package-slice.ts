@@ -5,8 +5,9 @@
 // (src/lang/go-names.ts): a PR touching one controller of a 75-file package parses that controller and
 // what it reaches, not the 74 others. docs/precision.md measures it against the whole package.
 
+import { dirOf } from '../engine/paths.js';
 import type { CheckContext, Side } from '../engine/types.js';
-import { goNames, type GoNames } from '../lang/go-names.js';
+import { goNames, isIdentPart, type GoNames } from '../lang/go-names.js';
 
 let slicing = true;
 
@@ -78,10 +79,9 @@ function changedIn(ctx: Pick<CheckContext, 'changes' | 'memo'>, side: Side): Map
     for (const change of ctx.changes) {
       const path = side === 'head' ? (change.status === 'removed' ? undefined : change.path) : change.status === 'added' ? undefined : (change.previousPath ?? change.path);
       if (path === undefined) continue;
-      const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
-      const list = byDir.get(dir);
+      const list = byDir.get(dirOf(path));
       if (list) list.push(path);
-      else byDir.set(dir, [path]);
+      else byDir.set(dirOf(path), [path]);
     }
     return byDir;
   };
@@ -203,16 +203,12 @@ function linked(n: GoNames, fresh: FreshNames): boolean {
 }
 
 /** `name` in `text` as a whole identifier. */
-export function hasWord(text: string, name: string): boolean {
+function hasWord(text: string, name: string): boolean {
   for (let at = text.indexOf(name); at !== -1; at = text.indexOf(name, at + 1)) {
-    if (!isWordChar(text.charCodeAt(at - 1)) && !isWordChar(text.charCodeAt(at + name.length))) return true;
+    // charCodeAt before the start or past the end is NaN, which is no identifier character
+    if (!isIdentPart(text.charCodeAt(at - 1)) && !isIdentPart(text.charCodeAt(at + name.length))) return true;
   }
   return false;
-}
-
-function isWordChar(c: number): boolean {
-  // NaN (before the start, past the end) is not
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c >= 128;
 }
 
 function intersects(a: Set<string>, b: Set<string>): boolean {

@@ -3,9 +3,9 @@
 
 import { goConstants, goDurationNs, goLoopKind, goWaitCall, NS_PER_MS, type LoopKind } from './waits.js';
 import { inReconcilePath, MAX_PACKAGE_FILES, MAX_SITES_PER_FILE, REQUESTED_DELAY, RETRY_COUNTERS, type WaitSite } from './waits-sites.js';
-import { calleeText, callSites, descendants, enclosingDeclaration, enclosingFunction, endLineOf, functionName, goImports, lineOf, receiverType } from '../lang/go.js';
+import { callSiteOf, callSites, descendants, enclosingDeclaration, enclosingFunction, endLineOf, functionName, goImports, lineOf, receiverType } from '../lang/go.js';
 import type { CheckContext, GoNode, GoTree as Tree, ParsedFile, Revision } from '../engine/types.js';
-import { prefetch } from './controller.js';
+import { goFilesIn, prefetch } from './controller.js';
 import { packageSlice } from './package-slice.js';
 
 interface GoHelper {
@@ -38,9 +38,7 @@ export class PackageCache {
 
   private async load(dir: string, rev: Revision, withReconcile: boolean): Promise<GoPackage> {
     const pkg: GoPackage = { constants: new Map(), helpers: new Map(), reconcilePaths: new Map() };
-    const prefix = dir === '' ? '' : `${dir}/`;
-    const inPackage = (await this.ctx.list(dir, rev)).filter((p) => p.endsWith('.go') && !p.slice(prefix.length).includes('/'));
-    const paths = await packageSlice(this.ctx, dir, inPackage, rev === 'base' ? 'base' : 'head', MAX_PACKAGE_FILES);
+    const paths = await packageSlice(this.ctx, dir, await goFilesIn(this.ctx, dir, rev), rev === 'base' ? 'base' : 'head', MAX_PACKAGE_FILES);
     // what each declaration calls is read only for those the reconcile path reaches
     const callers = new Map<string, (() => string[])[]>();
     prefetch(this.ctx, paths, rev);
@@ -142,10 +140,10 @@ function goSleepHelper(decl: GoNode, imports: Map<string, string>, text: string)
     if (!statement || statement.type === 'for_statement') continue;
     for (const call of descendants(statement, 'call_expression')) {
       // a sleep inside a closure the helper builds (an HTTP handler, a goroutine) is not the helper sleeping
-      if (!call || enclosingFunction(call)?.id !== decl.id) continue;
+      if (enclosingFunction(call)?.id !== decl.id) continue;
       const wait = goWaitCall(call, imports);
-      if (!wait || !wait.duration || (wait.kind !== 'sleep' && !(wait.kind === 'delay' && isTimeCall(wait.callee, 'After')))) continue;
-      const uses = descendants(wait.duration, 'identifier').some((id) => id && params.includes(id.text)) || params.includes(wait.duration.text);
+      if (!wait || !wait.duration || (wait.kind !== 'sleep' && wait.timeFunction !== 'After')) continue;
+      const uses = descendants(wait.duration, 'identifier').some((id) => params.includes(id.text)) || params.includes(wait.duration.text);
       if (uses) return { params, duration: wait.duration };
     }
   }
@@ -173,7 +171,6 @@ export async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean
   const localsOf = new Map<number, GoLocals>();
   for (const node of descendants(root, 'call_expression')) {
     if (sites.length >= MAX_SITES_PER_FILE) break;
-    if (!node) continue;
     // most calls are no wait: tell them apart before reading the function's locals. Whether a call is a
     // wait does not depend on the constants, except for a `Sleep` method, which needs a constant duration
     if (!goWaitAt(node, imports, constants, pkg.helpers) && !isSleepMethodCall(node)) continue;
@@ -205,7 +202,7 @@ export async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean
     if (lines.length > 0) site.durationLines = lines;
     const durationExpr = found.helper ? node.childForFieldName('arguments') : found.duration;
     if (durationExpr) {
-      const names = durationExpr.type === 'identifier' ? [durationExpr.text] : descendants(durationExpr, 'identifier').map((n) => n?.text ?? '');
+      const names = durationExpr.type === 'identifier' ? [durationExpr.text] : descendants(durationExpr, 'identifier').map((n) => n.text);
       if (names.length > 0) site.durationNames = names.slice(0, 20);
     }
     if (deep) {
@@ -260,7 +257,7 @@ function goLocals(fn: GoNode): GoLocals {
 function durationIdentifiers(found: GoWaitFound, call: GoNode): string[] {
   const expr = found.helper ? call.childForFieldName('arguments') : found.duration;
   if (!expr) return [];
-  return expr.type === 'identifier' ? [expr.text] : descendants(expr, 'identifier').map((n) => n?.text ?? '').slice(0, 50);
+  return expr.type === 'identifier' ? [expr.text] : descendants(expr, 'identifier').map((n) => n.text).slice(0, 50);
 }
 
 /** Lines of this file's constants an expression depends on (a few levels deep). */
@@ -268,7 +265,7 @@ function constantLines(expr: GoNode | undefined, fileConstants: Map<string, GoNo
   const lines = new Set<number>();
   const visit = (e: GoNode, depth: number) => {
     if (depth > 3 || lines.size > 10) return;
-    const ids = e.type === 'identifier' ? [e] : descendants(e, 'identifier').filter((n): n is GoNode => n !== null);
+    const ids = e.type === 'identifier' ? [e] : descendants(e, 'identifier');
     for (const id of ids) {
       const value = fileConstants.get(id.text);
       if (!value || lines.has(lineOf(value))) continue;
@@ -298,8 +295,8 @@ function goWaitAt(call: GoNode, imports: Map<string, string>, constants: Map<str
   const toMs = (ns: number | undefined) => (ns === undefined ? undefined : ns / NS_PER_MS);
   const wait = goWaitCall(call, imports);
   if (wait?.kind === 'sleep') return { callee: wait.callee, shown: call, duration: wait.duration, ms: toMs(goDurationNs(wait.duration, imports, constants)) };
-  if (wait?.kind === 'delay' && (isTimeCall(wait.callee, 'After') || isTimeCall(wait.callee, 'NewTimer'))) {
-    const receive = isTimeCall(wait.callee, 'After') ? call.parent : timerReceive(call);
+  if (wait?.timeFunction === 'After' || wait?.timeFunction === 'NewTimer') {
+    const receive = wait.timeFunction === 'After' ? call.parent : timerReceive(call);
     if (receive?.type !== 'unary_expression' || receive.childForFieldName('operator')?.text !== '<-') return undefined;
     const ms = toMs(goDurationNs(wait.duration, imports, constants));
     const found: GoWaitFound = { callee: wait.callee, shown: receive, duration: wait.duration, ms };
@@ -313,9 +310,9 @@ function goWaitAt(call: GoNode, imports: Map<string, string>, constants: Map<str
     // a select that also waits on real work uses time.After as its timeout: that is a deadline, not a sleep
     return onlyStops ? found : { ...found, benign: 'timeout branch of a select on real work' };
   }
-  const { name, selector } = calledName(call);
+  const { name, calleeType } = callSiteOf(call);
   const helper = name ? helpers.get(name) : undefined;
-  if (!helper && name === 'Sleep' && selector) return sleepMethod(call, call.childForFieldName('function')!, imports, constants);
+  if (!helper && name === 'Sleep' && calleeType === 'selector_expression') return sleepMethod(call, call.childForFieldName('function')!, imports, constants);
   if (!helper || !name) return undefined;
   const args = call.childForFieldName('arguments')?.namedChildren.filter((n): n is GoNode => n !== null) ?? [];
   const bound = new Map(constants);
@@ -326,24 +323,9 @@ function goWaitAt(call: GoNode, imports: Map<string, string>, constants: Map<str
   return { callee: name, shown: call, duration: args[0], ms: toMs(goDurationNs(helper.duration, imports, bound)), helper: true };
 }
 
-/** `time.After` as goWaitCall names it: qualified, or bare when time is dot-imported. */
-function isTimeCall(callee: string, name: string): boolean {
-  return callee === name || callee.endsWith(`.${name}`);
-}
-
 function isSleepMethodCall(call: GoNode): boolean {
-  const { name, selector } = calledName(call);
-  return selector && name === 'Sleep';
-}
-
-/**
- * The name a call calls, `f` in `f(...)` and `m` in `x.y().m(...)`, from the callee's text (read once per
- * call for every check) rather than from its nodes: this is asked of every call in a file.
- */
-function calledName(call: GoNode): { name: string | undefined; selector: boolean } {
-  const callee = calleeText(call);
-  const m = /(?:^|(\.))([^.()[\]{}*&<>\s]+)$/.exec(callee);
-  return m ? { name: m[2], selector: m[1] !== undefined } : { name: undefined, selector: false };
+  const { name, calleeType } = callSiteOf(call);
+  return calleeType === 'selector_expression' && name === 'Sleep';
 }
 
 /**
@@ -497,7 +479,7 @@ function goSituation(site: WaitSite, shown: GoNode, decl: GoNode | undefined, fn
   if (write) {
     site.situation = 'after-write';
     // name the write itself (`c.Status().Update`), not the `if err := ...; err != nil {` around it
-    const call = descendants(write, 'call_expression').find((c) => c && GO_WRITES.some((w) => `${calleeOf(c)}(`.endsWith(w)));
+    const call = descendants(write, 'call_expression').find((c) => GO_WRITES.some((w) => `${calleeOf(c)}(`.endsWith(w)));
     site.detail = call ? calleeOf(call) : write.text.split('\n')[0]!.trim();
   }
 }

@@ -5,6 +5,7 @@ import type { SourceFile } from 'ts-morph';
 import { loadTsMorph, Node as TsNode, SyntaxKind } from '../lang/ts-morph.js';
 import { isTsFunction, tsDurationMs, tsPromiseSleep, tsSleepHelper, tsTimersPromisesNames, tsWaitCall, TS_SLEEP_PACKAGES, type LoopKind, type TsSleepHelper } from './waits.js';
 import { inReconcilePath, MAX_SITES_PER_FILE, REQUESTED_DELAY, RETRY_COUNTERS, type WaitSite } from './waits-sites.js';
+import { dirOf } from '../engine/paths.js';
 import type { CheckContext, ParsedFile } from '../engine/types.js';
 
 const TS_ASSERTIONS = ['expect(', 'expect.', 'assert', '.should(', '.toBe', '.toHave', '.toEqual', '.toMatch'];
@@ -475,10 +476,6 @@ function isPromisifiedSetTimeout(init: TsNode): boolean {
 
 async function resolveRelative(ctx: CheckContext, file: ParsedFile, spec: string): Promise<ParsedFile | undefined> {
   return resolveModule(ctx, joinPath(dirOf(file.path), spec), file.rev);
-}
-
-function dirOf(path: string): string {
-  return path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
 }
 
 /** `dir` + `spec` with `.` and `..` taken out; '' is the repository root. */

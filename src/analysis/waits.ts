@@ -26,6 +26,8 @@ export interface GoWait {
   kind: WaitKind;
   /** the callee as written, e.g. `time.Sleep`, `wait.PollUntilContextTimeout` */
   callee: string;
+  /** for a wait of package time: the function, `Sleep`, `After`, `NewTimer` (whether time is qualified or dot-imported) */
+  timeFunction?: string;
   /** the duration argument of sleep/delay/periodic calls */
   duration?: GoNode;
 }
@@ -94,9 +96,9 @@ export function goWaitCall(call: GoNode, imports: Map<string, string>): GoWait |
   const first = () => call.childForFieldName('arguments')?.namedChildren.find((n): n is GoNode => n !== null);
   const time = imports.get('time');
   if (time && qualifies(qualifier, time)) {
-    if (name === 'Sleep') return { kind: 'sleep', callee, duration: first() };
-    if (name === 'After' || name === 'NewTimer' || name === 'AfterFunc') return { kind: 'delay', callee, duration: first() };
-    if (name === 'NewTicker' || name === 'Tick') return { kind: 'periodic', callee, duration: first() };
+    if (name === 'Sleep') return { kind: 'sleep', callee, timeFunction: name, duration: first() };
+    if (name === 'After' || name === 'NewTimer' || name === 'AfterFunc') return { kind: 'delay', callee, timeFunction: name, duration: first() };
+    if (name === 'NewTicker' || name === 'Tick') return { kind: 'periodic', callee, timeFunction: name, duration: first() };
     return undefined;
   }
   const wait = imports.get('k8s.io/apimachinery/pkg/util/wait');

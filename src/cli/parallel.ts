@@ -5,7 +5,7 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { collectFindings, finishReview, partsNeeded, sourceFiles, type Collected, type ReviewOptions } from '../engine/engine.js';
+import { collectParts, finishReview, partsNeeded, sourceFiles, type Collected, type ReviewOptions } from '../engine/engine.js';
 import type { Verdict } from '../engine/types.js';
 import type { GitSnapshot } from '../git/snapshot.js';
 import type { WorkerInput, WorkerOutput } from './review-worker.js';
@@ -41,28 +41,22 @@ export async function reviewInParts(snapshot: GitSnapshot, all: boolean, options
       : { repo: snapshot.root, base: snapshot.baseSha, head: snapshot.headSha, title: snapshot.title, body: snapshot.body, labels: snapshot.labels },
     config: options.config,
     checkIds: options.checks.map((c) => c.id),
-    shards: partsOf(thread).map((index) => ({ index, count: parts })),
+    parts: partsOf(thread),
+    count: parts,
   });
   const workers = Array.from({ length: threads - 1 }, (_, t) => inWorker(input(t + 1), deadlineMs(options, partsOf(t + 1).length)));
-  const here = (indices: number[]) => sequentially(indices.map((index) => () => collectFindings(snapshot, { ...options, shard: { index, count: parts } })));
-  const collected: Collected[] = await here(partsOf(0));
+  const collected: Collected[] = await collectParts(snapshot, options, partsOf(0), parts);
   for (const [t, result] of (await Promise.all(workers)).entries()) {
     if (!(result instanceof Error)) {
       collected.push(...result);
       continue;
     }
     // a thread that failed or timed out loses nothing: its parts are collected here instead
-    const mine = await here(partsOf(t + 1));
+    const mine = await collectParts(snapshot, options, partsOf(t + 1), parts);
     mine[0]?.notes.push(`thread ${t + 1} of ${threads} failed (${result.message.slice(0, 200)}); its parts ran in the main thread`);
     collected.push(...mine);
   }
   return finishReview(snapshot, options, collected);
-}
-
-async function sequentially<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
-  const results: T[] = [];
-  for (const task of tasks) results.push(await task());
-  return results;
 }
 
 /** A worker's whole allowance: every check's budget for each of its parts, and a minute to start and read. */

@@ -4,15 +4,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { CHECKS } from '../../checks/index.js';
 import type { Config } from '../config/schema.js';
-import { collectFindings, type Collected } from '../engine/engine.js';
+import { collectParts, type Collected } from '../engine/engine.js';
 import { gitSnapshot, type GitSnapshotOptions } from '../git/snapshot.js';
 
 export interface WorkerInput {
   git: GitSnapshotOptions;
   config: Config;
   checkIds: string[];
-  /** the parts this thread collects, one after another */
-  shards: { index: number; count: number }[];
+  /** the parts of `count` this thread collects, one after another */
+  parts: number[];
+  count: number;
 }
 
 export type WorkerOutput = { ok: true; collected: Collected[] } | { ok: false; error: string };
@@ -21,9 +22,7 @@ async function run(input: WorkerInput): Promise<WorkerOutput> {
   const snapshot = await gitSnapshot(input.git);
   try {
     const checks = CHECKS.filter((c) => input.checkIds.includes(c.id));
-    const collected: Collected[] = [];
-    for (const shard of input.shards) collected.push(await collectFindings(snapshot, { config: input.config, checks, shard }));
-    return { ok: true, collected };
+    return { ok: true, collected: await collectParts(snapshot, { config: input.config, checks }, input.parts, input.count) };
   } finally {
     snapshot.close();
   }

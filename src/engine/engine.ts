@@ -8,6 +8,7 @@ import { loadGoParser } from '../lang/go.js';
 import { serves } from '../lang/detect.js';
 import { detectAuthorship } from './authorship.js';
 import { ParseCache, changedLines } from './parse.js';
+import { dirOf } from './paths.js';
 import { covers, findSuppressions, type Suppression } from './suppress.js';
 import {
   PR_TEXT_PATH,
@@ -35,7 +36,7 @@ export interface ReviewOptions {
   /** milliseconds, monotonic; injectable for tests */
   now?: () => number;
   /**
-   * Collect only one part of the findings (src/engine/parallel.ts runs the parts in threads): the
+   * Collect only one part of the findings (src/cli/parallel.ts runs them in threads): the
    * `shardable` checks on the changed files of the packages `shardOf` gives this index, and, in part 0,
    * every other check.
    */
@@ -79,10 +80,15 @@ export function partsNeeded(files: readonly ChangedFile[]): number {
 export async function review(snapshot: PullRequestSnapshot, options: ReviewOptions): Promise<Verdict> {
   // a very large change (a whole-tree scan, a 3,000-file PR) in parts of whole packages, so that not every
   // file's tree is held at once: wasm memory runs out near 10,000 Go files
-  const parts = partsNeeded(snapshot.files);
+  const count = partsNeeded(snapshot.files);
+  return finishReview(snapshot, options, await collectParts(snapshot, options, Array.from({ length: count }, (_, i) => i), count));
+}
+
+/** Collect parts `indices` of `count`, one after another: each part's trees are freed before the next is parsed. */
+export async function collectParts(snapshot: PullRequestSnapshot, options: ReviewOptions, indices: number[], count: number): Promise<Collected[]> {
   const collected: Collected[] = [];
-  for (let index = 0; index < parts; index++) collected.push(await collectFindings(snapshot, parts > 1 ? { ...options, shard: { index, count: parts } } : options));
-  return finishReview(snapshot, options, collected);
+  for (const index of indices) collected.push(await collectFindings(snapshot, { ...options, shard: { index, count } }));
+  return collected;
 }
 
 /** Run the checks (of one part, with `options.shard`) and return what they report, unfiltered. */
@@ -148,11 +154,6 @@ export function shardOf(files: readonly ChangedFile[], count: number): (path: st
     load[lightest]! += size;
   }
   return (path) => part.get(dirOf(path)) ?? 0;
-}
-
-function dirOf(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash === -1 ? '' : path.slice(0, slash);
 }
 
 async function runCheck(

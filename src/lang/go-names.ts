@@ -199,7 +199,8 @@ function isIdentStart(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c >= 128;
 }
 
-function isIdentPart(c: number): boolean {
+/** A character of a Go identifier (any non-ASCII character counts: over, never under). */
+export function isIdentPart(c: number): boolean {
   return isIdentStart(c) || (c >= 48 && c <= 57);
 }
 

@@ -162,16 +162,15 @@ function readImports(root: Node): Map<string, string> {
   const imports = new Map<string, string>();
   // imports come first in a file, after its package clause: read its declarations up to the first that is
   // none of these, not every top-level declaration, nor a walk of the whole tree
-  let specs: (Node | null)[] = [];
+  let specs: Node[] = [];
   if (root.parent) specs = descendants(root, 'import_spec');
   else {
     for (let d = root.firstNamedChild; d; d = d.nextNamedSibling) {
-      if (d.type === 'import_declaration') specs.push(...d.descendantsOfType('import_spec'));
+      if (d.type === 'import_declaration') specs.push(...descendants(d, 'import_spec'));
       else if (d.type !== 'package_clause' && d.type !== 'comment' && d.type !== 'ERROR') break;
     }
   }
   for (const spec of specs) {
-    if (!spec) continue;
     const path = spec.childForFieldName('path')?.text.replace(/^["`]|["`]$/g, '');
     if (!path) continue;
     const alias = spec.childForFieldName('name')?.text;
@@ -289,34 +288,27 @@ const callSitesByTree = new WeakMap<Tree, Map<number, CallSite[]>>();
 const IDENTIFIER = /^[\p{L}_][\p{L}\p{N}_]*$/u;
 const SELECTOR = /^(.+)\.([\p{L}_][\p{L}\p{N}_]*)$/su;
 
-/**
- * The calls under a node (a function declaration), read once per tree and node: several analyses follow
- * the same calls. Read from each callee's text, which every check asks for anyway, not from its nodes.
- */
+/** The calls under a node (a function declaration), read once per tree and node: several analyses follow the same calls. */
 export function callSites(scope: Node): CallSite[] {
   let byNode = callSitesByTree.get(scope.tree);
   if (!byNode) callSitesByTree.set(scope.tree, (byNode = new Map()));
   let sites = byNode.get(scope.id);
   if (!sites) {
-    sites = [];
-    for (const node of descendants(scope, 'call_expression')) {
-      const callee = calleeText(node);
-      if (callee.includes('/')) {
-        // a comment inside a chained call (`.Sleep(d). // why`): the nodes say what is called
-        sites.push(callSiteOfNodes(node));
-        continue;
-      }
-      if (IDENTIFIER.test(callee)) {
-        sites.push({ node, calleeType: 'identifier', name: callee });
-        continue;
-      }
-      const selector = SELECTOR.exec(callee);
-      if (selector) sites.push({ node, calleeType: 'selector_expression', name: selector[2]!, operand: selector[1], operandType: IDENTIFIER.test(selector[1]!) ? 'identifier' : 'other' });
-      else sites.push({ node, calleeType: 'other', name: '' });
-    }
+    sites = descendants(scope, 'call_expression').map(callSiteOf);
     byNode.set(scope.id, sites);
   }
   return sites;
+}
+
+/** One call as a CallSite, from its callee's text (which every check reads anyway), not from its nodes. */
+export function callSiteOf(node: Node): CallSite {
+  const callee = calleeText(node);
+  // a comment inside a chained call (`.Sleep(d). // why`): the nodes say what is called
+  if (callee.includes('/')) return callSiteOfNodes(node);
+  if (IDENTIFIER.test(callee)) return { node, calleeType: 'identifier', name: callee };
+  const selector = SELECTOR.exec(callee);
+  if (!selector) return { node, calleeType: 'other', name: '' };
+  return { node, calleeType: 'selector_expression', name: selector[2]!, operand: selector[1], operandType: IDENTIFIER.test(selector[1]!) ? 'identifier' : 'other' };
 }
 
 function callSiteOfNodes(node: Node): CallSite {
