@@ -1,7 +1,7 @@
 // The Action: a workflow's pull_request event in, the causal-review check run out with the
 // workflow token; annotations through workflow commands where the token cannot write runs.
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -32,6 +32,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await github.stop();
+  rmSync(dir, { recursive: true, force: true });
   expect(github.violations).toEqual([]);
 });
 
