@@ -29,7 +29,8 @@ async function loadMain() {
 /** The bundle for the sources as they are now, made if it is not there yet. */
 async function bundled() {
   const hash = createHash('sha256').update(process.version).update(root);
-  for (const file of [...sourcesIn(join(root, 'src')), ...sourcesIn(join(root, 'checks')), join(root, 'package.json')].sort()) {
+  // this file too: it says how the bundle is made
+  for (const file of [...sourcesIn(join(root, 'src')), ...sourcesIn(join(root, 'checks')), join(root, 'package.json'), fileURLToPath(import.meta.url)].sort()) {
     hash.update(file).update(readFileSync(file));
   }
   const dir = join(root, 'node_modules', '.cache', 'causal-review', hash.digest('hex').slice(0, 16));
@@ -38,7 +39,8 @@ async function bundled() {
   const { build } = await import('esbuild');
   const scratch = `${dir}.${process.pid}`;
   await build({
-    entryPoints: [join(root, 'src', 'cli', 'main.ts')],
+    // the CLI, and the review worker it starts for --jobs (src/cli/parallel.ts), which then starts as fast
+    entryPoints: [join(root, 'src', 'cli', 'main.ts'), join(root, 'src', 'cli', 'review-worker.ts')],
     outdir: scratch,
     bundle: true,
     splitting: true,
@@ -48,7 +50,10 @@ async function bundled() {
     // dependencies stay in node_modules, found from the cache directory as from the sources
     packages: 'external',
     // the sources find package files relative to their own URL; every such module sits in src/cli or only resolves packages
-    define: { 'import.meta.url': JSON.stringify(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href) },
+    define: {
+      'import.meta.url': JSON.stringify(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href),
+      'globalThis.causalReviewBundledWorker': JSON.stringify(pathToFileURL(join(dir, 'review-worker.js')).href),
+    },
     logLevel: 'silent',
   });
   mkdirSync(dirname(dir), { recursive: true });

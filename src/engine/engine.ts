@@ -246,8 +246,9 @@ async function keepInDiff(findings: Finding[], checks: Check[], cache: ParseCach
 async function applySuppressions(findings: Finding[], changedPaths: string[], snapshot: PullRequestSnapshot): Promise<Finding[]> {
   const paths = new Set([...changedPaths, ...findings.map((f) => f.path).filter((p) => p !== PR_TEXT_PATH)]);
   const byPath = new Map<string, Suppression[]>();
-  for (const path of paths) {
-    const text = await snapshot.read(path, 'head');
+  // read together, not one after another: a whole-tree scan has thousands of files, each a round trip to git
+  const texts = await Promise.all([...paths].map(async (path) => [path, await snapshot.read(path, 'head')] as const));
+  for (const [path, text] of texts) {
     if (text !== undefined && text.length <= 5_000_000) byPath.set(path, findSuppressions(path, text));
   }
   const out: Finding[] = [];

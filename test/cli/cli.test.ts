@@ -329,17 +329,23 @@ describe('the real bin/causal-review.js process', () => {
       files[`internal/${pkg}/helpers.go`] = 'package controller\n\nfunc helper() {}\n';
     }
     repo.commit('operators', files);
-    const [one, two] = await Promise.all([
-      spawnCli(['analyze', '--all', '--repo', repo.dir, '--format', 'json', '--jobs', '1']),
-      spawnCli(['analyze', '--all', '--repo', repo.dir, '--format', 'json', '--jobs', '2']),
+    const args = ['analyze', '--all', '--repo', repo.dir, '--format', 'json', '--jobs'];
+    // the worker is the bundle's own entry, or the sources through tsx when the CLI runs them
+    const [one, two, twoFromSources] = await Promise.all([
+      spawnCli([...args, '1']),
+      spawnCli([...args, '2']),
+      spawnCli([...args, '2'], { CAUSAL_REVIEW_NO_BUNDLE: '1' }),
     ]);
-    expect(two.err).toBe('');
-    expect(two.code).toBe(one.code);
-    const [a, b] = [JSON.parse(one.out), JSON.parse(two.out)];
+    const a = JSON.parse(one.out);
     expect(a.findings).toHaveLength(4);
-    expect(b).toEqual(a);
-    // a worker that failed would have left a note, and its part would have run in the main thread
-    expect(JSON.stringify(b.notes ?? [])).not.toMatch(/main thread/);
+    for (const run of [two, twoFromSources]) {
+      expect(run.err).toBe('');
+      expect(run.code).toBe(one.code);
+      const b = JSON.parse(run.out);
+      expect(b).toEqual(a);
+      // a worker that failed would have left a note, and its part would have run in the main thread
+      expect(JSON.stringify(b.notes ?? [])).not.toMatch(/main thread/);
+    }
   });
 
   it('runs the same from its start-up bundle and from the sources through tsx', async () => {
