@@ -9,6 +9,7 @@ import { parsePatch } from '../engine/diff.js';
 import type { ChangedFile, Commit, FileStatus, PullRequestSnapshot, Revision } from '../engine/types.js';
 import { BlobReader } from './blobs.js';
 import { GIT_FLAGS, GitInputError, git, gitEnv, runGit } from './exec.js';
+import { TextCache } from './text-cache.js';
 
 export interface GitSnapshotOptions {
   /** a directory inside the work tree (default `.`) */
@@ -59,6 +60,12 @@ const EMPTY_TREE: Record<string, string> = {
 
 const SUBMODULE = '160000';
 
+/**
+ * Texts kept for reading again (src/git/text-cache.ts): more than one part's files of a whole-tree scan
+ * (1,500 files, about 36 MB of library code), so a part's checks read each file from git once.
+ */
+const TEXT_CACHE_CHARS = 64_000_000;
+
 export async function gitSnapshot(options: GitSnapshotOptions = {}): Promise<GitSnapshot> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const root = await workTree(options.repo ?? '.');
@@ -100,7 +107,7 @@ export async function gitSnapshot(options: GitSnapshotOptions = {}): Promise<Git
   // a path the diff does not list reads the same at base and head: read it once, for both (the checks
   // read a changed package's other files on both sides, and the same text is parsed once)
   const changedPaths = new Set(files.flatMap((f) => (f.previousPath ? [f.path, f.previousPath] : [f.path])));
-  const unchangedText = new Map<string, Promise<string | undefined>>();
+  const texts = new TextCache(TEXT_CACHE_CHARS);
   const readBlob = async (sha: string, clean: string): Promise<string | undefined> => {
     const result = await blobs.read(`${sha}:${clean}`);
     if (result.kind === 'blob') return result.data.toString('utf8');
@@ -127,12 +134,9 @@ export async function gitSnapshot(options: GitSnapshotOptions = {}): Promise<Git
       const sha = shaOf(rev);
       const clean = path.replace(/^\.\//, '');
       if (!sha || clean === '' || clean.startsWith('/')) return undefined;
-      if ((rev === 'base' || rev === 'head') && !options.all && !changedPaths.has(clean)) {
-        let text = unchangedText.get(clean);
-        if (!text) unchangedText.set(clean, (text = readBlob(headSha, clean)));
-        return text;
-      }
-      return readBlob(sha, clean);
+      const same = (rev === 'base' || rev === 'head') && !options.all && !changedPaths.has(clean);
+      const at = same ? headSha : sha;
+      return texts.get(`${at}:${clean}`, () => readBlob(at, clean));
     },
     async list(dir, rev) {
       const sha = shaOf(rev);
