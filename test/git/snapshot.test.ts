@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { GitInputError } from '../../src/git/exec.js';
 import { BlobReader } from '../../src/git/blobs.js';
-import { gitSnapshot, quotePath } from '../../src/git/snapshot.js';
+import { gitSnapshot, quotePath, underPrefix } from '../../src/git/snapshot.js';
 import { changedLines } from '../../src/engine/parse.js';
 import { TestRepo, cleanTemps, goFile, tempDir } from './repo.js';
 
@@ -261,5 +261,21 @@ describe('BlobReader', () => {
       reader.close();
       readerAll.close();
     }
+  });
+});
+
+describe('underPrefix: the paths under a directory of a sorted listing', () => {
+  const sorted = ['a-b/c.go', 'a.go', 'a/x.go', 'a/y/z.go', 'a0/b.go', 'b/a/x.go', 'b/c.go', 'ü/é.go'];
+  it('finds every path under the directory and nothing beside it', () => {
+    expect(sorted).toEqual([...sorted].sort());
+    expect(underPrefix(sorted, 'a/')).toEqual(['a/x.go', 'a/y/z.go']);
+    expect(underPrefix(sorted, 'a/y/')).toEqual(['a/y/z.go']);
+    expect(underPrefix(sorted, 'b/')).toEqual(['b/a/x.go', 'b/c.go']);
+    expect(underPrefix(sorted, 'ü/')).toEqual(['ü/é.go']);
+    expect(underPrefix(sorted, '')).toEqual(sorted);
+  });
+  it('is empty for a directory that is not there, before, between or after the paths', () => {
+    for (const prefix of ['0/', 'a/w/', 'az/', 'zz/']) expect(underPrefix(sorted, prefix)).toEqual([]);
+    expect(underPrefix([], 'a/')).toEqual([]);
   });
 });
