@@ -57,16 +57,21 @@ export function splitShell(script: string, firstLine = 1, name = '', lineMap?: n
   for (let i = 0; i < n; i++) {
     const c = script[i]!;
     if (quote === "'") {
-      if (c === "'") quote = '';
-      else addChar(c);
+      if (c === "'") {
+        quote = '';
+        b.raw += c;
+      } else addChar(c);
       if (c === '\n') row++;
       continue;
     }
     if (quote === '"') {
       if (c === '\\' && i + 1 < n && '"\\$`'.includes(script[i + 1]!)) {
+        // the word has the character, the command's text keeps what was written
+        b.raw += c;
         addChar(script[++i]!);
       } else if (c === '"') {
         quote = '';
+        b.raw += c;
       } else {
         if (c === '\n') row++;
         addChar(c);
@@ -80,6 +85,7 @@ export function splitShell(script: string, firstLine = 1, name = '', lineMap?: n
       continue;
     }
     if (c === '\\' && i + 1 < n) {
+      b.raw += c;
       addChar(script[++i]!);
       continue;
     }

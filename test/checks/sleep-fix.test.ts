@@ -50,6 +50,15 @@ describe('sleep-fix details', () => {
     expect(findings[0]!.suggestion).toEqual({ startLine: 3, endLine: 4, replacement: 'kubectl wait --for=condition=Ready pod/db-0 -n prod --timeout=120s' });
   });
 
+  it('shows a quoted command as written, and suggests kubectl wait for a quoted selector', async () => {
+    const script = (sleep: string) => `#!/bin/sh\nkubectl apply -f db.yaml\n${sleep}kubectl get pods -l "app=db" -n 'prod'\nkubectl logs 'deploy/orders' --tail=5 -c "a \\"b\\""\n`;
+    const c = { name: 'quoted', dir: '', pr: { base: { 'e2e.sh': script('') }, head: { 'e2e.sh': script('sleep 30\n') }, commits: ['x'] }, config: structuredClone(DEFAULT_CONFIG), wants: [] };
+    const { findings } = await runCase(c, [sleepFix]);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.message).toContain('before `kubectl get pods -l "app=db" -n \'prod\'`');
+    expect(findings[0]!.suggestion?.replacement).toBe('kubectl wait --for=condition=Ready pod -l app=db -n prod --timeout=30s');
+  });
+
   it('suggests nothing when the kubectl output is used or the resource cannot be derived', async () => {
     for (const name of ['sh-sleep-before-kubectl-get-with-output', 'sh-sleep-after-apply-before-apply', 'workflow-sleep-step-lengthened']) {
       const { findings } = await runCase(byName(name), [sleepFix]);

@@ -24,6 +24,13 @@ describe('splitShell', () => {
     expect(words(`echo 'a; sleep 5' "b && c"`)).toEqual([[1, 'echo', 'a; sleep 5', 'b && c']]);
   });
 
+  it('keeps each command\'s text as written: quotes and escapes included, the words without them', () => {
+    const script = `kubectl get pods -l "app=db" -n 'prod' && echo "a \\"b\\"" c\\ d`;
+    const [get, echo] = splitShell(script);
+    expect(get).toMatchObject({ text: `kubectl get pods -l "app=db" -n 'prod'`, words: ['kubectl', 'get', 'pods', '-l', 'app=db', '-n', 'prod'] });
+    expect(echo).toMatchObject({ text: 'echo "a \\"b\\"" c\\ d', words: ['echo', 'a "b"', 'c d'] });
+  });
+
   it('joins continuation lines and reports the first line', () => {
     const [cmd] = splitShell('kubectl wait \\\n  --for=condition=Ready pod/x \\\n  --timeout=60s\n');
     expect(cmd).toMatchObject({ line: 1, endLine: 3, words: ['kubectl', 'wait', '--for=condition=Ready', 'pod/x', '--timeout=60s'] });
