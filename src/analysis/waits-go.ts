@@ -3,7 +3,7 @@
 
 import { goConstants, goDurationNs, goLoopKind, goWaitCall, NS_PER_MS, type LoopKind } from './waits.js';
 import { inReconcilePath, MAX_PACKAGE_FILES, MAX_SITES_PER_FILE, REQUESTED_DELAY, RETRY_COUNTERS, type WaitSite } from './waits-sites.js';
-import { callSiteOf, callSites, descendants, enclosingDeclaration, enclosingFunction, endLineOf, functionName, goImports, lineOf, receiverType } from '../lang/go.js';
+import { callSiteOf, callSites, descendants, enclosingDeclaration, enclosingFunction, endLineOf, functionName, goImports, lineOf, receiverName, receiverType } from '../lang/go.js';
 import type { CheckContext, GoNode, GoTree as Tree, ParsedFile, Revision } from '../engine/types.js';
 import { goFilesIn, prefetch } from './controller.js';
 import { packageSlice } from './package-slice.js';
@@ -154,6 +154,13 @@ function goSleepHelper(decl: GoNode, imports: Map<string, string>, text: string)
 // `.Expect` also matches the assertions of fluent e2e fixtures (`.Then().ExpectRolloutStatus(...)`)
 const GO_ASSERTIONS = ['Expect(', '.Expect', 'Ω(', 'assert.', 'require.', '.Should(', '.To(', '.NotTo(', '.ToNot(', 'cmp.Diff(', 'DeepEqual('];
 const TESTING_ASSERTIONS = ['Error(', 'Errorf(', 'Fatal(', 'Fatalf(', 'Fail(', 'FailNow('];
+/** testify's suite.Suite assertion methods (and its Require()/Assert() accessors), called on the suite's receiver */
+const SUITE_ASSERTIONS = [
+  'Require(', 'Assert(', 'Equal(', 'EqualValues(', 'EqualError(', 'Exactly(', 'NotEqual(', 'NotEqualValues(', 'True(', 'False(',
+  'Nil(', 'NotNil(', 'NoError(', 'Error(', 'ErrorIs(', 'ErrorAs(', 'ErrorContains(', 'Contains(', 'NotContains(', 'Len(', 'Empty(',
+  'NotEmpty(', 'Zero(', 'NotZero(', 'Greater(', 'GreaterOrEqual(', 'Less(', 'LessOrEqual(', 'ElementsMatch(', 'Subset(', 'Same(',
+  'JSONEq(', 'YAMLEq(', 'Regexp(', 'InDelta(', 'IsType(', 'Implements(', 'Panics(', 'NotPanics(', 'WithinDuration(', 'Fail(', 'FailNow(',
+];
 const GO_WRITES = ['.Create(', '.Update(', '.Patch(', '.Delete(', '.Apply(', '.DeleteAllOf(', '.Status().Update(', '.Status().Patch('];
 const GINKGO_NODES = new Set(['It', 'Specify', 'BeforeEach', 'AfterEach', 'JustBeforeEach', 'BeforeAll', 'AfterAll', 'Describe', 'Context', 'When', 'DescribeTable', 'Entry', 'By']);
 
@@ -453,24 +460,31 @@ function goSituation(site: WaitSite, shown: GoNode, decl: GoNode | undefined, fn
     isTestFile ||
     (decl?.childForFieldName('parameters')?.text ?? '').includes('*testing.') ||
     ancestorCalls(shown, decl).some((c) => GINKGO_NODES.has(calleeOf(c)));
+  const previous = previousStatements(shown);
+  const afterGo = previous.some((s) => s.type === 'go_statement');
   if (inTest) {
     const scopeEnd = (fn ?? decl)?.endIndex ?? shown.endIndex;
     const after = fileText.slice(shown.endIndex, Math.min(scopeEnd, shown.endIndex + 20_000));
     const testing = testingVariables(decl);
     // a chain breaks its lines before the dot: `.Then().\n\t\tExpectRollout(...)`
     const compact = after.replace(/\s+/g, '');
-    const asserts = GO_ASSERTIONS.some((a) => compact.includes(a)) || testing.some((t) => TESTING_ASSERTIONS.some((a) => mentionsCall(after, `${t}.${a}`)));
-    site.situation = asserts ? 'test' : 'test-helper';
+    const suite = suiteVariable(decl, fileText);
+    const asserts =
+      GO_ASSERTIONS.some((a) => compact.includes(a)) ||
+      testing.some((t) => TESTING_ASSERTIONS.some((a) => mentionsCall(after, `${t}.${a}`))) ||
+      (suite !== undefined && SUITE_ASSERTIONS.some((a) => mentionsCall(after, `${suite}.${a}`)));
+    // before an assertion the flaky test is the point; else a wait right after a `go` statement guesses
+    // how long the goroutine takes (`go mgr.Start(ctx)` then a sleep in BeforeSuite)
+    site.situation = asserts ? 'test' : afterGo ? 'goroutine' : 'test-helper';
     return;
   }
-  const previous = previousStatements(shown);
+  if (afterGo) {
+    site.situation = 'goroutine';
+    return;
+  }
   const spawned = fn?.type === 'func_literal' && fn.parent?.type === 'call_expression' && fn.parent.parent?.type === 'go_statement';
   if (spawned && previous.length === 0 && !site.poll) {
     site.situation = 'deferred';
-    return;
-  }
-  if (previous.some((s) => s.type === 'go_statement')) {
-    site.situation = 'goroutine';
     return;
   }
   const name = decl ? functionName(decl) : undefined;
@@ -494,6 +508,15 @@ function mentionsCall(text: string, callee: string): boolean {
 }
 
 /** Names of a function's `*testing.T`/`*testing.B`/`testing.TB` parameters (`t` when it has none: a subtest closure's). */
+/**
+ * The receiver of a testify suite method (`func (s *Suite) TestX()` in a file importing testify's
+ * suite package): its assertions are methods, `s.Equal(...)`, `s.Require().NoError(...)`.
+ */
+function suiteVariable(decl: GoNode | undefined, fileText: string): string | undefined {
+  if (decl?.type !== 'method_declaration' || !fileText.includes('"github.com/stretchr/testify/suite"')) return undefined;
+  return receiverName(decl);
+}
+
 function testingVariables(decl: GoNode | undefined): string[] {
   const names = ['t'];
   for (const param of decl?.childForFieldName('parameters')?.namedChildren ?? []) {
