@@ -35,8 +35,10 @@ export const sleepFix: Check = {
         'another file of the Go package) is reported on the constant.',
       'Sleep helpers are resolved whatever their name: a Go function of the same package whose body is a `time.Sleep`/`<-time.After` ' +
         'of its parameter (also with `time` dot-imported: `Sleep(10 * Second)`); a TS function returning a promise resolved by `setTimeout`, ' +
-        'in the same file or imported from a relative path or a tsconfig.json path alias (`@/test/timing`; also through a namespace ' +
-        'import or one re-export); `promisify(setTimeout)`, `delay`, `timers/promises` and other sleep packages. ' +
+        "in the same file (a class's own method or arrow property too: `this.pause(ms)`, `Timing.sleep(ms)`) or imported from a relative " +
+        'path or a tsconfig.json path alias (`@/test/timing`; also through a namespace import, one re-export, `export default (ms) => ...`, ' +
+        "or CommonJS: `module.exports = { sleep }` and `const { sleep } = require('./util')`); " +
+        '`promisify(setTimeout)`, `delay`, `timers/promises` and other sleep packages. ' +
         'A `Sleep(d)` method of another package with a constant duration is a sleep too (the step of an e2e fixture chain, ' +
         '`.PromoteRollout().Sleep(2*time.Second).Then()`), unless its receiver is a clock (`fakeClock.Sleep`, `r.clock.Sleep`).',
       'Silent, because these waits do not mask a race: a wait the PR removed, shortened or left alone; retries with backoff ' +
@@ -54,8 +56,10 @@ export const sleepFix: Check = {
         'constant, a field or a parameter. A loop that sleeps until a condition holds with no deadline IS reported: poll to a deadline or watch.',
       'Threshold: waits shorter than `minimumMs` (option, default 10) are yields or spin pauses, not guesses at how long something ' +
         'takes, and stay silent (as staticcheck SA1004 draws a line for `time.Sleep`). Set it to 0 to review every sleep.',
-      'Severity: error in production code, scripts and tests where the sleep precedes an assertion (a masked flaky test). Warning ' +
-        'for a sleep in test code that precedes no assertion: a test helper whose purpose the check cannot decide (it may pace a load ' +
+      'Severity: error in production code, scripts and tests where the sleep precedes an assertion (a masked flaky test; testify ' +
+        'suite methods such as `s.Equal`, `s.Require().NoError` count as assertions) or follows a `go` statement (`go mgr.Start(ctx)` ' +
+        'then a sleep in `BeforeSuite`: the goroutine is waited for by guess). Warning ' +
+        'for any other sleep in test code: a test helper whose purpose the check cannot decide (it may pace a load ' +
         'generator or simulate latency). Where the wait is a `sleep` right before `kubectl get pods -l ...` or `kubectl get deployment ...`, ' +
         'the finding carries a suggested `kubectl wait` / `kubectl rollout status` with the sleep as its timeout. A file the TypeScript ' +
         'front-end cannot walk (nested thousands deep) fails the check rather than passing unread.',

@@ -1,7 +1,7 @@
 // TypeScript/JavaScript waits for sleep-fix: promise sleeps, sleep helpers (local, imported, guessed),
 // Playwright/Cypress fixed waits, timers/promises and deferred `setTimeout`, with where each sits.
 
-import type { SourceFile } from 'ts-morph';
+import type { ClassLikeDeclarationBase, SourceFile } from 'ts-morph';
 import { loadTsMorph, Node as TsNode, SyntaxKind } from '../lang/ts-morph.js';
 import { isTsFunction, tsDurationMs, tsPromiseSleep, tsSleepHelper, tsTimersPromisesNames, tsWaitCall, TS_SLEEP_PACKAGES, type LoopKind, type TsSleepHelper } from './waits.js';
 import { inReconcilePath, MAX_SITES_PER_FILE, REQUESTED_DELAY, RETRY_COUNTERS, type WaitSite } from './waits-sites.js';
@@ -81,7 +81,7 @@ export async function tsSites(ctx: CheckContext, file: ParsedFile, deep: boolean
     }
     const expr = node.getExpression();
     const name = TsNode.isIdentifier(expr) || TsNode.isPropertyAccessExpression(expr) ? expr.getText().replace(/\s+/g, '') : undefined;
-    const helper = name ? helpers.get(name) : undefined;
+    const helper = name ? (helpers.get(name) ?? (/^this\.[\w$]+$/.test(name) ? thisHelper(node, name.slice(5)) : undefined)) : undefined;
     if (!name || helper === undefined) continue;
     const args = node.getArguments();
     if (helper === GUESSED) {
@@ -421,8 +421,50 @@ async function tsHelpers(ctx: CheckContext, file: ParsedFile, sf: SourceFile): P
     }
     // `import * as timing from './timing'` then `timing.pause(ms)`
     if (namespace) for (const [name, index] of theirs) helpers.set(`${namespace}.${name}`, index);
+    // `import { Timing } from './timing'` then `Timing.sleep(ms)`: a class's static helpers
+    for (const i of imported) for (const [name, index] of theirs) if (name.startsWith(`${i.name}.`)) helpers.set(`${i.local}${name.slice(i.name.length)}`, index);
+  }
+  for (const { spec, names, whole } of requires(sf)) {
+    const known = TS_SLEEP_PACKAGES[spec];
+    if (known) {
+      for (const n of names) if (known.includes(n.name)) helpers.set(n.local, { index: 0, scale: 1 });
+      continue;
+    }
+    const target = spec.startsWith('.') ? await resolveRelative(ctx, file, spec) : undefined;
+    if (!target) continue;
+    const theirs = await exportedHelpers(ctx, target, 1);
+    for (const n of names) {
+      const index = theirs.get(n.name);
+      if (index !== undefined) helpers.set(n.local, index);
+    }
+    // `const util = require('./util')` then `util.sleep(ms)`, or `const sleep = require('./sleep')` then `sleep(ms)`
+    if (whole) {
+      const main = theirs.get('default');
+      if (main !== undefined) helpers.set(whole, main);
+      for (const [name, index] of theirs) if (name !== 'default') helpers.set(`${whole}.${name}`, index);
+    }
   }
   return helpers;
+}
+
+/** The top-level `require('...')` of a CommonJS file: `const { sleep, wait: pause } = require(...)` or `const util = require(...)`. */
+function requires(sf: SourceFile): { spec: string; names: { name: string; local: string }[]; whole?: string }[] {
+  const found: { spec: string; names: { name: string; local: string }[]; whole?: string }[] = [];
+  for (const statement of sf.getVariableStatements().slice(0, 200)) {
+    for (const decl of statement.getDeclarations()) {
+      const init = decl.getInitializer();
+      if (!init || !TsNode.isCallExpression(init) || init.getExpression().getText() !== 'require') continue;
+      const arg = init.getArguments()[0];
+      if (!arg || !TsNode.isStringLiteral(arg)) continue;
+      const binding = decl.getNameNode();
+      if (TsNode.isIdentifier(binding)) found.push({ spec: arg.getLiteralValue(), names: [], whole: binding.getText() });
+      else if (TsNode.isObjectBindingPattern(binding)) {
+        const names = binding.getElements().map((e) => ({ name: e.getPropertyNameNode()?.getText() ?? e.getName(), local: e.getName() }));
+        found.push({ spec: arg.getLiteralValue(), names });
+      }
+    }
+  }
+  return found;
 }
 
 /** The sleep helpers a module exports, following one level of relative re-exports (`export * from './time'`). */
@@ -448,20 +490,105 @@ async function exportedHelpers(ctx: CheckContext, target: ParsedFile, reexportDe
   return helpers;
 }
 
-/** name -> duration parameter index of the sleep helpers a file declares (exported only, when asked; `default` for the default export). */
+/**
+ * name -> duration parameter index of the sleep helpers a file declares (exported only, when asked;
+ * `default` for the default export): functions, `const`s, a class's static members as `Class.member`,
+ * `export default <helper>`, and, for what a module exports, CommonJS `module.exports`/`exports.x`.
+ */
 function localHelpers(sf: SourceFile, exportedOnly = false): Map<string, TsSleepHelper> {
   const helpers = new Map<string, TsSleepHelper>();
+  // every top-level helper by its local name, exported or not: `export default sleep`, `module.exports = { sleep }`
+  const declared = new Map<string, TsSleepHelper>();
   for (const fn of sf.getFunctions()) {
     const helper = tsSleepHelper(fn);
-    if (helper === undefined || (exportedOnly && !fn.isExported())) continue;
-    helpers.set(fn.isDefaultExport() ? 'default' : (fn.getName() ?? 'default'), helper);
+    if (helper === undefined) continue;
+    const name = fn.getName();
+    if (name) declared.set(name, helper);
+    if (!exportedOnly || fn.isExported()) helpers.set(fn.isDefaultExport() ? 'default' : (name ?? 'default'), helper);
   }
   for (const statement of sf.getVariableStatements()) {
-    if (exportedOnly && !statement.isExported()) continue;
     for (const decl of statement.getDeclarations()) {
-      const init = decl.getInitializer();
-      const helper = init ? (isPromisifiedSetTimeout(init) ? { index: 0, scale: 1 } : tsSleepHelper(init)) : undefined;
-      if (helper !== undefined) helpers.set(decl.getName(), helper);
+      const helper = expressionHelper(decl.getInitializer(), declared);
+      if (helper === undefined) continue;
+      declared.set(decl.getName(), helper);
+      if (!exportedOnly || statement.isExported()) helpers.set(decl.getName(), helper);
+    }
+  }
+  for (const cls of sf.getClasses()) {
+    const owner = cls.isDefaultExport() ? 'default' : cls.getName();
+    if (!owner || (exportedOnly && !cls.isExported())) continue;
+    for (const [member, helper] of classHelpers(cls, true)) helpers.set(`${owner}.${member}`, helper);
+  }
+  for (const assignment of sf.getExportAssignments()) {
+    const helper = expressionHelper(assignment.getExpression(), declared);
+    if (helper !== undefined) helpers.set('default', helper);
+  }
+  if (exportedOnly) for (const [name, helper] of commonJsExports(sf, declared)) helpers.set(name, helper);
+  return helpers;
+}
+
+/** A helper written as an expression: an arrow or function expression, `promisify(setTimeout)`, or the name of one declared. */
+function expressionHelper(expr: TsNode | undefined, declared: Map<string, TsSleepHelper>): TsSleepHelper | undefined {
+  while (expr && (TsNode.isParenthesizedExpression(expr) || TsNode.isAsExpression(expr))) expr = expr.getExpression();
+  if (!expr) return undefined;
+  if (TsNode.isIdentifier(expr)) return declared.get(expr.getText());
+  if (isPromisifiedSetTimeout(expr)) return { index: 0, scale: 1 };
+  return tsSleepHelper(expr);
+}
+
+/** The sleep helpers among a class's members, static or instance ones: methods, and properties holding an arrow. */
+function classHelpers(cls: ClassLikeDeclarationBase, statics: boolean): Map<string, TsSleepHelper> {
+  const helpers = new Map<string, TsSleepHelper>();
+  for (const method of cls.getMethods()) {
+    if (method.isStatic() !== statics) continue;
+    const helper = tsSleepHelper(method);
+    if (helper !== undefined) helpers.set(method.getName(), helper);
+  }
+  for (const property of cls.getProperties()) {
+    if (property.isStatic() !== statics) continue;
+    const helper = expressionHelper(property.getInitializer(), new Map());
+    if (helper !== undefined) helpers.set(property.getName(), helper);
+  }
+  return helpers;
+}
+
+/** `this.pause(ms)` inside a class whose own `pause` is a sleep helper (a method or an arrow property). */
+function thisHelper(call: TsNode, member: string): TsSleepHelper | undefined {
+  const cls = call.getFirstAncestor((n) => TsNode.isClassDeclaration(n) || TsNode.isClassExpression(n));
+  if (!cls || !(TsNode.isClassDeclaration(cls) || TsNode.isClassExpression(cls))) return undefined;
+  return classHelpers(cls, false).get(member);
+}
+
+/**
+ * What a CommonJS module exports that is a sleep helper: `module.exports = { sleep, pause: wait }`,
+ * `module.exports = sleep` (as `default`, what `require` returns), `module.exports.sleep = ...`, `exports.sleep = ...`.
+ */
+function commonJsExports(sf: SourceFile, declared: Map<string, TsSleepHelper>): Map<string, TsSleepHelper> {
+  const helpers = new Map<string, TsSleepHelper>();
+  for (const statement of sf.getStatements().slice(0, 2000)) {
+    if (!TsNode.isExpressionStatement(statement)) continue;
+    const expr = statement.getExpression();
+    if (!TsNode.isBinaryExpression(expr) || expr.getOperatorToken().getKind() !== SyntaxKind.EqualsToken) continue;
+    const target = expr.getLeft().getText().replace(/\s+/g, '');
+    const value = expr.getRight();
+    const member = /^(?:module\.exports|exports)\.([\w$]+)$/.exec(target)?.[1];
+    if (member) {
+      const helper = expressionHelper(value, declared);
+      if (helper !== undefined) helpers.set(member, helper);
+      continue;
+    }
+    if (target !== 'module.exports') continue;
+    if (!TsNode.isObjectLiteralExpression(value)) {
+      const helper = expressionHelper(value, declared);
+      if (helper !== undefined) helpers.set('default', helper);
+      continue;
+    }
+    for (const property of value.getProperties()) {
+      let helper: TsSleepHelper | undefined;
+      if (TsNode.isShorthandPropertyAssignment(property)) helper = declared.get(property.getName());
+      else if (TsNode.isPropertyAssignment(property)) helper = expressionHelper(property.getInitializer(), declared);
+      else if (TsNode.isMethodDeclaration(property)) helper = tsSleepHelper(property);
+      if (helper !== undefined && !TsNode.isSpreadAssignment(property)) helpers.set(property.getName(), helper);
     }
   }
   return helpers;
@@ -561,7 +688,7 @@ async function aliasesOf(ctx: CheckContext, config: string, rev: ParsedFile['rev
 /** A module path (no extension, `.js`, or a directory with an index) as the file it names. */
 async function resolveModule(ctx: CheckContext, base: string, rev: ParsedFile['rev']): Promise<ParsedFile | undefined> {
   const stem = base.replace(/\.(m|c)?js$/, '');
-  const candidates = [base, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${stem}.js`, `${stem}.mjs`, `${base}/index.ts`, `${base}/index.js`];
+  const candidates = [base, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${stem}.js`, `${stem}.mjs`, `${stem}.cjs`, `${base}/index.ts`, `${base}/index.js`];
   for (const candidate of candidates) {
     const parsed = await ctx.parse(candidate, rev);
     if (parsed) return parsed;
