@@ -53,7 +53,10 @@ export const sleepFix: Check = {
         'an init container that polls its dependency; a `preStop` sleep (a drain delay); ' +
         'a retry by recursion that counts its attempts or follows an error; a timer that reschedules its own function; a delay the ' +
         'function computes at run time (`tempDelay *= 2`, a `Retry-After` header, seconds read from a request), as opposed to a ' +
-        'constant, a field or a parameter. A loop that sleeps until a condition holds with no deadline IS reported: poll to a deadline or watch.',
+        'constant, a field or a parameter. A loop that sleeps until a condition holds with no deadline IS reported: poll to a deadline or watch. ' +
+        'So is a fixed pause between the items of a loop (`for _, m := range members { r.Delete(ctx, pod(m)); time.Sleep(30 * time.Second) }`): ' +
+        'a rolling restart that guesses how long a pod takes and a loop paced to spare the API server look the same. Pace with a ' +
+        '`rate.Limiter` (silent), or suppress the finding with the reason.',
       'Threshold: waits shorter than `minimumMs` (option, default 10) are yields or spin pauses, not guesses at how long something ' +
         'takes, and stay silent (as staticcheck SA1004 draws a line for `time.Sleep`). Set it to 0 to review every sleep.',
       'Severity: error in production code, scripts and tests where the sleep precedes an assertion (a masked flaky test; testify ' +
