@@ -10,6 +10,7 @@ import type { ChangedFile, Commit, FileStatus, PullRequestSnapshot, Revision } f
 import { BlobReader } from './blobs.js';
 import { GIT_FLAGS, GitInputError, git, gitEnv, runGit } from './exec.js';
 import { TextCache } from './text-cache.js';
+import { lowerBound } from '../util/sorted.js';
 
 export interface GitSnapshotOptions {
   /** a directory inside the work tree (default `.`) */
@@ -224,16 +225,10 @@ async function listTree(root: string, sha: string): Promise<string[]> {
 /** The paths of a sorted list that start with `prefix`: found by bisection, not by testing every path
  * (a whole-tree scan lists 2,000 directories of a 12,000-file tree). */
 export function underPrefix(sorted: readonly string[], prefix: string): string[] {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < prefix) lo = mid + 1;
-    else hi = mid;
-  }
-  let end = lo;
+  const start = lowerBound(sorted, prefix);
+  let end = start;
   while (end < sorted.length && sorted[end]!.startsWith(prefix)) end++;
-  return sorted.slice(lo, end);
+  return sorted.slice(start, end);
 }
 
 /** Every tracked file at head, each as added in full (submodules are not files). */

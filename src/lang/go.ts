@@ -3,6 +3,7 @@
 
 import { createRequire } from 'node:module';
 import { Edit, Language, Parser, type Node, type Tree } from 'web-tree-sitter';
+import { lowerBound } from '../util/sorted.js';
 
 let parser: Parser | undefined;
 let loading: Promise<Parser> | undefined;
@@ -234,15 +235,8 @@ export function descendants(scope: Node, types: string | readonly string[]): Nod
   const found: { n: Node; start: number; end: number }[] = [];
   for (const type of new Set(list)) {
     const { nodes, starts, ends } = typeIndex(scope.tree, type);
-    // the first node starting at or after the scope
-    let lo = 0;
-    let hi = starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (starts[mid]! < start) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < starts.length && starts[i]! <= end; i++) {
+    // from the first node starting at or after the scope
+    for (let i = lowerBound(starts, start); i < starts.length && starts[i]! <= end; i++) {
       if (ends[i]! > end) continue;
       if (ends[i] === end && starts[i] === start && !insideSameSpan(nodes[i]!, scope)) continue;
       found.push({ n: nodes[i]!, start: starts[i]!, end: ends[i]! });
