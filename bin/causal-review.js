@@ -9,6 +9,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+// a report that cannot be written (a closed pipe, a full disk) is bad output, not a verdict: one line, exit 2
+process.stdout.on('error', (error) => {
+  process.stderr.write(`causal-review: cannot write the output to stdout (${error.code ?? error.message}); it is incomplete\n`);
+  process.exit(2);
+});
 const main = await loadMain();
 process.exitCode = await main(process.argv.slice(2));
 

@@ -1,8 +1,8 @@
 // The CLI end to end on real git repositories: formats, exit codes, every bad input, --all,
 // configuration from the base, suppressions, escalation over commits; in-process and as a process.
 
-import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -359,6 +359,20 @@ describe('the real bin/causal-review.js process', () => {
       const [b, t] = await Promise.all([spawnCli(command), spawnCli(command, { CAUSAL_REVIEW_NO_BUNDLE: '1' })]);
       expect([b.code, b.out, b.err], command.join(' ')).toEqual([t.code, t.out, t.err]);
       expect(b.code).toBe(0);
+    }
+  });
+
+  it.runIf(existsSync('/dev/full'))('a report it cannot write (a full disk) is one line on stderr and exit 2, not a verdict', async () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const child = spawn(process.execPath, [bin, 'demo', '--format', 'json'], { stdio: ['ignore', full, 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(code).toBe(2);
+      expect(err).toMatch(/^causal-review: cannot write the output to stdout \(ENOSPC\)[^\n]*\n$/);
+    } finally {
+      closeSync(full);
     }
   });
 
