@@ -2,6 +2,7 @@
 // on the finding's line or the line above. Parsed with indexOf, never a backtracking pattern.
 
 export const DIRECTIVE = 'causal-review:ignore';
+const DIRECTIVE_ANY_CASE = /causal-review:ignore/gi;
 const COMMENT_MARKERS = ['//', '#', '/*', '<!--', '--', ';', '*'];
 
 export interface Suppression {
@@ -15,15 +16,14 @@ export interface Suppression {
 /** Directives in a file's text; a directive must sit inside a comment. */
 export function findSuppressions(path: string, text: string): Suppression[] {
   const found: Suppression[] = [];
-  let from = 0;
-  for (;;) {
-    const at = text.indexOf(DIRECTIVE, from);
-    if (at === -1) break;
-    from = at + DIRECTIVE.length;
+  // in any case (`Causal-Review:Ignore`): a directive written otherwise must not be dropped without a word
+  for (const match of text.matchAll(DIRECTIVE_ANY_CASE)) {
+    const at = match.index;
+    const from = at + DIRECTIVE.length;
     const lineStart = text.lastIndexOf('\n', at) + 1;
     const lineEnd = text.indexOf('\n', at);
     const before = text.slice(lineStart, at);
-    if (!COMMENT_MARKERS.some((marker) => before.includes(marker)) || insideQuotes(before)) continue;
+    if (!inComment(before)) continue;
     let rest = text.slice(from, lineEnd === -1 ? text.length : lineEnd);
     for (const closer of ['*/', '-->']) {
       const end = rest.indexOf(closer);
@@ -44,23 +44,33 @@ export function findSuppressions(path: string, text: string): Suppression[] {
 }
 
 /**
- * Is the end of `before` inside a string or a code span? A directive quoted in a string (a test's
- * input) or in backticks (a doc comment that shows the syntax) is an example, not a directive.
- * Counted per quote character, one pass; an apostrophe in a word before a trailing comment
- * (`echo don't # ...`) makes a real directive look quoted: rare, and it then suppresses nothing.
+ * Does a directive that follows `before` on its line sit in a comment, and not in a string or a code
+ * span? The code is read up to the first comment marker outside its strings; in the comment, a double
+ * quote or a backtick still makes the directive an example (a doc comment that shows the syntax), but an
+ * apostrophe is prose (`# the webhook's cert: causal-review:ignore ...`). A quote left open in the code
+ * itself (`echo don't # ...`) hides the comment: rare, and the directive then suppresses nothing.
  */
-function insideQuotes(before: string): boolean {
-  let single = 0;
+function inComment(before: string): boolean {
+  let quote = '';
+  let i = 0;
+  for (; i < before.length; i++) {
+    const c = before[i]!;
+    if (quote) {
+      if (c === '\\' && quote !== '`') i++;
+      else if (c === quote) quote = '';
+      continue;
+    }
+    if (c === "'" || c === '"' || c === '`') quote = c;
+    else if (COMMENT_MARKERS.some((marker) => before.startsWith(marker, i))) break;
+  }
+  if (quote || i === before.length) return false;
   let double = 0;
   let backtick = 0;
-  for (let i = 0; i < before.length; i++) {
-    const c = before[i];
-    if (c === '\\') i++;
-    else if (c === "'") single++;
-    else if (c === '"') double++;
-    else if (c === '`') backtick++;
+  for (; i < before.length; i++) {
+    if (before[i] === '"') double++;
+    else if (before[i] === '`') backtick++;
   }
-  return single % 2 === 1 || double % 2 === 1 || backtick % 2 === 1;
+  return double % 2 === 0 && backtick % 2 === 0;
 }
 
 /** Does a directive cover a finding of `checkId` on `line`? */

@@ -367,7 +367,7 @@ describe('the real bin/causal-review.js process', () => {
     try {
       const child = spawn(process.execPath, [bin, 'demo', '--format', 'json'], { stdio: ['ignore', full, 'pipe'] });
       let err = '';
-      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       expect(code).toBe(2);
       expect(err).toMatch(/^causal-review: cannot write the output to stdout \(ENOSPC\)[^\n]*\n$/);

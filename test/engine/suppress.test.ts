@@ -36,6 +36,15 @@ describe('findSuppressions', () => {
     expect(findSuppressions('f', 'msg := "waiting" // causal-review:ignore sleep-fix -- settle time of the device')[0]?.reason).toBe('settle time of the device');
   });
 
+  it.each([
+    ["# the webhook's cert rotates: causal-review:ignore sleep-fix -- the API server caches the old one for 10s", 'an apostrophe in the comment'],
+    ['url := "http://x//y" // causal-review:ignore sleep-fix -- device settle time', 'a comment marker inside a string before the comment'],
+    ['// Causal-Review:Ignore sleep-fix -- device settle time', 'another case'],
+    ["echo 'a # b' # causal-review:ignore sleep-fix -- device settle time", 'a quoted # in the shell code'],
+  ])('reads a directive with %s', (line) => {
+    expect(findSuppressions('f', line)).toMatchObject([{ line: 1, checkIds: ['sleep-fix'] }]);
+  });
+
   it('ignores the directive outside a comment', () => {
     expect(findSuppressions('f', 'const s = "causal-review:ignore sleep-fix -- x"')).toEqual([]);
   });
