@@ -56,7 +56,7 @@ async function repositoryConfig(snapshot: GitSnapshot, all: boolean): Promise<Co
   const rev = all ? 'head' : 'base';
   const text = await snapshot.read(CONFIG_PATH, rev);
   if (text === undefined) return structuredClone(DEFAULT_CONFIG);
-  return parseConfig(text, `${CONFIG_PATH} at ${all ? snapshot.range.head : snapshot.range.base}`);
+  return parseConfig(text, `${CONFIG_PATH} at ${all ? snapshot.range.head : snapshot.range.base}`, CHECKS);
 }
 
 export async function analyzeCommand(argv: string[], io: CliIo): Promise<number> {
@@ -84,7 +84,7 @@ export async function analyzeCommand(argv: string[], io: CliIo): Promise<number>
   const configFile = values.config;
   const configText = configFile ? readUserFile('--config', configFile, 256_000) : undefined;
   // an explicit config file is checked before any git work, so its errors come first
-  const given = configText !== undefined ? parseConfig(configText, `--config ${configFile}`) : undefined;
+  const given = configText !== undefined ? parseConfig(configText, `--config ${configFile}`, CHECKS) : undefined;
 
   const snapshot = await gitSnapshot({
     repo: values.repo,

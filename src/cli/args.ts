@@ -8,12 +8,27 @@ import { UsageError } from './io.js';
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
 export function parseOptions<T extends OptionSpec>(argv: string[], options: T, allowPositionals = false) {
+  let parsed;
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals });
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals, tokens: true });
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '') : String(error);
     throw new UsageError(message.replace(/^Unknown option/, 'unknown option').replace(/^Unexpected argument/, 'unexpected argument'));
   }
+  // an empty value (`--config=`) or a second one (`--base a --base b`) is a mistake to name, not to guess at
+  const seen = new Map<string, string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue;
+    const spec = (options as OptionSpec)[token.name];
+    if (spec?.type !== 'string') continue;
+    if (token.value === '') throw new UsageError(`--${token.name}: needs a value, got an empty one`);
+    if (!spec.multiple && seen.has(token.name)) {
+      throw new UsageError(`--${token.name} given twice (${seen.get(token.name)}, then ${token.value}): give it once`);
+    }
+    seen.set(token.name, token.value ?? '');
+  }
+  const { tokens: _, ...result } = parsed;
+  return result;
 }
 
 /** Read a user-named text file, bounded; any failure is the user's (exit 2) and names the flag. */

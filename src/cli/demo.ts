@@ -36,7 +36,7 @@ export function readTree(dir: string): FileTree {
 export async function reviewDemo(dir = DEMO_DIR): Promise<Verdict> {
   const pr = parsePrMarkdown(readFileSync(join(dir, 'pr.md'), 'utf8'));
   const configFile = join(dir, 'config.yml');
-  const config = existsSync(configFile) ? parseConfig(readFileSync(configFile, 'utf8'), configFile) : structuredClone(DEFAULT_CONFIG);
+  const config = existsSync(configFile) ? parseConfig(readFileSync(configFile, 'utf8'), configFile, CHECKS) : structuredClone(DEFAULT_CONFIG);
   const snapshot = memorySnapshot({
     repo: 'example/db-operator',
     number: 42,

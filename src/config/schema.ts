@@ -3,6 +3,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { Severity } from '../engine/types.js';
+import { resolveChaosSettings } from '../chaos/config.js';
 
 export type Enforce = 'ai-authored' | 'all' | 'none';
 
@@ -153,13 +154,61 @@ function describe(error: ErrorObject): string {
   return `${where}: ${error.message}`;
 }
 
-/** Validate a parsed object and merge it over the defaults. */
-export function configFromObject(value: unknown, source: string): Config {
+/** What the configuration may say about a check: its id and its options, with their default values. */
+export interface KnownCheck {
+  id: string;
+  defaultOptions?: Record<string, unknown>;
+}
+
+/**
+ * Errors in the `checks` section against the checks there are: an id that names none, an option the
+ * check does not have, a value of another type than its default's.
+ */
+function checkSettingsErrors(checks: Record<string, CheckConfig>, known: readonly KnownCheck[]): string[] {
+  const errors: string[] = [];
+  const byId = new Map(known.map((c) => [c.id, c]));
+  for (const [id, settings] of Object.entries(checks)) {
+    const check = byId.get(id);
+    if (!check) {
+      errors.push(`checks: unknown check "${id}" (the checks are ${known.map((c) => c.id).join(', ')})`);
+      continue;
+    }
+    const defaults = check.defaultOptions ?? {};
+    for (const [key, value] of Object.entries(settings.options ?? {})) {
+      if (!(key in defaults)) {
+        const names = Object.keys(defaults);
+        errors.push(`checks.${id}.options: unknown key "${key}" (${names.length ? `its options are ${names.join(', ')}` : 'it has no options'})`);
+      } else if (typeOf(value) !== typeOf(defaults[key])) {
+        errors.push(`checks.${id}.options.${key}: must be a ${typeOf(defaults[key])}, like its default ${JSON.stringify(defaults[key])}`);
+      }
+    }
+  }
+  return errors;
+}
+
+function typeOf(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value;
+}
+
+/**
+ * Validate a parsed object and merge it over the defaults. `known`: the checks the `checks` section may
+ * name (an unknown id or option is an error); the `chaos` section is checked against its own schema.
+ */
+export function configFromObject(value: unknown, source: string, known?: readonly KnownCheck[]): Config {
   if (value === null || value === undefined) return structuredClone(DEFAULT_CONFIG);
   if (!validate(value)) {
     throw new ConfigError(source, (validate.errors ?? []).map(describe).join('; '));
   }
   const given = value as Partial<Config>;
+  const errors = known ? checkSettingsErrors(given.checks ?? {}, known) : [];
+  if (given.chaos !== undefined) {
+    try {
+      resolveChaosSettings(given);
+    } catch (error) {
+      errors.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+  if (errors.length > 0) throw new ConfigError(source, errors.join('; '));
   const base = structuredClone(DEFAULT_CONFIG);
   return {
     ...base,
@@ -172,7 +221,7 @@ export function configFromObject(value: unknown, source: string): Config {
 }
 
 /** Parse the YAML text of a config file; the error names the file, the line and the key. */
-export function parseConfig(text: string, source: string): Config {
+export function parseConfig(text: string, source: string, known?: readonly KnownCheck[]): Config {
   if (text.length > 256_000) throw new ConfigError(source, 'larger than 256 kB');
   let value: unknown;
   try {
@@ -181,5 +230,5 @@ export function parseConfig(text: string, source: string): Config {
     const detail = error instanceof YAMLParseError ? error.message.split('\n')[0] : String(error);
     throw new ConfigError(source, `not valid YAML: ${detail}`);
   }
-  return configFromObject(value, source);
+  return configFromObject(value, source, known);
 }

@@ -93,10 +93,10 @@ async function startRun(octokit: Octokit, target: AnalysisTarget, deps: Analysis
   return { run: data as unknown as CheckRun };
 }
 
-async function loadConfig(octokit: Octokit, owner: string, repo: string): Promise<Config> {
+async function loadConfig(octokit: Octokit, owner: string, repo: string, checks: readonly Check[]): Promise<Config> {
   // the config plugin reads the default branch (and the owner's .github repo): a PR cannot switch off its own gate
   const { config } = await octokit.config.get({ owner, repo, path: CONFIG_PATH });
-  return configFromObject(config, CONFIG_PATH);
+  return configFromObject(config, CONFIG_PATH, checks);
 }
 
 export class ConfigLoadError extends Error {}
@@ -237,7 +237,7 @@ export async function analyse(octokit: Octokit, target: AnalysisTarget, deps: An
   // the snapshot first: when the config is broken, its commits still tell whether the PR is AI-authored
   const snapshot = await githubSnapshot(octokit, ref, (read) => (progress.commits = read));
   try {
-    progress.config = await loadConfig(octokit, owner, repo);
+    progress.config = await loadConfig(octokit, owner, repo, deps.checks);
   } catch (error) {
     throw new ConfigLoadError(error instanceof Error ? error.message : String(error));
   }

@@ -239,6 +239,14 @@ describe('bad input: exit 2 with one line on stderr and nothing on stdout', () =
   const unknownKey = join(dir, 'unknown.yml');
   writeFileSync(unknownKey, 'enforce: all\nsleeps: 3\n');
   mkdirSync(join(dir, 'a-directory'));
+  const config = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const unknownCheck = config('unknown-check.yml', 'checks:\n  sleep-fixx: {severity: error}\n');
+  const unknownOption = config('unknown-option.yml', 'checks:\n  sleep-fix: {options: {minimumMS: 100}}\n');
+  const badOption = config('bad-option.yml', 'checks:\n  sleep-fix: {options: {minimumMs: "abc"}}\n');
+  const unknownChaos = config('unknown-chaos.yml', 'chaos:\n  vcluster: {quotaa: {}}\n');
 
   it.each([
     ['not a git repository', ['--repo', dir], /^causal-review: --repo .*: not a git repository/],
@@ -249,6 +257,12 @@ describe('bad input: exit 2 with one line on stderr and nothing on stdout', () =
     ['a config that is a directory', ['--repo', repo.dir, '--config', join(dir, 'a-directory')], /^causal-review: --config .*a-directory: is a directory$/],
     ['malformed config YAML', ['--repo', repo.dir, '--config', malformed], /^causal-review: --config .*malformed\.yml: not valid YAML/],
     ['a config with an unknown key', ['--repo', repo.dir, '--config', unknownKey], /^causal-review: --config .*unknown\.yml: \(top level\): unknown key "sleeps"$/],
+    ['a config naming no check', ['--repo', repo.dir, '--config', unknownCheck], /^causal-review: --config .*: checks: unknown check "sleep-fixx" \(the checks are .*sleep-fix.*\)$/],
+    ['a config naming no option of the check', ['--repo', repo.dir, '--config', unknownOption], /^causal-review: --config .*: checks\.sleep-fix\.options: unknown key "minimumMS" \(its options are minimumMs\)$/],
+    ['an option of the wrong type', ['--repo', repo.dir, '--config', badOption], /^causal-review: --config .*: checks\.sleep-fix\.options\.minimumMs: must be a number, like its default 10$/],
+    ['an unknown key in the chaos section', ['--repo', repo.dir, '--config', unknownChaos], /^causal-review: --config .*: chaos\.vcluster: unknown key "quotaa"$/],
+    ['an empty --config=', ['--repo', repo.dir, '--config='], /^causal-review: --config: needs a value, got an empty one$/],
+    ['a flag given twice', ['--repo', repo.dir, '--base', 'main', '--base', 'main~1'], /^causal-review: --base given twice \(main, then main~1\): give it once$/],
     ['a bad --format', ['--repo', repo.dir, '--format', 'xml'], /^causal-review: --format xml: must be one of text, json, sarif$/],
     ['an unreadable --pr-description', ['--repo', repo.dir, '--pr-description', join(dir, 'missing.md')], /^causal-review: --pr-description .*missing\.md: no such file$/],
     ['an unknown option', ['--repo', repo.dir, '--bogus'], /^causal-review: unknown option '--bogus'/],
@@ -256,7 +270,7 @@ describe('bad input: exit 2 with one line on stderr and nothing on stdout', () =
     ['--all with --base', ['--all', '--base', 'main', '--repo', repo.dir], /^causal-review: --all .* takes no --base$/],
     ['a bad --jobs', ['--repo', repo.dir, '--jobs', '0'], /^causal-review: --jobs 0: must be auto or a whole number from 1 to 64$/],
   ])('%s', async (_, args, message) => {
-    const r = await run('analyze', ...args, '--format', args.includes('--format') ? 'xml' : 'json');
+    const r = await run('analyze', ...args, ...(args.includes('--format') ? [] : ['--format', 'json']));
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err.split('\n')).toHaveLength(2); // one line and its newline
