@@ -51,9 +51,11 @@ export function renderText(verdict: Verdict, options: TextOptions): string {
     else byPath.set(f.path, [f]);
   }
   for (const [path, findings] of byPath) {
-    out.push(paint('bold', path === PR_TEXT_PATH ? 'PR title, description and commit messages' : path));
+    // a path is the PR's too: a file named with a terminal escape must not reach the terminal as one
+    const shown = printable(path);
+    out.push(paint('bold', path === PR_TEXT_PATH ? 'PR title, description and commit messages' : shown));
     for (const f of findings) {
-      const where = path === PR_TEXT_PATH ? `${path}:${f.line}` : `${path}:${f.line}${f.endLine && f.endLine !== f.line ? `-${f.endLine}` : ''}`;
+      const where = path === PR_TEXT_PATH ? `${shown}:${f.line}` : `${shown}:${f.line}${f.endLine && f.endLine !== f.line ? `-${f.endLine}` : ''}`;
       const status = f.accepted ? 'accepted' : f.blocking ? 'blocking' : 'advisory';
       const color: Style = f.accepted ? 'green' : f.severity === 'error' ? 'red' : f.severity === 'warning' ? 'yellow' : 'cyan';
       out.push(`  ${where}  ${paint(color, `${f.checkId} (${f.severity}, ${status})`)}`);

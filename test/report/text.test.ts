@@ -37,6 +37,11 @@ describe('text report', () => {
     const coloured = renderText(verdict, { color: true });
     expect(plain).toContain('| // MARK ?[2J?');
     expect(plain).not.toContain('\x1b');
+    // nor from a file's name
+    const named = await verdictFor({ 'esc\x1b[31mRED.go': 'package a\n// MARK\n' }, { ai: true });
+    const text = renderText(named, { color: false });
+    expect(text).toContain('esc?[31mRED.go:2');
+    expect(text).not.toContain('\x1b');
     expect(coloured).toContain('\x1b[31msleep-fix (error, blocking)\x1b[0m');
   });
 
