@@ -10,7 +10,7 @@ import type { Check, CheckDocs } from '../engine/types.js';
 import { DIRECTIVE } from '../engine/suppress.js';
 import { parseOptions } from './args.js';
 import { DOCS_HELP } from './help.js';
-import { EXIT, type CliIo } from './io.js';
+import { EXIT, UsageError, type CliIo } from './io.js';
 
 export const CHECKS_DOC = fileURLToPath(new URL('../../docs/checks.md', import.meta.url));
 export const README = fileURLToPath(new URL('../../README.md', import.meta.url));
@@ -204,8 +204,15 @@ export async function docsCommand(argv: string[], io: CliIo): Promise<number> {
       continue;
     }
     if (page.current !== page.wanted) {
-      mkdirSync(dirname(page.path), { recursive: true });
-      writeFileSync(page.path, page.wanted);
+      try {
+        mkdirSync(dirname(page.path), { recursive: true });
+        writeFileSync(page.path, page.wanted);
+      } catch (error) {
+        // where to write is the user's choice: a directory, a read-only place is bad input that names it
+        const code = (error as NodeJS.ErrnoException).code;
+        const why = code === 'EISDIR' ? 'is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'a part of the path is not a directory' : `cannot be written (${code ?? String(error)})`;
+        throw new UsageError(`${values.out === undefined ? page.path : `--out ${page.path}`}: ${why}`);
+      }
     }
     io.stdout.write(`${page.current === page.wanted ? 'up to date' : 'wrote'} ${page.path}\n`);
   }

@@ -3,7 +3,7 @@
 
 import { ConfigError } from '../config/schema.js';
 import { GitInputError } from '../git/exec.js';
-import { version } from './args.js';
+import { parseOptions, version } from './args.js';
 import { ANALYZE_HELP, DEMO_HELP, DOCS_HELP, MAIN_HELP } from './help.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 
@@ -49,8 +49,10 @@ const COMMANDS: Record<string, Command> = {
   chaos: (argv, io) => delegate('chaos', () => import('../chaos/cli.js'), 'chaosCommand', argv, io),
   protect: (argv, io) => delegate('protect', () => import('../github/protect.js'), 'protectCommand', argv, io),
   serve: (argv, io) => {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      io.stdout.write('Usage: causal-review serve\n\nRuns the GitHub App server (Probot); configured by APP_ID, PRIVATE_KEY, WEBHOOK_SECRET\nand the other variables in docs/github-app.md. Runs until stopped.\n');
+    // it takes no options: a typo'd flag must not start a server that ignores it
+    const { values } = parseOptions(argv, { help: { type: 'boolean', short: 'h' } });
+    if (values.help) {
+      io.stdout.write('Usage: causal-review serve\n\nRuns the GitHub App server (Probot); configured by APP_ID, PRIVATE_KEY, WEBHOOK_SECRET\nand the other variables in docs/github-app.md. Runs until stopped. Takes no options.\n');
       return Promise.resolve(EXIT.ok);
     }
     return delegate('serve', () => import('../github/server.js'), 'startServer', argv, io);

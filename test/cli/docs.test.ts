@@ -32,6 +32,15 @@ describe('docs/checks.md', () => {
     expect(await main(['docs', '--check', '--out', out], captureIo())).toBe(0);
   });
 
+  it('--out that cannot be written is bad input that names it: exit 2, one line', async () => {
+    const dir = tempDir();
+    for (const [out, why] of [[dir, 'is a directory'], ['', 'needs a value']] as const) {
+      const io = captureIo();
+      expect(await main(['docs', `--out=${out}`], io)).toBe(2);
+      expect(io.err()).toMatch(new RegExp(`^causal-review: --out[^\n]*${why}[^\n]*\n$`));
+    }
+  });
+
   it('has a section per check with its title, summary, examples, severity, languages and suppression', () => {
     const doc = renderChecksDoc();
     for (const check of CHECKS) {
