@@ -188,7 +188,15 @@ async function defaultBaseName(root: string): Promise<string> {
 
 async function mergeBase(root: string, headSha: string, target: string, baseName: string): Promise<string> {
   const result = await runGit(root, ['merge-base', '--end-of-options', headSha, target]);
-  if (result.code !== 0) throw new GitInputError(`--head and ${baseName} have no common ancestor in ${root}`);
+  if (result.code !== 0) {
+    // in a shallow clone (actions/checkout's default depth 1) the common ancestor is simply not fetched
+    const shallow = (await runGit(root, ['rev-parse', '--is-shallow-repository'])).stdout.trim() === 'true';
+    throw new GitInputError(
+      shallow
+        ? `--head and ${baseName} have no common ancestor in the fetched history: ${root} is a shallow clone; fetch the history (actions/checkout with fetch-depth: 0, or git fetch --unshallow)`
+        : `--head and ${baseName} have no common ancestor in ${root}`,
+    );
+  }
   return result.stdout.trim();
 }
 

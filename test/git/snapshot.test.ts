@@ -1,5 +1,6 @@
 // The git adapter on real repositories: hunks, renames, deletions, commits, revisions, defaults, limits.
 
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GitInputError } from '../../src/git/exec.js';
 import { BlobReader } from '../../src/git/blobs.js';
@@ -194,6 +195,22 @@ describe('bad input', () => {
     const error = await gitSnapshot(options).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GitInputError);
     expect((error as Error).message).toMatch(message);
+  });
+});
+
+describe('a shallow clone', () => {
+  it('says the base is not fetched, not that the branches have no common ancestor', async () => {
+    const origin = TestRepo.init();
+    origin.commit('root', { 'a.go': goFile() });
+    origin.commit('second', { 'b.go': goFile() });
+    origin.git('checkout', '-q', '-b', 'pr');
+    origin.commit('third', { 'c.go': goFile() });
+    const clone = new TestRepo(join(tempDir(), 'clone'));
+    origin.git('clone', '-q', '--depth', '1', '--branch', 'pr', `file://${origin.dir}`, clone.dir);
+    clone.git('fetch', '-q', '--depth', '1', 'origin', 'main:refs/remotes/origin/main');
+    const error = await gitSnapshot({ repo: clone.dir, base: 'origin/main' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GitInputError);
+    expect((error as Error).message).toMatch(/^--head and origin\/main have no common ancestor in the fetched history: .* is a shallow clone; fetch the history \(actions\/checkout with fetch-depth: 0/);
   });
 });
 
