@@ -1,6 +1,7 @@
 // `causal-review chaos plan|run`: argument parsing and the command, for src/cli/main.ts to call.
 // Exit codes: 0 ok, 1 an invariant failed (or an experiment errored), 2 bad usage or input.
 
+import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseConfig, ConfigError, type Config } from '../config/schema.js';
@@ -73,7 +74,19 @@ export function parseChaosArgs(argv: string[]): ChaosArgs {
     if (args[key] !== undefined) throw new UsageError(`chaos ${command}: --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is not an option of ${command}`);
   }
   if (command === 'run' && !args.kubeconfig) throw new UsageError('chaos run: --kubeconfig is required');
+  if (!existsSync(args.repo) || !statSync(args.repo).isDirectory()) throw new UsageError(`chaos ${command}: --repo ${args.repo}: no such directory`);
   return args;
+}
+
+/** Write a file the user named; a failure names the flag and the path. */
+async function writeUserFile(flag: string, path: string, text: string): Promise<void> {
+  try {
+    await writeFile(path, text);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'its directory does not exist' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : `cannot be written (${code ?? String(error)})`;
+    throw new UsageError(`chaos plan: ${flag} ${path}: ${why}`);
+  }
 }
 
 async function loadConfig(args: ChaosArgs): Promise<Pick<Config, 'chaos'>> {
@@ -95,8 +108,8 @@ export async function chaosCommand(argv: string[], io: ChaosIo): Promise<number>
     const config = await loadConfig(args);
     if (args.command === 'plan') {
       const plan = chaosPlan(config);
-      if (args.vclusterYaml) await writeFile(args.vclusterYaml, plan.vclusterYaml);
-      if (args.kindConfig) await writeFile(args.kindConfig, plan.kindConfig);
+      if (args.vclusterYaml) await writeUserFile('--vcluster-yaml', args.vclusterYaml, plan.vclusterYaml);
+      if (args.kindConfig) await writeUserFile('--kind-config', args.kindConfig, plan.kindConfig);
       if (args.format === 'json') io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
       else io.stdout.write(`${renderPlan(plan)}${args.vclusterYaml ? `wrote ${args.vclusterYaml}\n` : `\n${plan.vclusterYaml}`}`);
       return 0;
@@ -123,11 +136,12 @@ export async function chaosCommand(argv: string[], io: ChaosIo): Promise<number>
     }
     return results.conclusion === 'success' ? 0 : 1;
   } catch (error) {
+    // one line, named as every other command's errors are
     if (error instanceof UsageError || error instanceof ChaosConfigError || error instanceof ConfigError) {
-      io.stderr.write(`${error.message.split('\n')[0]}\n`);
+      io.stderr.write(`causal-review: ${error.message.split('\n')[0]}\n`);
       return 2;
     }
-    io.stderr.write(`chaos: ${((error as Error).message ?? String(error)).split('\n')[0]}\n`);
+    io.stderr.write(`causal-review: chaos: ${((error as Error).message ?? String(error)).split('\n')[0]}\n`);
     return 2;
   }
 }

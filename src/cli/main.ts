@@ -63,6 +63,8 @@ export async function main(argv: string[], io: CliIo = process): Promise<number>
   const [name, ...rest] = argv;
   try {
     if (name === undefined) throw new UsageError('no command given; try causal-review --help');
+    // `help analyze` is `analyze --help`
+    if (name === 'help' && rest[0] !== undefined && Object.hasOwn(COMMANDS, rest[0])) return await main([rest[0], '--help'], io);
     if (name === '-h' || name === '--help' || name === 'help') {
       io.stdout.write(MAIN_HELP);
       return EXIT.ok;

@@ -126,13 +126,22 @@ describe('chaosCommand', () => {
     const { out, io: streams } = io();
     expect(await chaosCommand(['plan', '--config', join(repo, 'bad.yml')], streams)).toBe(2);
     // the same check as analyze's: the file named, then the key
-    expect(out.stderr).toBe(`${join(repo, 'bad.yml')}: chaos.timeouts: unknown key "convergeSecs"\n`);
+    expect(out.stderr).toBe(`causal-review: ${join(repo, 'bad.yml')}: chaos.timeouts: unknown key "convergeSecs"\n`);
   });
 
   test('bad usage exits 2 with one line', async () => {
     const { out, io: streams } = io();
     expect(await chaosCommand(['run', '--repo', repo], streams)).toBe(2);
-    expect(out.stderr).toBe('chaos run: --kubeconfig is required\n');
+    expect(out.stderr).toBe('causal-review: chaos run: --kubeconfig is required\n');
+  });
+
+  test('a --repo that is not there, and a file it cannot write, are bad input that names them', async () => {
+    const missing = io();
+    expect(await chaosCommand(['plan', '--repo', join(repo, 'nope')], missing.io)).toBe(2);
+    expect(missing.out.stderr).toBe(`causal-review: chaos plan: --repo ${join(repo, 'nope')}: no such directory\n`);
+    const unwritable = io();
+    expect(await chaosCommand(['plan', '--repo', repo, '--vcluster-yaml', join(repo, 'no', 'dir.yaml')], unwritable.io)).toBe(2);
+    expect(unwritable.out.stderr).toBe(`causal-review: chaos plan: --vcluster-yaml ${join(repo, 'no', 'dir.yaml')}: its directory does not exist\n`);
   });
 
   test('run exits 0 on the correct operator and 1 when an invariant fails', async () => {

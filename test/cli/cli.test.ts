@@ -291,6 +291,8 @@ describe('help, version and delegated commands', () => {
     const analyze = await run('analyze', '--help');
     expect(analyze.out).toContain('--pr-description FILE');
     expect(analyze.out).toMatch(/Exit codes:[\s\S]*2 {2}bad input/);
+    expect(await run('help', 'analyze')).toEqual(analyze);
+    expect((await run('serve', '--bogus')).err).toBe("causal-review: unknown option '--bogus'\n");
     expect((await run('demo', '--help')).out).toContain('Usage: causal-review demo');
     expect((await run('docs', '--help')).out).toContain('--check');
     expect((await run('serve', '--help')).code).toBe(0);
