@@ -73,7 +73,8 @@ export function goWrites(scope: GoNode): GoWrite[] {
   const add = (node: GoNode, target: GoNode, form: WriteForm) => {
     const access = accessOf(target);
     if (!access || access.root === '_') return;
-    const indexedForm = form === 'assign' && access.indexed ? 'index' : form;
+    // `out[i] = v` and `out[i] = append(out[i], v)` write an element (a slot), not the variable itself
+    const indexedForm = (form === 'assign' || form === 'append') && access.indexed ? 'index' : form;
     writes.push({ node, target, ...access, form: indexedForm, line: lineOf(node) });
   };
   for (const n of nodesOf(scope, ['assignment_statement', 'inc_statement', 'dec_statement', 'call_expression'])) {

@@ -5,6 +5,7 @@
 
 import type { CheckContext, GoNode, ParsedFile, Revision } from '../engine/types.js';
 export { dirOf } from '../engine/paths.js';
+import { goConstants } from './waits.js';
 import { packageSlice } from './package-slice.js';
 import { calleeText, callSites, descendants, functionName, goImports, lineOf, receiverName, receiverType, walk } from '../lang/go.js';
 
@@ -177,7 +178,9 @@ function buildPackage(dir: string, files: GoFile[]): GoPackage {
     }
   }
   const reconcilers = new Set(functions.filter(isReconcileMethod).map((f) => f.receiver!));
-  const setups = functions.filter(isControllerSetup).map(controllerSetup);
+  const constants = new Map<string, GoNode>();
+  for (const file of files) goConstants(file.root, constants);
+  const setups = functions.filter(isControllerSetup).map((fn) => controllerSetup(fn, constants));
   const byId = new Map(functions.map((f) => [f.node.id, f] as const));
   return { dir, files, structs, functions, methodsOf, reconcilers, setups, byId, namedKinds };
 }
@@ -280,15 +283,40 @@ function isControllerSetup(fn: GoFunction): boolean {
   });
 }
 
-function controllerSetup(fn: GoFunction): ControllerSetup {
+/** A whole number written as a literal or as the name of a package constant that is one (`const workers = 1`). */
+function wholeNumber(value: GoNode | null | undefined, constants: Map<string, GoNode>): number | undefined {
+  for (let depth = 0; value && depth < 5; depth++) {
+    const text = value.text.replaceAll('_', '');
+    if (/^\d+$/.test(text)) return Number(text);
+    // a composite literal's value is a literal_element around the expression
+    if (value.type === 'literal_element') value = value.namedChildren[0];
+    else if (value.type === 'identifier') value = constants.get(value.text);
+    else return undefined;
+  }
+  return undefined;
+}
+
+function controllerSetup(fn: GoFunction, constants: Map<string, GoNode>): ControllerSetup {
   const kinds: ObjectKind[] = [];
   let opaque = false;
   let maxConcurrent: number | 'variable' | undefined;
   let maxConcurrentLine: number | undefined;
+  // the builder handed to a helper (`ownChildren(b)`): what it watches there is not seen here
+  const builders = new Set<string>();
+  for (const assign of descendants(fn.node, ['assignment_statement'])) {
+    if (!assign.childForFieldName('right')?.text.includes('NewControllerManagedBy(')) continue;
+    for (const target of assign.childForFieldName('left')?.namedChildren ?? []) if (target?.type === 'identifier') builders.add(target.text);
+  }
+  for (const decl of fn.node.descendantsOfType('short_var_declaration')) {
+    if (!decl?.childForFieldName('right')?.text.includes('NewControllerManagedBy(')) continue;
+    for (const target of decl.childForFieldName('left')?.namedChildren ?? []) if (target?.type === 'identifier') builders.add(target.text);
+  }
   walk(fn.node, (n) => {
     if (n.type === 'call_expression') {
       const callee = calleeText(n);
       const method = callee.slice(callee.lastIndexOf('.') + 1);
+      const handed = n.childForFieldName('arguments')?.namedChildren.some((a) => a !== null && (builders.has(a.text) || a.text.includes('NewControllerManagedBy(')));
+      if (handed) opaque = true;
       if (method === 'For' || method === 'Owns' || method.startsWith('Watch')) {
         // `For(&v1.Database{})`, `Owns(&appsv1.Deployment{})`, `Watches(&corev1.ConfigMap{}, h)`,
         // `Watches(source.Kind(cache, &corev1.Secret{}), h)`, `c.Watch(source.Kind(...))`: every kind in the arguments counts
@@ -305,9 +333,7 @@ function controllerSetup(fn: GoFunction): ControllerSetup {
       }
     }
     if (n.type === 'keyed_element' && n.namedChildren[0]?.text === 'MaxConcurrentReconciles') {
-      const value = n.namedChildren[n.namedChildren.length - 1];
-      const text = value?.text.replaceAll('_', '') ?? '';
-      maxConcurrent = /^\d+$/.test(text) ? Number(text) : 'variable';
+      maxConcurrent = wholeNumber(n.namedChildren[n.namedChildren.length - 1], constants) ?? 'variable';
       maxConcurrentLine = lineOf(n);
     }
     return true;
