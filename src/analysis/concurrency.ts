@@ -249,9 +249,23 @@ export function goroutines(root: GoNode): Goroutine[] {
       // errgroup.Group.Go, sync.WaitGroup.Go (Go 1.25), conc pools: each call runs its literal concurrently
       // (the callee first: reading the arguments of every call costs more than the rest)
       const callee = calleeText(n);
-      if (!callee.endsWith('.Go')) continue;
-      const first = n.childForFieldName('arguments')?.namedChildren[0];
-      if (first?.type === 'func_literal') found.push({ literal: first, start: n, ...loopAround(n), how: callee });
+      if (callee.endsWith('.Go')) {
+        const first = n.childForFieldName('arguments')?.namedChildren[0];
+        if (first?.type === 'func_literal') found.push({ literal: first, start: n, ...loopAround(n), how: callee });
+      } else if (callee.endsWith('RunnableFunc')) {
+        // `mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {...}))`: the manager runs it in a goroutine
+        const first = n.childForFieldName('arguments')?.namedChildren[0];
+        if (first?.type === 'func_literal') found.push({ literal: first, start: n, inLoop: false, how: callee });
+      } else if (callee.endsWith('.AddEventHandler') || callee.endsWith('.AddEventHandlerWithResyncPeriod') || callee.endsWith('.AddEventHandlerWithOptions')) {
+        // client-go informer handlers (`ResourceEventHandlerFuncs{AddFunc: func(obj any) {...}}`) run on the informer's goroutine
+        const handlers = n.childForFieldName('arguments')?.namedChildren[0];
+        if (handlers?.type !== 'composite_literal') continue;
+        for (const literal of descendants(handlers, 'func_literal')) {
+          if (literal.parent?.type === 'literal_element' && literal.parent.parent?.type === 'keyed_element') {
+            found.push({ literal, start: n, inLoop: false, how: 'an informer event handler' });
+          }
+        }
+      }
     }
   }
   return found;
