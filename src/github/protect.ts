@@ -56,17 +56,24 @@ export function apiBaseUrl(env: Record<string, string | undefined>): string {
 function parseArgs(argv: string[], env: Record<string, string | undefined>): ProtectOptions | string {
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!['--repo', '--branch', '--app-id'].includes(arg)) return `unknown argument ${arg}`;
-    const value = argv[++i];
-    if (value === undefined || value.startsWith('--')) return `${arg} needs a value`;
+    const given = argv[i]!;
+    // `--repo a/b` and `--repo=a/b`
+    const eq = given.startsWith('--') ? given.indexOf('=') : -1;
+    const arg = eq === -1 ? given : given.slice(0, eq);
+    if (!['--repo', '--branch', '--app-id'].includes(arg)) return `unknown argument ${given}`;
+    const value = eq === -1 ? argv[++i] : given.slice(eq + 1);
+    if (value === undefined || value === '' || value.startsWith('--')) return `${arg} needs a value`;
+    if (values.has(arg)) return `${arg} given twice`;
     values.set(arg, value);
   }
-  const repo = values.get('--repo') ?? '';
+  const repo = values.get('--repo');
+  if (repo === undefined) return '--repo OWNER/NAME is required';
   const slash = repo.indexOf('/');
-  if (slash <= 0 || slash === repo.length - 1 || repo.indexOf('/', slash + 1) !== -1) return '--repo OWNER/NAME is required';
-  const appId = Number(values.get('--app-id') ?? env.APP_ID ?? '');
-  if (!Number.isInteger(appId) || appId <= 0) return 'the app id is required: --app-id ID or APP_ID';
+  if (slash <= 0 || slash === repo.length - 1 || repo.indexOf('/', slash + 1) !== -1) return `--repo ${repo}: must be OWNER/NAME`;
+  const id = values.get('--app-id') ?? env.APP_ID;
+  if (id === undefined || id === '') return 'the app id is required: --app-id ID or APP_ID';
+  const appId = Number(id);
+  if (!Number.isInteger(appId) || appId <= 0) return `${values.has('--app-id') ? '--app-id' : 'APP_ID'} ${id}: must be a whole number above 0`;
   const branch = values.get('--branch');
   return { owner: repo.slice(0, slash), repo: repo.slice(slash + 1), appId, ...(branch ? { branch } : {}) };
 }
@@ -134,13 +141,14 @@ async function protectWithBranchProtection(octokit: Octokit, o: ProtectOptions):
 
 export async function protectCommand(argv: string[], io: CommandIO): Promise<number> {
   const options = parseArgs(argv, io.env);
+  // bad input: one line, named as every command's errors are (the usage is `protect --help`)
   if (typeof options === 'string') {
-    io.stderr.write(`${options}\n${USAGE}\n`);
+    io.stderr.write(`causal-review: protect: ${options}; see causal-review protect --help\n`);
     return 2;
   }
   const token = io.env.GITHUB_TOKEN;
   if (!token) {
-    io.stderr.write(`GITHUB_TOKEN is required (a token with administration: write on ${options.owner}/${options.repo})\n`);
+    io.stderr.write(`causal-review: protect: GITHUB_TOKEN is required (a token with administration: write on ${options.owner}/${options.repo})\n`);
     return 2;
   }
   const Octokit = configuredOctokit(io.tuning);
@@ -157,7 +165,9 @@ export async function protectCommand(argv: string[], io: CommandIO): Promise<num
     return 0;
   } catch (error) {
     const status = (error as { status?: number }).status;
-    io.stderr.write(`causal-review protect: ${status ? `GitHub answered ${status}: ` : ''}${error instanceof Error ? error.message : String(error)}\n`);
+    // a status is GitHub's answer; without one the request never got an answer (network, a bad GITHUB_API_URL)
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    io.stderr.write(`causal-review: protect: ${status && status < 500 ? `GitHub answered ${status}: ` : status ? `GitHub answered ${status} (or the request failed on the way): ` : 'the request to GitHub failed: '}${message}\n`);
     return 1;
   }
 }

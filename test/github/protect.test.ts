@@ -66,6 +66,25 @@ describe('protect', () => {
     expect(repo.branchProtection.main.required_status_checks).toEqual({ strict: true, checks: [{ context: 'build' }, { context: 'causal-review', app_id: 123 }] });
   });
 
+  it('names the bad input in one line: the repository, the app id, a repeated or empty flag', async () => {
+    for (const [argv, message] of [
+      [['--repo', 'x'], '--repo x: must be OWNER/NAME'],
+      [['--repo', 'acme/operator', '--app-id', 'abc'], '--app-id abc: must be a whole number above 0'],
+      [['--repo', 'acme/operator', '--app-id', '0'], '--app-id 0: must be a whole number above 0'],
+      [['--repo', 'acme/operator', '--repo', 'acme/other', '--app-id', '1'], '--repo given twice'],
+      [['--repo=', '--app-id', '1'], '--repo needs a value'],
+      [['--bogus'], 'unknown argument --bogus'],
+    ] as const) {
+      err = [];
+      expect(await protectCommand([...argv], io()), argv.join(' ')).toBe(2);
+      expect(err.join(''), argv.join(' ')).toBe(`causal-review: protect: ${message}; see causal-review protect --help\n`);
+    }
+    expect(github.requests).toEqual([]);
+    // --repo=OWNER/NAME is the same as --repo OWNER/NAME
+    github.repo('acme', 'operator');
+    expect(await protectCommand(['--repo=acme/operator', '--app-id=7'], io())).toBe(0);
+  });
+
   it('answers a usage error with exit 2 and a reason', async () => {
     expect(await protectCommand(['--repo', 'acme'], io())).toBe(2);
     expect(await protectCommand(['--repo', 'acme/operator'], io())).toBe(2);
