@@ -65,7 +65,7 @@ function ownNodes(scope: GoNode, types: readonly string[], visit: (n: GoNode) =>
 const REQUEUE_ADVICE =
   'Return `ctrl.Result{RequeueAfter: d}` (or rely on the watch of that object) and check the condition again on the next reconcile: a reconcile that blocks holds its worker, sees the object late, and a restart loses the wait.';
 
-function pollingLoops(ctx: CheckContext, file: ParsedFile, fn: GoFunction): void {
+function pollingLoops(ctx: CheckContext, file: ParsedFile, fn: GoFunction, pkg: GoPackage): void {
   // a goroutine starts with `go` or a `.Go(...)` call: a function whose text has neither word starts none
   const text = fn.file.parsed.text.slice(fn.node.startIndex, fn.node.endIndex);
   const goroutineLiterals = new Set(/\b[gG]o\b/.test(text) ? goroutines(fn.node).map((g) => g.literal.id) : []);
@@ -86,7 +86,7 @@ function pollingLoops(ctx: CheckContext, file: ParsedFile, fn: GoFunction): void
         if (w) waits.push({ node: x, callee: w });
       });
       // a poll whose condition reads the API is itself the wait: reported below, not twice
-      if (reads.length && waits.length && !waits.some((w) => w.node.type === 'call_expression' && polledCondition(w.node))) {
+      if (reads.length && waits.length && !waits.some((w) => w.node.type === 'call_expression' && polledCondition(w.node, fn, pkg))) {
         const lines = [lineOf(n), lineOf(reads[0]!), lineOf(waits[0]!.node)];
         const line = lines.find((l) => file.isChanged(l));
         if (line !== undefined) {
@@ -104,14 +104,16 @@ function pollingLoops(ctx: CheckContext, file: ParsedFile, fn: GoFunction): void
     if (n.type === 'call_expression') {
       const wait = goWaitCall(n, fn.file.imports);
       if (wait?.kind === 'poll' || (wait?.kind === 'backoff' && wait.callee.includes('ExponentialBackoff'))) {
-        const read = polledCondition(n);
-        if (read && (file.isChanged(lineOf(n)) || file.isChanged(lineOf(read)))) {
+        const found = polledCondition(n, fn, pkg);
+        const here = found?.path === file.path;
+        if (found && (file.isChanged(lineOf(n)) || (here && file.isChanged(lineOf(found.read))))) {
+          const { read } = found;
           ctx.report({
             path: file.path,
             line: file.isChanged(lineOf(n)) ? lineOf(n) : lineOf(read),
             endLine: n.endPosition.row + 1,
             key: `poll ${fn.name} ${wait.callee}`,
-            message: `\`${wait.callee}\` in the reconcile path (${fn.name}) polls the API (\`${clipGo(calleeText(read))}\`, line ${lineOf(read)}) until a condition holds. ${REQUEUE_ADVICE}`,
+            message: `\`${wait.callee}\` in the reconcile path (${fn.name}) polls the API (\`${clipGo(calleeText(read))}\`, ${here ? '' : `${found.path} `}line ${lineOf(read)}) until a condition holds. ${REQUEUE_ADVICE}`,
           });
         }
       }
@@ -119,15 +121,34 @@ function pollingLoops(ctx: CheckContext, file: ParsedFile, fn: GoFunction): void
   }
 }
 
-/** The client read inside a poll's condition function literal, if any. */
-function polledCondition(call: GoNode): GoNode | undefined {
+/**
+ * The client read in a poll's condition, if any: a function literal argument, or a condition of the
+ * package given by name (`r.primaryElected`, `isReady`) or made by a call (`r.primaryElected(&rc)`
+ * returning the condition), whose body is read instead.
+ */
+function polledCondition(call: GoNode, fn: GoFunction, pkg: GoPackage): { read: GoNode; path: string } | undefined {
   const args = call.childForFieldName('arguments')?.namedChildren ?? [];
   for (const arg of args) {
-    if (arg?.type !== 'func_literal') continue;
-    const read = descendants(arg, 'call_expression').find((x) => isClientRead(x));
-    if (read) return read;
+    if (!arg) continue;
+    let body: GoNode | undefined;
+    let path = fn.file.path;
+    if (arg.type === 'func_literal') body = arg;
+    else {
+      const target = conditionFunction(arg.type === 'call_expression' ? arg.childForFieldName('function') : arg, fn, pkg);
+      if (target) [body, path] = [target.node, target.file.path];
+    }
+    const read = body ? descendants(body, 'call_expression').find((x) => isClientRead(x)) : undefined;
+    if (read) return { read, path };
   }
   return undefined;
+}
+
+/** The package function or same-receiver method an expression names: `isReady`, `r.primaryElected`. */
+function conditionFunction(expr: GoNode | null | undefined, fn: GoFunction, pkg: GoPackage): GoFunction | undefined {
+  if (expr?.type === 'identifier') return pkg.functions.find((f) => !f.receiver && f.name === expr.text);
+  if (expr?.type !== 'selector_expression' || !fn.receiver || expr.childForFieldName('operand')?.text !== fn.receiverName) return undefined;
+  const name = expr.childForFieldName('field')?.text;
+  return pkg.methodsOf.get(fn.receiver)?.find((m) => m.name === name);
 }
 
 function clipGo(text: string): string {
@@ -304,7 +325,7 @@ async function runGo(ctx: CheckContext): Promise<void> {
     for (const file of changed) {
       ctx.checkBudget();
       const capped = capReports(ctx, file.path);
-      for (const fn of pkg.functions) if (fn.file.path === file.path && onPath.has(fn.node.id)) pollingLoops(capped, file, fn);
+      for (const fn of pkg.functions) if (fn.file.path === file.path && onPath.has(fn.node.id)) pollingLoops(capped, file, fn, pkg);
       unwatchedChildren(capped, pkg, file);
     }
   }
@@ -374,7 +395,7 @@ export const eventOrdering: Check = {
     summary:
       'Flags controllers that handle events step by step instead of by events: a loop in the reconcile path that reads an object and sleeps, ticks or polls until a condition holds (instead of returning `RequeueAfter` or relying on a watch); a child created with an owner reference whose kind the controller neither `Owns` nor `Watches`, so its changes never trigger a reconcile; and TypeScript watch or informer handlers that do async work directly, so two events for one object run at once and finish out of order, or that write status with a merge patch and no resourceVersion, so a stale handler overwrites a newer status.',
     details: [
-      'Polling (Go). The reconcile path is every `Reconcile` method and what it calls in its package. A loop is reported when its body (not a goroutine it starts) both reads through a client (`Get`/`List` with a context) and waits (`time.Sleep`, `time.After`, a ticker or timer receive, `wait.Poll*`); a `wait.Poll*` or `wait.ExponentialBackoff` whose condition reads the API is reported at the call. Silent: `retry.RetryOnConflict` (a retry, not a wait for a state), loops that read without waiting, and polling outside the reconcile path (a start-up wait in main).',
+      'Polling (Go). The reconcile path is every `Reconcile` method and what it calls in its package. A loop is reported when its body (not a goroutine it starts) both reads through a client (`Get`/`List` with a context) and waits (`time.Sleep`, `time.After`, a ticker or timer receive, `wait.Poll*`); a `wait.Poll*` or `wait.ExponentialBackoff` whose condition reads the API is reported at the call (the condition written inline, or a package function or same-receiver method given by name, `r.replicasSynced`, or called to make it, `r.primaryElected(&rc)`). Silent: `retry.RetryOnConflict` (a retry, not a wait for a state), loops that read without waiting, and polling outside the reconcile path (a start-up wait in main).',
       'Unwatched children (Go). Owner references come from `SetControllerReference`/`SetOwnerReference` (also inside a `CreateOrUpdate`/`CreateOrPatch` mutate function) and from `metav1.NewControllerRef` in a child\'s literal. The child\'s kind is resolved from its Go type (a composite literal, a declared variable, or a package function\'s result type) and compared with `For`, `Owns` and `Watches` (including `source.Kind`) of the controller\'s setup in the same package, in any file. When there is no setup in the package, when the setup watches through a variable or hands its builder to a helper (`ownChildren(b)`), or when the child\'s type cannot be resolved (an interface, unstructured), the check cannot decide and stays silent.',
       'TypeScript/JavaScript. Handlers of `makeInformer(...).on(\'add\'|\'update\'|\'change\'|\'delete\')` (or `k8s.ADD`, `k8s.UPDATE`, ...) and `Watch.watch` callbacks are reported when they await, `.then` or call a same-file async function directly. They stay silent when they only enqueue a key (a work queue), chain work per key, or serialize it (async-mutex `runExclusive`, `p-limit(1)`, a concurrency-1 `p-queue`). A status write (`replace...Status`, `patch...Status`) from such an unordered handler, or from a same-file function it calls, is reported when its body carries no `resourceVersion` and no JSON-patch `test` op; replacing the object the handler read, or a body spread from it, is silent because it carries its resourceVersion. A call of an async function imported from a relative module (\`import { reconcile } from \'./reconcile\'\`) counts as async work, and that function\'s status writes are checked in its own module; a PR that changes only that module, not the file with the handler, is not traced back to the handler. At most 50 findings per file.',
     ].join('\n\n'),
