@@ -95,6 +95,14 @@ export async function gitSnapshot(options: GitSnapshotOptions = {}): Promise<Git
     commits = await commitsBetween(root, baseSha, headSha, limits.maxCommits, notes);
   }
 
+  // git cat-file --batch reads a path per line, and a name that is not UTF-8 is read back altered: such
+  // a file cannot be read, and says so rather than passing unreviewed
+  for (const f of files) {
+    if (notes.length >= 1000) break;
+    if (f.status !== 'removed' && /[\n\r\uFFFD]/.test(f.path)) {
+      notes.push(`${JSON.stringify(f.path).slice(1, -1)}: its name has a line break or is not UTF-8, so it cannot be read; not analysed`);
+    }
+  }
   const blobs = new BlobReader(root, limits.maxFileBytes);
   const shaOf = (rev: Revision): string | undefined => {
     if (rev === 'base') return baseSha;

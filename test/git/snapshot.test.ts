@@ -1,5 +1,6 @@
 // The git adapter on real repositories: hunks, renames, deletions, commits, revisions, defaults, limits.
 
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GitInputError } from '../../src/git/exec.js';
@@ -227,6 +228,25 @@ describe('limits and odd paths', () => {
       ['with space/f g.go', undefined, 1],
     ]);
     expect(quotePath('a/tab\there')).toBe('"a/tab\\there"');
+  });
+
+  it('says which changed files it cannot read: a line break in the name, a name that is not UTF-8', async () => {
+    const repo = TestRepo.init();
+    repo.commit('root', { 'a.txt': 'a\n' });
+    repo.commit('odd', { 'new\nline.sh': 'sleep 30\n', 'ok.sh': 'sleep 30\n' });
+    // a Latin-1 name, as a file system without an encoding keeps it
+    writeFileSync(Buffer.from(join(repo.dir, 'caf\xe9.sh'), 'latin1'), 'sleep 30\n');
+    repo.git('add', '-A');
+    repo.git('commit', '-q', '-m', 'latin-1');
+    for (const all of [false, true]) {
+      const s = await gitSnapshot({ repo: repo.dir, ...(all ? { all } : { base: 'HEAD~2' }) });
+      s.close();
+      const notes = s.notes.filter((n) => n.includes('cannot be read'));
+      expect(notes, String(all)).toEqual([
+        expect.stringMatching(/^caf.*\.sh: its name has a line break or is not UTF-8/),
+        'new\\nline.sh: its name has a line break or is not UTF-8, so it cannot be read; not analysed',
+      ]);
+    }
   });
 
   it('treats a file whose patch is over the limit as wholly changed, with a note', async () => {
