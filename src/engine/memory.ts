@@ -96,7 +96,8 @@ export function splitTitle(markdown: string): { title: string; body: string } {
   const text = markdown.replace(/^\s+/, '');
   if (text.startsWith('# ')) {
     const end = text.indexOf('\n');
-    return { title: text.slice(2, end === -1 ? undefined : end).trim(), body: end === -1 ? '' : text.slice(end + 1).trim() };
+    // the body keeps its leading blank lines: `pr-text` line n is then line n of the file (the title is line 1)
+    return { title: text.slice(2, end === -1 ? undefined : end).trim(), body: end === -1 ? '' : text.slice(end + 1).trimEnd() };
   }
   return { title: '', body: text.trim() };
 }
