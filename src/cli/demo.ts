@@ -10,10 +10,10 @@ import { review } from '../engine/engine.js';
 import { memorySnapshot, parsePrMarkdown, type FileTree } from '../engine/memory.js';
 import type { Verdict } from '../engine/types.js';
 import { renderCheckRun } from '../report/checkrun.js';
-import { exitCodeOf, parseFormat, writeVerdict } from './analyze.js';
+import { exitCodeOf, FORMATS, parseFormat, writeVerdict } from './analyze.js';
 import { parseOptions } from './args.js';
 import { DEMO_HELP } from './help.js';
-import { EXIT, type CliIo } from './io.js';
+import { EXIT, UsageError, type CliIo } from './io.js';
 
 export const DEMO_DIR = fileURLToPath(new URL('../../examples/demo/', import.meta.url));
 
@@ -86,6 +86,10 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
   if (values.help) {
     io.stdout.write(DEMO_HELP);
     return EXIT.ok;
+  }
+  // the check run (the default) or any format analyze writes; a bad one is refused before the review runs
+  if (values.format !== undefined && values.format !== 'checkrun' && !(FORMATS as readonly string[]).includes(values.format)) {
+    throw new UsageError(`--format ${values.format}: must be one of checkrun, ${FORMATS.join(', ')}`);
   }
   const verdict = await reviewDemo();
   if (values.format === undefined || values.format === 'checkrun') {

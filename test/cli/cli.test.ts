@@ -308,7 +308,7 @@ describe('help, version and delegated commands', () => {
     expect(out).toMatchObject({ conclusion: 'failure', aiAuthored: true });
     expect(out.findings).toContainEqual(expect.objectContaining({ checkId: 'sleep-fix', path: 'internal/controller/database_controller.go', line: 44, blocking: true }));
     expect(r.code).toBe(1);
-    expect((await run('demo', '--format', 'xml')).code).toBe(2);
+    expect(await run('demo', '--format', 'xml')).toMatchObject({ code: 2, out: '', err: 'causal-review: --format xml: must be one of checkrun, text, json, sarif\n' });
   });
 
   it('delegates protect to the app engineer\'s command, which sees our streams and environment', async () => {
