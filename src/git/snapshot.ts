@@ -93,6 +93,10 @@ export async function gitSnapshot(options: GitSnapshotOptions = {}): Promise<Git
     baseSha = await mergeBase(root, headSha, target, baseName);
     files = await changedFiles(root, baseSha, headSha, limits, notes);
     commits = await commitsBetween(root, baseSha, headSha, limits.maxCommits, notes);
+    // an empty range passes: say that nothing was reviewed, and between what (uncommitted changes are not in it)
+    if (files.length === 0) {
+      notes.push(`nothing to review: ${headName} has no changes against ${baseName === target ? baseName : `the merge-base with ${baseName}`} (${baseSha.slice(0, 7)}); only committed changes are reviewed`);
+    }
   }
 
   // git cat-file --batch reads a path per line, and a name that is not UTF-8 is read back altered: such

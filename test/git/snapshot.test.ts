@@ -199,6 +199,17 @@ describe('bad input', () => {
   });
 });
 
+describe('an empty range', () => {
+  it('says that there was nothing to review, rather than passing in silence', async () => {
+    const repo = TestRepo.init();
+    repo.commit('root', { 'a.go': goFile() });
+    const s = await gitSnapshot({ repo: repo.dir });
+    s.close();
+    expect(s.files).toEqual([]);
+    expect(s.notes).toEqual([expect.stringMatching(/^nothing to review: HEAD has no changes against main \(\w{7}\); only committed changes are reviewed$/)]);
+  });
+});
+
 describe('a shallow clone', () => {
   it('says the base is not fetched, not that the branches have no common ancestor', async () => {
     const origin = TestRepo.init();
