@@ -552,11 +552,16 @@ function classHelpers(cls: ClassLikeDeclarationBase, statics: boolean): Map<stri
   return helpers;
 }
 
+/** A class's instance helpers, read once per class: a class calls `this.x(...)` many times. */
+const instanceHelpers = new WeakMap<object, Map<string, TsSleepHelper>>();
+
 /** `this.pause(ms)` inside a class whose own `pause` is a sleep helper (a method or an arrow property). */
 function thisHelper(call: TsNode, member: string): TsSleepHelper | undefined {
   const cls = call.getFirstAncestor((n) => TsNode.isClassDeclaration(n) || TsNode.isClassExpression(n));
   if (!cls || !(TsNode.isClassDeclaration(cls) || TsNode.isClassExpression(cls))) return undefined;
-  return classHelpers(cls, false).get(member);
+  let helpers = instanceHelpers.get(cls.compilerNode);
+  if (!helpers) instanceHelpers.set(cls.compilerNode, (helpers = classHelpers(cls, false)));
+  return helpers.get(member);
 }
 
 /**
