@@ -86,14 +86,15 @@ export function loadGoPackage(ctx: CheckContext, dir: string): Promise<GoPackage
   return memoized(ctx, `go-package:head:${dir}`, () => readGoPackage(ctx, dir));
 }
 
+/** Files a package gate asks git for at once (see packageSays). */
+const GATE_BATCH = 8;
+
 /**
  * Does any Go file of the package in `dir` (tests included) say something `words` matches? A check whose
  * findings all need such a word somewhere in the package (a `go` statement, a Reconcile, a time.Sleep)
  * skips a package that never says one, without parsing it: most of a whole-tree scan of libraries.
  * Read at head, once per snapshot and `key`; `words` must not be global (`g`).
  */
-const GATE_BATCH = 8;
-
 export function packageSays(ctx: CheckContext, dir: string, key: string, words: RegExp): Promise<boolean> {
   return memoized(ctx, `package-says:${key}:${dir}`, async () => {
     const paths = await goFilesIn(ctx, dir);
@@ -303,13 +304,9 @@ function controllerSetup(fn: GoFunction, constants: Map<string, GoNode>): Contro
   let maxConcurrentLine: number | undefined;
   // the builder handed to a helper (`ownChildren(b)`): what it watches there is not seen here
   const builders = new Set<string>();
-  for (const assign of descendants(fn.node, ['assignment_statement'])) {
+  for (const assign of descendants(fn.node, ['assignment_statement', 'short_var_declaration'])) {
     if (!assign.childForFieldName('right')?.text.includes('NewControllerManagedBy(')) continue;
     for (const target of assign.childForFieldName('left')?.namedChildren ?? []) if (target?.type === 'identifier') builders.add(target.text);
-  }
-  for (const decl of fn.node.descendantsOfType('short_var_declaration')) {
-    if (!decl?.childForFieldName('right')?.text.includes('NewControllerManagedBy(')) continue;
-    for (const target of decl.childForFieldName('left')?.namedChildren ?? []) if (target?.type === 'identifier') builders.add(target.text);
   }
   walk(fn.node, (n) => {
     if (n.type === 'call_expression') {

@@ -473,9 +473,10 @@ function goSituation(site: WaitSite, shown: GoNode, decl: GoNode | undefined, fn
       GO_ASSERTIONS.some((a) => compact.includes(a)) ||
       testing.some((t) => TESTING_ASSERTIONS.some((a) => mentionsCall(after, `${t}.${a}`))) ||
       (suite !== undefined && SUITE_ASSERTIONS.some((a) => mentionsCall(after, `${suite}.${a}`)));
-    // before an assertion the flaky test is the point; else a wait right after a `go` statement guesses
-    // how long the goroutine takes (`go mgr.Start(ctx)` then a sleep in BeforeSuite)
-    site.situation = asserts ? 'test' : afterGo ? 'goroutine' : 'test-helper';
+    // before an assertion the flaky test is the point; else a wait right after a `go` statement (the one
+    // before it: a test often sleeps later on for other reasons) guesses how long the goroutine takes
+    // (`go mgr.Start(ctx)` then a sleep in BeforeSuite)
+    site.situation = asserts ? 'test' : previous[previous.length - 1]?.type === 'go_statement' ? 'goroutine' : 'test-helper';
     return;
   }
   if (afterGo) {

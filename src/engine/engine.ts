@@ -246,10 +246,15 @@ async function keepInDiff(findings: Finding[], checks: Check[], cache: ParseCach
 async function applySuppressions(findings: Finding[], changedPaths: string[], snapshot: PullRequestSnapshot): Promise<Finding[]> {
   const paths = new Set([...changedPaths, ...findings.map((f) => f.path).filter((p) => p !== PR_TEXT_PATH)]);
   const byPath = new Map<string, Suppression[]>();
-  // read together, not one after another: a whole-tree scan has thousands of files, each a round trip to git
-  const texts = await Promise.all([...paths].map(async (path) => [path, await snapshot.read(path, 'head')] as const));
-  for (const [path, text] of texts) {
-    if (text !== undefined && text.length <= 5_000_000) byPath.set(path, findSuppressions(path, text));
+  // read 64 at a time, not one after another (a whole-tree scan has thousands of files, each a round
+  // trip to git), nor all at once (every text held until the last arrives)
+  const all = [...paths];
+  for (let i = 0; i < all.length; i += 64) {
+    const batch = all.slice(i, i + 64);
+    const texts = await Promise.all(batch.map((path) => snapshot.read(path, 'head')));
+    texts.forEach((text, k) => {
+      if (text !== undefined && text.length <= 5_000_000) byPath.set(batch[k]!, findSuppressions(batch[k]!, text));
+    });
   }
   const out: Finding[] = [];
   for (const finding of findings) {
