@@ -508,7 +508,6 @@ function mentionsCall(text: string, callee: string): boolean {
   return false;
 }
 
-/** Names of a function's `*testing.T`/`*testing.B`/`testing.TB` parameters (`t` when it has none: a subtest closure's). */
 /**
  * The receiver of a testify suite method (`func (s *Suite) TestX()` in a file importing testify's
  * suite package): its assertions are methods, `s.Equal(...)`, `s.Require().NoError(...)`.
@@ -518,6 +517,7 @@ function suiteVariable(decl: GoNode | undefined, fileText: string): string | und
   return receiverName(decl);
 }
 
+/** Names of a function's `*testing.T`/`*testing.B`/`testing.TB` parameters (`t` when it has none: a subtest closure's). */
 function testingVariables(decl: GoNode | undefined): string[] {
   const names = ['t'];
   for (const param of decl?.childForFieldName('parameters')?.namedChildren ?? []) {

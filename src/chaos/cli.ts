@@ -4,6 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileProblem } from '../cli/args.js';
 import { parseConfig, ConfigError, type Config } from '../config/schema.js';
 import { ChaosConfigError } from './config.js';
 import { chaosPlan, renderPlan } from './plan.js';
@@ -83,9 +84,7 @@ async function writeUserFile(flag: string, path: string, text: string): Promise<
   try {
     await writeFile(path, text);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'its directory does not exist' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : `cannot be written (${code ?? String(error)})`;
-    throw new UsageError(`chaos plan: ${flag} ${path}: ${why}`);
+    throw new UsageError(`chaos plan: ${flag} ${path}: ${fileProblem(error, true)}`);
   }
 }
 

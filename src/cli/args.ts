@@ -31,15 +31,31 @@ export function parseOptions<T extends OptionSpec>(argv: string[], options: T, a
   return result;
 }
 
+/** What went wrong with a file the user named, in words for the one-line error: `no such file`, `is a directory`. */
+export function fileProblem(error: unknown, writing = false): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return writing ? 'its directory does not exist' : 'no such file';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    default:
+      return writing ? `cannot be written (${code ?? String(error)})` : 'cannot be read';
+  }
+}
+
 /** Read a user-named text file, bounded; any failure is the user's (exit 2) and names the flag. */
 export function readUserFile(flag: string, path: string, maxBytes: number): string {
   let data: Buffer;
   try {
     data = readFileSync(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : 'cannot be read';
-    throw new UsageError(`${flag} ${path}: ${why}`);
+    throw new UsageError(`${flag} ${path}: ${fileProblem(error)}`);
   }
   if (data.length > maxBytes) throw new UsageError(`${flag} ${path}: larger than ${maxBytes} bytes`);
   return data.toString('utf8');

@@ -8,7 +8,7 @@ import { CHECKS } from '../../checks/index.js';
 import { CONFIG_SCHEMA, DEFAULT_CONFIG } from '../config/schema.js';
 import type { Check, CheckDocs } from '../engine/types.js';
 import { DIRECTIVE } from '../engine/suppress.js';
-import { parseOptions } from './args.js';
+import { fileProblem, parseOptions } from './args.js';
 import { DOCS_HELP } from './help.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 
@@ -209,9 +209,7 @@ export async function docsCommand(argv: string[], io: CliIo): Promise<number> {
         writeFileSync(page.path, page.wanted);
       } catch (error) {
         // where to write is the user's choice: a directory, a read-only place is bad input that names it
-        const code = (error as NodeJS.ErrnoException).code;
-        const why = code === 'EISDIR' ? 'is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'a part of the path is not a directory' : `cannot be written (${code ?? String(error)})`;
-        throw new UsageError(`${values.out === undefined ? page.path : `--out ${page.path}`}: ${why}`);
+        throw new UsageError(`${values.out === undefined ? page.path : `--out ${page.path}`}: ${fileProblem(error, true)}`);
       }
     }
     io.stdout.write(`${page.current === page.wanted ? 'up to date' : 'wrote'} ${page.path}\n`);

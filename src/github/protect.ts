@@ -26,8 +26,6 @@ interface ProtectOptions {
   appId: number;
 }
 
-const USAGE = 'usage: causal-review protect --repo OWNER/NAME [--branch BRANCH] [--app-id ID]   (GITHUB_TOKEN required; APP_ID when --app-id is not given)';
-
 /** `causal-review protect --help` (the CLI prints it for --help). */
 export const PROTECT_USAGE = `Usage: causal-review protect --repo OWNER/NAME [--branch BRANCH] [--app-id ID]
 
