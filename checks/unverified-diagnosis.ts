@@ -3,7 +3,7 @@
 // reproduction test, no chaos result. The claim is quoted with what would verify it.
 
 import { findClaims, VERIFY, type Claim, type Mechanism } from '../src/analysis/claims.js';
-import { changedTests, prText, splitMarkdown, testRelatesTo, textEvidence, type TestCase } from '../src/analysis/evidence.js';
+import { changedTests, prText, splitMarkdown, testRelatesTo, textEvidence, titleOf, type TestCase } from '../src/analysis/evidence.js';
 import { PR_TEXT_PATH, type Check, type CheckContext } from '../src/engine/types.js';
 import { describeChange, tuningChanges, type TuningChange, type TuningKind } from './symptomatic-tuning.js';
 
@@ -92,7 +92,7 @@ export const unverifiedDiagnosis: Check = {
       'Evidence is anything that shows someone looked at the runtime: observed output in a fenced block or a block indented four spaces (log lines with timestamps or levels, `kubectl describe` events, a goroutine dump, a `WARNING: DATA RACE` report, `$ kubectl ...` followed by its output, controller-runtime\'s "Reconciler error", strace, pprof, tcpdump or metrics) but not code or YAML the author wrote; output pasted as plain text, two lines of it in a row (a race report, Go, Java or Python stack frames, klog or timestamped lines); a screenshot attached to the PR or issue; a Markdown table row with a Prometheus series and a number; an error or a CamelCase reason quoted in backticks with where it was seen ("seen in every operator log at pod start", "keeps logging `HealthCheckFailed`", "with the error: `...`"), though a quoted setting (`timeout: 60s`, `--timeout=10m`) is not an error; a link to a CI run, an issue, an issue comment, a gist or a paste of logs (`#123` alone is not one, nor a link to a pull request); a chaos result (causal-review/chaos, a results.json); a measurement, a tool and a number read from it ("the heap profile shows 700Mi", "fsync averages 90 ms"), a tool named only inside a link\'s path not counting; a test the PR adds whose name or body shares a domain word with the claim or the title, or a changed test the text names (a test whose only change is a longer wait is not a reproduction). Any evidence in the PR text counts for every claim in it: the check asks that someone looked, it does not judge what they saw.',
       'One diagnosis is one finding: claims that blame the same mechanism (in the title, the body and the commits) are reported once, at the first, with where the cause is restated, and one acceptance covers them all. Claims that name no known mechanism are reported one by one.',
       'When the diff only raises retries, timeouts or resources (every other added line is blank or a comment), the message says that it does not touch the blamed mechanism. With evidence in the text the check stays silent even then: the evidence is there for a reviewer to judge, and symptomatic-tuning follows the same rule.',
-      'Findings are on `pr-text`. Lines are numbered over one document: line 1 is the title, the body starts on line 2 (so with `analyze --pr-description FILE`, whose first line is `# title`, line n is line n of the file), and each commit message follows on the next line after the previous one, oldest first; a claim in a commit message names the commit. Each finding is keyed by the normalized claim, so accepting it (a maintainer who verified the diagnosis) survives edits elsewhere in the text.',
+      'Findings are on `pr-text`. Lines are numbered over one document: line 1 is the title, the body starts on line 2, and a text with no title starts with the body on line 1 (so with `analyze --pr-description FILE` line n is line n of the file, whether or not its first line is a `# title`), and each commit message follows on the next line after the previous one, oldest first; a claim in a commit message names the commit. Each finding is keyed by the normalized claim, so accepting it (a maintainer who verified the diagnosis) survives edits elsewhere in the text.',
     ].join('\n\n'),
     bad: {
       language: 'text',
@@ -118,7 +118,7 @@ export const unverifiedDiagnosis: Check = {
     const lower = text.lines.join('\n').toLowerCase();
     // a test the text names as reproducing the failure, among those the PR adds or changes
     if (tests.some((t) => t.name.length >= 6 && lower.includes(t.name.toLowerCase()))) return;
-    const title = text.lines[0] ?? '';
+    const title = titleOf(text);
     const tuning = await tuningChanges(ctx);
     const mismatch = await onlyTuning(ctx, tuning);
     // One diagnosis stated in the title, the body and a commit is one finding, not four: claims are

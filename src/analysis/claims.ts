@@ -2,7 +2,7 @@
 // server is overloaded"). A small linear scanner over sentences with phrase lists, no backtracking
 // regular expressions: the text is a hostile PR body of up to 65,536 characters.
 
-import { findPhrase, firstOf, hasAny, sectionAt, splitSentences, type Markdown, type PrText } from './evidence.js';
+import { findPhrase, firstOf, hasAny, sectionAt, splitSentences, titleOf, type Markdown, type PrText } from './evidence.js';
 
 export type Mechanism = 'binary' | 'network' | 'dns' | 'contention' | 'memory' | 'cpu' | 'apiserver' | 'storage' | 'cache' | 'race' | 'other';
 
@@ -363,7 +363,7 @@ const BUMP_TITLES = ['bump ', 'chore(deps', 'build(deps', 'fix(deps', 'update de
  * feedback, a renamed API, a revert) stay silent, and so does a "because" whose cause names no mechanism.
  */
 export function findClaims(text: PrText, markdown: Markdown): Claim[] {
-  const title = (text.lines[0] ?? '').toLowerCase();
+  const title = titleOf(text).toLowerCase();
   if (BUMP_TITLES.some((t) => title.startsWith(t) || title.includes(`: ${t}`))) return [];
   const titleFailure = hasAny(title, FAILURE_WORDS);
   const claims: Claim[] = [];

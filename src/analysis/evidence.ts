@@ -23,8 +23,9 @@ export interface PrTextSection {
 
 /**
  * The PR's text as one numbered document: line 1 is the title, the body starts on line 2,
- * and each commit message (oldest first) starts on the line after the previous section.
- * Findings on `pr-text` use these line numbers.
+ * and each commit message (oldest first) starts on the line after the previous section. A text
+ * with no title (an `--pr-description` file without a `# title` line) starts with the body on
+ * line 1, so a line number is the file's either way. Findings on `pr-text` use these numbers.
  */
 export interface PrText {
   lines: string[];
@@ -39,7 +40,7 @@ export function prText(pr: { title: string; body: string; commits: readonly Comm
     sections.push({ kind, ...(sha ? { sha } : {}), firstLine: lines.length + 1, lineCount: own.length });
     for (const line of own) lines.push(line);
   };
-  add('title', pr.title.slice(0, TITLE_LIMIT).replace(/\n/g, ' '));
+  if (pr.title.trim() !== '') add('title', pr.title.slice(0, TITLE_LIMIT).replace(/\n/g, ' '));
   add('body', pr.body.slice(0, BODY_LIMIT));
   for (const commit of pr.commits.slice(-MAX_COMMITS)) add('commit', commit.message.slice(0, COMMIT_LIMIT), commit.sha);
   return { lines, sections };
@@ -63,6 +64,11 @@ export function withoutHtmlComments(text: string): string {
     at = text.indexOf('<!--', from);
   }
   return out + text.slice(from);
+}
+
+/** The title's text, '' when the PR text has none. */
+export function titleOf(text: PrText): string {
+  return text.sections[0]?.kind === 'title' ? text.lines[0]! : '';
 }
 
 export function sectionAt(text: PrText, line: number): PrTextSection {

@@ -96,8 +96,10 @@ export function splitTitle(markdown: string): { title: string; body: string } {
   const text = markdown.replace(/^\s+/, '');
   if (text.startsWith('# ')) {
     const end = text.indexOf('\n');
-    // the body keeps its leading blank lines: `pr-text` line n is then line n of the file (the title is line 1)
+    // the body keeps its leading blank lines: `pr-text` line n is then line n of the file (the title is line 1;
+    // with no title the body is, see prText)
     return { title: text.slice(2, end === -1 ? undefined : end).trim(), body: end === -1 ? '' : text.slice(end + 1).trimEnd() };
   }
-  return { title: '', body: text.trim() };
+  // no title: the body is the whole file, leading blank lines kept, so line numbers are the file's
+  return { title: '', body: markdown.trimEnd() };
 }

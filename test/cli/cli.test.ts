@@ -104,6 +104,24 @@ describe('analyze: outputs and exit codes', () => {
     expect(r.code).toBe(0);
   });
 
+  it('a pr-text finding is on the line of the --pr-description file, with or without a # title line', async () => {
+    const repo = TestRepo.init();
+    repo.commit('base', { 'a.go': 'package a\n' });
+    repo.git('checkout', '-q', '-b', 'fix');
+    repo.commit('retry', { 'a.go': 'package a\n\nconst attempts = 5\n' });
+    const claim = 'The root cause was API server overload, so the reconciler now retries.';
+    const lineOf = async (text: string) => {
+      const description = join(tempDir(), 'pr.md');
+      writeFileSync(description, text);
+      const r = await run('analyze', '--repo', repo.dir, '--pr-description', description, '--format', 'json');
+      const findings = (JSON.parse(r.out) as { findings: { checkId: string; line: number }[] }).findings;
+      return findings.filter((f) => f.checkId === 'unverified-diagnosis').map((f) => f.line);
+    };
+    expect(await lineOf(`# Fix a flaky reconcile\n\n${claim}\n`)).toEqual([3]);
+    expect(await lineOf(`${claim}\n`)).toEqual([1]);
+    expect(await lineOf(`\n\n## Summary\n\n${claim}\n`)).toEqual([5]);
+  });
+
   it('--label feeds label authorship', async () => {
     const human = sleepPr('status: wait');
     const r = await run('analyze', '--repo', human.dir, '--label', 'bug', '--label', 'ai-generated', '--format', 'json');
