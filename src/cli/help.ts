@@ -45,6 +45,8 @@ Options:
   --all                   review every tracked file at --head as if the PR added
                           it (base = the empty tree, no commits); not with --base
   --pr-description FILE   markdown: a first line "# ..." is the title, the rest the body
+                          (no such line: all of it is the body); pr-text findings
+                          carry the file's line numbers
   --label NAME            a label of the PR (repeatable); ai.labels mark it AI-authored
   --config FILE           configuration (default: ${CONFIG_PATH} as it is at the
                           base commit, or at --head with --all; else the defaults)
