@@ -1,0 +1,1378 @@
+// A Go parser in plain JavaScript that builds the tree tree-sitter-go builds (same node types, spans,
+// fields, anonymous tokens and comments), three to five times faster than the grammar in wasm, and
+// into ordinary objects the analyses read without crossing into wasm. It takes gofmt-shaped Go only:
+// at anything it is not sure tree-sitter-go reads the same way (a syntax error, a construct whose
+// tree-sitter reading depends on its GLR precedences, a carriage return, a non-ASCII identifier) it
+// gives up, and the caller parses the file with tree-sitter. test/lang/go-syntax.test.ts compares the
+// two trees node for node on every fixture and, where Go is installed, on Go's own sources.
+
+import { SyntaxNode, SyntaxTree } from './go-syntax-tree.js';
+
+/** Thrown where the parser is not sure of tree-sitter's reading; parseGoSyntax returns undefined. */
+class GiveUp extends Error {}
+
+const KEYWORDS = new Set([
+  'break', 'case', 'chan', 'const', 'continue', 'default', 'defer', 'else', 'fallthrough', 'for', 'func', 'go', 'goto',
+  'if', 'import', 'interface', 'map', 'package', 'range', 'return', 'select', 'struct', 'switch', 'type', 'var',
+]);
+
+const OPERATORS3 = new Set(['<<=', '>>=', '&^=', '...']);
+const OPERATORS2 = new Set(['&&', '||', '<-', '++', '--', '==', '!=', '<=', '>=', ':=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<', '>>', '&^']);
+const OPERATORS1 = new Set('+-*/%&|^<>=!()[]{},;.:~');
+/** interned token types: a token's type is one of these strings or a keyword/operator from the sets above */
+const IDENT = 'identifier';
+const EOF = 'EOF';
+
+const ASSIGNMENT = new Set(['=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<=', '>>=', '&^=']);
+const BINARY_PRECEDENCE: Record<string, number> = {
+  '*': 5, '/': 5, '%': 5, '<<': 5, '>>': 5, '&': 5, '&^': 5,
+  '+': 4, '-': 4, '|': 4, '^': 4,
+  '==': 3, '!=': 3, '<': 3, '<=': 3, '>': 3, '>=': 3,
+  '&&': 2,
+  '||': 1,
+};
+const UNARY = new Set(['+', '-', '!', '^', '*', '&', '<-']);
+const LITERAL_KEYWORDS = new Set(['nil', 'true', 'false', 'iota']);
+/** tokens a type can start with */
+const TYPE_START = new Set([IDENT, '*', '[', 'map', 'chan', 'func', 'struct', 'interface', '<-', '(', '~']);
+/** what follows a type parameter's name in `type T[P C]` or `type T[P, Q C]` (not `[N * 2]`: an array length) */
+const TYPE_PARAMETER_NEXT = new Set([IDENT, ',', 'interface', '~', '[', 'map', 'chan', 'func', 'struct']);
+const MAX_NAMES_IN_GROUP = 9;
+const BLOCK_END = ['}'];
+const CASE_END = ['case', 'default', '}'];
+const TYPE_GROUP_END = [')'];
+const NO_CLOSER: string[] = [];
+const RETURN_ALONE = new Set(['}', ';', 'case', 'default', ')']);
+const FIELD_ALONE = new Set([';', '}', '"', '`']);
+
+/** Where one file's tokens are: parallel arrays, so the parser can look ahead and back up freely. */
+interface Tokens {
+  types: string[];
+  starts: number[];
+  ends: number[];
+  /** the first line break between the token before and this one, outside comments; -1 when none */
+  breaks: number[];
+  comments: { start: number; end: number }[];
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isHex(c: number): boolean {
+  return isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+function isIdentStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+
+function isIdentPart(c: number): boolean {
+  return isIdentStart(c) || isDigit(c);
+}
+
+function lex(src: string): Tokens {
+  const t: Tokens = { types: [], starts: [], ends: [], breaks: [], comments: [] };
+  let i = 0;
+  let lineBreak = -1;
+  const n = src.length;
+  const push = (type: string, start: number, end: number) => {
+    t.types.push(type);
+    t.starts.push(start);
+    t.ends.push(end);
+    t.breaks.push(lineBreak);
+    lineBreak = -1;
+    i = end;
+  };
+  while (i < n) {
+    const c = src.charCodeAt(i);
+    if (c === 32 || c === 9) {
+      i++;
+      continue;
+    }
+    if (c === 10) {
+      if (lineBreak === -1) lineBreak = i;
+      i++;
+      continue;
+    }
+    if (isIdentStart(c)) {
+      let j = i + 1;
+      while (j < n && isIdentPart(src.charCodeAt(j))) j++;
+      if (j < n && src.charCodeAt(j) >= 128) throw new GiveUp('non-ASCII identifier');
+      const word = src.slice(i, j);
+      push(KEYWORDS.has(word) ? word : IDENT, i, j);
+      continue;
+    }
+    if (isDigit(c) || (c === 46 && isDigit(src.charCodeAt(i + 1)))) {
+      const [type, end] = number(src, i);
+      push(type, i, end);
+      continue;
+    }
+    if (c === 47 /* / */) {
+      const next = src.charCodeAt(i + 1);
+      if (next === 47) {
+        let j = src.indexOf('\n', i);
+        if (j === -1) j = n;
+        t.comments.push({ start: i, end: j });
+        i = j;
+        continue;
+      }
+      if (next === 42) {
+        const j = src.indexOf('*/', i + 2);
+        if (j === -1) throw new GiveUp('unterminated comment');
+        t.comments.push({ start: i, end: j + 2 });
+        i = j + 2;
+        continue;
+      }
+    }
+    if (c === 34 /* " */) {
+      let j = i + 1;
+      for (;;) {
+        const d = src.charCodeAt(j);
+        if (j >= n || d === 10) throw new GiveUp('unterminated string');
+        if (d === 34) break;
+        j += d === 92 ? 2 : 1;
+      }
+      push('"', i, j + 1);
+      continue;
+    }
+    if (c === 96 /* ` */) {
+      const j = src.indexOf('`', i + 1);
+      if (j === -1) throw new GiveUp('unterminated raw string');
+      push('`', i, j + 1);
+      continue;
+    }
+    if (c === 39 /* ' */) {
+      push('rune_literal', i, rune(src, i));
+      continue;
+    }
+    const three = src.slice(i, i + 3);
+    if (OPERATORS3.has(three)) {
+      push(three, i, i + 3);
+      continue;
+    }
+    const two = src.slice(i, i + 2);
+    if (OPERATORS2.has(two)) {
+      push(two, i, i + 2);
+      continue;
+    }
+    const one = src[i]!;
+    if (OPERATORS1.has(one)) {
+      push(one, i, i + 1);
+      continue;
+    }
+    // a carriage return, a form feed, a NUL, a non-ASCII letter or space: tree-sitter's reading of these is not copied here
+    throw new GiveUp(`unexpected character ${c}`);
+  }
+  push(EOF, n, n);
+  return t;
+}
+
+function digits(src: string, i: number, test: (c: number) => boolean): number {
+  while (i < src.length) {
+    const c = src.charCodeAt(i);
+    if (test(c) || (c === 95 && test(src.charCodeAt(i + 1)))) i++;
+    else break;
+  }
+  return i;
+}
+
+/** A number literal's type and end, as Go (and tree-sitter-go) read it. */
+function number(src: string, i: number): [string, number] {
+  let type = 'int_literal';
+  const c = src.charCodeAt(i);
+  const x = src.charCodeAt(i + 1) | 32;
+  let j: number;
+  if (c === 48 && x === 120 /* x */) {
+    j = digits(src, src.charCodeAt(i + 2) === 95 ? i + 3 : i + 2, isHex);
+    if (src.charCodeAt(j) === 46 || (src.charCodeAt(j) | 32) === 112) throw new GiveUp('hexadecimal float');
+  } else if (c === 48 && (x === 98 || x === 111) /* b o */) {
+    j = digits(src, src.charCodeAt(i + 2) === 95 ? i + 3 : i + 2, isDigit);
+  } else {
+    j = digits(src, i, isDigit);
+    if (src.charCodeAt(j) === 46) {
+      type = 'float_literal';
+      j = digits(src, j + 1, isDigit);
+    }
+    if ((src.charCodeAt(j) | 32) === 101 /* e */) {
+      let k = j + 1;
+      if (src.charCodeAt(k) === 43 || src.charCodeAt(k) === 45) k++;
+      if (!isDigit(src.charCodeAt(k))) throw new GiveUp('exponent without digits');
+      type = 'float_literal';
+      j = digits(src, k, isDigit);
+    }
+  }
+  if (src.charCodeAt(j) === 105 /* i */) return ['imaginary_literal', j + 1];
+  if (isIdentPart(src.charCodeAt(j)) || src.charCodeAt(j) === 46) throw new GiveUp('number followed by a letter or dot');
+  return [type, j];
+}
+
+/** The end of a rune literal starting at i. */
+function rune(src: string, i: number): number {
+  let j = i + 1;
+  if (src.charCodeAt(j) === 92) {
+    const e = src[j + 1]!;
+    const width = e === 'x' ? 3 : e === 'u' ? 5 : e === 'U' ? 9 : isDigit(src.charCodeAt(j + 1)) ? 3 : 1;
+    j += 1 + width;
+  } else {
+    const c = src.codePointAt(j)!;
+    if (c === 39 || c === 10) throw new GiveUp('bad rune');
+    j += c > 0xffff ? 2 : 1;
+  }
+  if (src.charCodeAt(j) !== 39) throw new GiveUp('bad rune');
+  return j + 1;
+}
+
+/** Children and their fields, gathered while a node is parsed. */
+class Kids {
+  readonly nodes: SyntaxNode[] = [];
+  fields: (string | null)[] | null = null;
+  /** the span of hidden tokens (a newline terminator) at the end, which tree-sitter counts in the node */
+  hiddenEnd = -1;
+
+  add(node: SyntaxNode | undefined | null, field?: string): this {
+    if (!node) return this;
+    if (field) this.fields ??= this.nodes.map(() => null);
+    this.fields?.push(field ?? null);
+    this.nodes.push(node);
+    this.hiddenEnd = -1;
+    return this;
+  }
+
+  addAll(nodes: SyntaxNode[], field?: string): this {
+    for (const n of nodes) this.add(n, field);
+    return this;
+  }
+}
+
+function node(type: string, kids: Kids): SyntaxNode {
+  const first = kids.nodes[0];
+  if (!first) throw new GiveUp(`empty ${type}`);
+  const end = kids.hiddenEnd >= 0 ? kids.hiddenEnd : kids.nodes[kids.nodes.length - 1]!.endIndex;
+  return new SyntaxNode(type, true, first.startIndex, end, kids.nodes, kids.fields);
+}
+
+class Parser {
+  private p = 0;
+  /** composite literals of a bare type name are not read here (an if, for or switch header) */
+  private noLiteral = false;
+  /** stop before `.(type)` (a type switch header) */
+  private typeGuard = false;
+  /**
+   * a line break ends the statement here (a statement list or declaration group, where tree-sitter-go reads a
+   * line break as a terminator), not inside parentheses, brackets or a composite literal's braces
+   */
+  private lineEnds = true;
+
+  /** where a line break ends what is being read */
+  private get atLineEnd(): boolean {
+    return this.lineEnds && this.t.breaks[this.p]! >= 0;
+  }
+
+  constructor(
+    private readonly src: string,
+    private readonly t: Tokens,
+  ) {}
+
+  // tokens
+
+  private get type(): string {
+    return this.t.types[this.p]!;
+  }
+
+  private peek(k = 1): string {
+    return this.t.types[Math.min(this.p + k, this.t.types.length - 1)]!;
+  }
+
+  private text(k = 0): string {
+    return this.src.slice(this.t.starts[this.p + k], this.t.ends[this.p + k]);
+  }
+
+  /** a line break before the current token */
+  private get lineBreak(): boolean {
+    return this.t.breaks[this.p]! >= 0;
+  }
+
+  private fail(what: string): never {
+    throw new GiveUp(`${what} at ${this.t.starts[this.p]} (${this.type})`);
+  }
+
+  private expect(type: string): SyntaxNode {
+    if (this.type !== type) this.fail(`expected ${type}`);
+    return this.token();
+  }
+
+  /** the current token as an anonymous leaf */
+  private token(): SyntaxNode {
+    const leaf = new SyntaxNode(this.type, false, this.t.starts[this.p]!, this.t.ends[this.p]!, [], null);
+    this.p++;
+    return leaf;
+  }
+
+  /** the current token as a named leaf of the given type */
+  private leaf(type: string): SyntaxNode {
+    const leaf = new SyntaxNode(type, true, this.t.starts[this.p]!, this.t.ends[this.p]!, [], null);
+    this.p++;
+    return leaf;
+  }
+
+  private identifier(type = 'identifier'): SyntaxNode {
+    if (this.type !== IDENT) this.fail(`expected ${type}`);
+    return this.leaf(type);
+  }
+
+  /** with the parse state switched for a nested part (inside parentheses, brackets, braces) */
+  private nested<T>(noLiteral: boolean, read: () => T): T {
+    const savedNoLiteral = this.noLiteral;
+    const savedTypeGuard = this.typeGuard;
+    const savedLineEnds = this.lineEnds;
+    this.noLiteral = noLiteral;
+    this.typeGuard = false;
+    this.lineEnds = false;
+    const result = read();
+    // no finally: a GiveUp abandons the whole parse
+    this.noLiteral = savedNoLiteral;
+    this.typeGuard = savedTypeGuard;
+    this.lineEnds = savedLineEnds;
+    return result;
+  }
+
+  /** what `read` gives, or undefined (and the tokens and state as they were) where it gives up or gives nothing */
+  private attempt<T>(read: () => T | undefined): T | undefined {
+    const saved = { p: this.p, noLiteral: this.noLiteral, typeGuard: this.typeGuard, lineEnds: this.lineEnds };
+    try {
+      const result = read();
+      if (result !== undefined) return result;
+    } catch (error) {
+      if (!(error instanceof GiveUp)) throw error;
+    }
+    Object.assign(this, saved);
+    return undefined;
+  }
+
+  /** with line breaks ending statements (a statement list or a declaration group) */
+  private statements<T>(read: () => T): T {
+    const saved = this.lineEnds;
+    this.lineEnds = true;
+    const result = read();
+    this.lineEnds = saved;
+    return result;
+  }
+
+  /**
+   * A statement or declaration terminator: `;` (a child), a line break (hidden, but in the span of the node
+   * it ends, as tree-sitter's `\n` token is), or nothing before a closing token.
+   */
+  private terminator(kids: Kids, closers: readonly string[]): boolean {
+    if (this.type === ';') {
+      kids.add(this.token());
+      return true;
+    }
+    const at = this.t.breaks[this.p]!;
+    if (at >= 0) {
+      // tree-sitter-go's newline token takes the whole run of line breaks, not the spaces between them
+      let end = at + 1;
+      while (this.src.charCodeAt(end) === 10) end++;
+      kids.hiddenEnd = end;
+      return true;
+    }
+    if (closers.includes(this.type)) return false;
+    this.fail('expected a terminator');
+  }
+
+  // the file
+
+  parseFile(): SyntaxNode {
+    const kids = new Kids();
+    while (this.type !== EOF) {
+      switch (this.type) {
+        case 'package':
+          kids.add(node('package_clause', new Kids().add(this.token()).add(this.identifier('package_identifier'))));
+          break;
+        case 'import':
+          kids.add(this.importDeclaration());
+          break;
+        case 'func':
+          kids.add(this.peek() === '(' ? this.methodDeclaration() : this.functionDeclaration());
+          break;
+        case 'var':
+        case 'const':
+        case 'type':
+          kids.add(this.declaration());
+          break;
+        default:
+          this.fail('top-level statement');
+      }
+      if (this.type !== EOF) this.terminator(kids, NO_CLOSER);
+    }
+    const root = new SyntaxNode('source_file', true, 0, this.src.length, kids.nodes, kids.fields);
+    return root;
+  }
+
+  private importDeclaration(): SyntaxNode {
+    const kids = new Kids().add(this.token());
+    if (this.type === '(') {
+      const list = new Kids().add(this.token());
+      while (this.type !== ')') {
+        list.add(this.importSpec());
+        if (!this.terminator(list, TYPE_GROUP_END)) break;
+      }
+      list.add(this.expect(')'));
+      list.hiddenEnd = -1;
+      kids.add(node('import_spec_list', list));
+    } else kids.add(this.importSpec());
+    return node('import_declaration', kids);
+  }
+
+  private importSpec(): SyntaxNode {
+    const kids = new Kids();
+    if (this.type === '.') {
+      // tree-sitter-go's dot is a node around the `.` token
+      const dot = this.token();
+      kids.add(new SyntaxNode('dot', true, dot.startIndex, dot.endIndex, [dot], null), 'name');
+    }
+    else if (this.type === IDENT) kids.add(this.text() === '_' ? this.leaf('blank_identifier') : this.leaf('package_identifier'), 'name');
+    kids.add(this.stringLiteral(), 'path');
+    return node('import_spec', kids);
+  }
+
+  private functionDeclaration(): SyntaxNode {
+    const kids = new Kids().add(this.token()).add(this.identifier(), 'name');
+    if (this.type === '[') kids.add(this.typeParameterList(), 'type_parameters');
+    this.signature(kids);
+    if (this.type === '{' && !this.lineBreak) kids.add(this.block(), 'body');
+    return node('function_declaration', kids);
+  }
+
+  private methodDeclaration(): SyntaxNode {
+    const kids = new Kids().add(this.token()).add(this.parameterList(), 'receiver').add(this.identifier('field_identifier'), 'name');
+    this.signature(kids);
+    if (this.type === '{' && !this.lineBreak) kids.add(this.block(), 'body');
+    return node('method_declaration', kids);
+  }
+
+  /** parameters and result of a function, method, function type, literal or interface method */
+  private signature(kids: Kids): void {
+    kids.add(this.parameterList(), 'parameters');
+    if (this.lineBreak) return;
+    if (this.type === '(') kids.add(this.parameterList(), 'result');
+    else if (this.type !== '{' && TYPE_START.has(this.type)) kids.add(this.type_(), 'result');
+  }
+
+  private typeParameterList(): SyntaxNode {
+    const kids = new Kids().add(this.expect('['));
+    this.nested(false, () => {
+      for (;;) {
+        const decl = new Kids().add(this.identifier(), 'name');
+        while (this.type === ',') decl.add(this.token()).add(this.identifier(), 'name');
+        decl.add(node('type_constraint', this.typeElemKids()), 'type');
+        kids.add(node('type_parameter_declaration', decl));
+        if (this.type !== ',') break;
+        kids.add(this.token());
+        if (this.type === ']') break;
+      }
+    });
+    kids.add(this.expect(']'));
+    return node('type_parameter_list', kids);
+  }
+
+  /** `(a, b int, c ...string)`, `(int, error)`: Go groups names with the type after them */
+  private parameterList(): SyntaxNode {
+    const kids = new Kids().add(this.expect('('));
+    interface Entry {
+      name?: SyntaxNode;
+      variadic?: SyntaxNode;
+      type?: SyntaxNode;
+      comma?: SyntaxNode;
+    }
+    const entries: Entry[] = [];
+    this.nested(false, () => {
+      while (this.type !== ')') {
+        const entry: Entry = {};
+        if (this.type === '...') {
+          entry.variadic = this.token();
+          entry.type = this.type_();
+        } else if (this.type === IDENT && (this.peek() === ',' || this.peek() === ')')) {
+          entry.name = this.leaf('identifier');
+        } else if (this.type === IDENT && this.peek() === '...') {
+          entry.name = this.leaf('identifier');
+          entry.variadic = this.token();
+          entry.type = this.type_();
+        } else if (this.type === IDENT && this.peek() !== '.' && this.peek() !== '[' && TYPE_START.has(this.peek())) {
+          entry.name = this.leaf('identifier');
+          entry.type = this.type_();
+        } else if (this.type === IDENT && this.peek() === '[') {
+          // `name []T` or `name [N]T`, against a generic type `List[T]`
+          const named = this.attempt(() => {
+            const name = this.leaf('identifier');
+            const type = this.type_();
+            return this.type === ',' || this.type === ')' ? { name, type } : undefined;
+          });
+          if (named) Object.assign(entry, named);
+          else entry.type = this.type_();
+        } else entry.type = this.type_();
+        if (this.type === ',') entry.comma = this.token();
+        else if (this.type !== ')') this.fail('parameter list');
+        entries.push(entry);
+      }
+    });
+    const named = entries.some((e) => e.name && e.type);
+    let group = new Kids();
+    for (const e of entries) {
+      if (e.variadic) {
+        const v = new Kids();
+        if (e.name) v.add(e.name, 'name');
+        v.add(e.variadic).add(e.type!, 'type');
+        kids.add(node('variadic_parameter_declaration', v));
+        if (group.nodes.length) this.fail('names without a type');
+      } else if (!named) {
+        const type = e.type ?? retype(e.name!, 'type_identifier');
+        kids.add(node('parameter_declaration', new Kids().add(type, 'type')));
+      } else {
+        if (!e.name) this.fail('unnamed parameter among named ones');
+        group.add(e.name, 'name');
+        if (!e.type) {
+          if (!e.comma) this.fail('names without a type');
+          group.add(e.comma);
+          continue;
+        }
+        group.add(e.type, 'type');
+        // tree-sitter's GLR parse keeps so few readings of a long run of names that it splits one (`a1, ... a9 uintptr`)
+        if (group.nodes.length > 2 * MAX_NAMES_IN_GROUP) this.fail('long run of parameter names');
+        kids.add(node('parameter_declaration', group));
+        group = new Kids();
+      }
+      if (e.comma) kids.add(e.comma);
+    }
+    if (group.nodes.length) this.fail('names without a type');
+    kids.add(this.expect(')'));
+    return node('parameter_list', kids);
+  }
+
+  // declarations
+
+  private declaration(): SyntaxNode {
+    const keyword = this.type;
+    const kids = new Kids().add(this.token());
+    const spec = keyword === 'var' ? () => this.varSpec() : keyword === 'const' ? () => this.constSpec() : () => this.typeSpec();
+    if (this.type !== '(') {
+      kids.add(spec());
+      return node(`${keyword}_declaration`, kids);
+    }
+    const group = keyword === 'var' ? new Kids() : kids;
+    group.add(this.token());
+    this.statements(() => {
+      while (this.type !== ')') {
+        group.add(spec());
+        // const and var groups need a terminator after every spec; a type group may end without one
+        if (!this.terminator(group, keyword === 'type' ? TYPE_GROUP_END : NO_CLOSER)) break;
+      }
+    });
+    group.add(this.expect(')'));
+    group.hiddenEnd = -1;
+    if (keyword === 'var') kids.add(node('var_spec_list', group));
+    return node(`${keyword}_declaration`, kids);
+  }
+
+  private constSpec(): SyntaxNode {
+    const kids = new Kids().add(this.identifier(), 'name');
+    while (this.type === ',') kids.add(this.token(), 'name').add(this.identifier(), 'name');
+    if (this.type !== '=' && TYPE_START.has(this.type) && !this.lineBreak) kids.add(this.type_(), 'type');
+    if (this.type === '=') kids.add(this.token()).add(this.expressionList(), 'value');
+    return node('const_spec', kids);
+  }
+
+  private varSpec(): SyntaxNode {
+    const kids = new Kids().add(this.identifier(), 'name');
+    while (this.type === ',') kids.add(this.token()).add(this.identifier(), 'name');
+    if (this.type !== '=') kids.add(this.type_(), 'type');
+    if (this.type === '=') kids.add(this.token()).add(this.expressionList(), 'value');
+    return node('var_spec', kids);
+  }
+
+  private typeSpec(): SyntaxNode {
+    const kids = new Kids().add(this.identifier('type_identifier'), 'name');
+    if (this.type === '[' && this.peek() === IDENT && this.peek(2) !== ']') {
+      // `type List[T any] ...` against an array type `type A [N]int` (`[N]` was passed over above)
+      if (!TYPE_PARAMETER_NEXT.has(this.peek(2))) this.fail('type parameter or array length');
+      kids.add(this.typeParameterList(), 'type_parameters');
+    }
+    if (this.type === '=') {
+      kids.add(this.token()).add(this.type_(), 'type');
+      return node('type_alias', kids);
+    }
+    kids.add(this.type_(), 'type');
+    return node('type_spec', kids);
+  }
+
+  // types
+
+  private type_(): SyntaxNode {
+    switch (this.type) {
+      case IDENT: {
+        let name: SyntaxNode;
+        if (this.peek() === '.' && this.peek(2) === IDENT) {
+          const q = new Kids().add(this.leaf('package_identifier'), 'package').add(this.token()).add(this.leaf('type_identifier'), 'name');
+          name = node('qualified_type', q);
+        } else name = this.leaf('type_identifier');
+        if (this.type === '[' && !this.lineBreak) return node('generic_type', new Kids().add(name, 'type').add(this.typeArguments(), 'type_arguments'));
+        return name;
+      }
+      case '*':
+        return node('pointer_type', new Kids().add(this.token()).add(this.type_()));
+      case '[': {
+        const kids = new Kids().add(this.token());
+        if (this.type === ']') return node('slice_type', kids.add(this.token()).add(this.type_(), 'element'));
+        if (this.type === '...') return node('implicit_length_array_type', kids.add(this.token()).add(this.expect(']')).add(this.type_(), 'element'));
+        kids.add(
+          this.nested(false, () => this.expression()),
+          'length',
+        );
+        return node('array_type', kids.add(this.expect(']')).add(this.type_(), 'element'));
+      }
+      case 'map': {
+        const kids = new Kids().add(this.token()).add(this.expect('['));
+        kids.add(
+          this.nested(false, () => this.type_()),
+          'key',
+        );
+        return node('map_type', kids.add(this.expect(']')).add(this.type_(), 'value'));
+      }
+      case 'chan': {
+        const kids = new Kids().add(this.token());
+        if (this.type === '<-') kids.add(this.token());
+        return node('channel_type', kids.add(this.type_(), 'value'));
+      }
+      case '<-': {
+        const kids = new Kids().add(this.token()).add(this.expect('chan'));
+        return node('channel_type', kids.add(this.type_(), 'value'));
+      }
+      case 'func': {
+        const kids = new Kids().add(this.token());
+        this.signature(kids);
+        return node('function_type', kids);
+      }
+      case 'struct':
+        return node('struct_type', new Kids().add(this.token()).add(this.fieldDeclarationList()));
+      case 'interface':
+        return this.interfaceType();
+      case '(': {
+        const kids = new Kids().add(this.token());
+        kids.add(this.nested(false, () => this.type_()));
+        return node('parenthesized_type', kids.add(this.expect(')')));
+      }
+      case '~':
+        return node('negated_type', new Kids().add(this.token()).add(this.type_()));
+      default:
+        this.fail('type');
+    }
+  }
+
+  private typeArguments(): SyntaxNode {
+    const kids = new Kids().add(this.expect('['));
+    this.nested(false, () => {
+      for (;;) {
+        kids.add(node('type_elem', this.typeElemKids()));
+        if (this.type !== ',') break;
+        kids.add(this.token());
+        if (this.type === ']') break;
+      }
+    });
+    return node('type_arguments', kids.add(this.expect(']')));
+  }
+
+  /** `T`, `~int | ~string`: types separated by `|` */
+  private typeElemKids(): Kids {
+    const kids = new Kids().add(this.type_());
+    while (this.type === '|') kids.add(this.token()).add(this.type_());
+    return kids;
+  }
+
+  private fieldDeclarationList(): SyntaxNode {
+    const kids = new Kids().add(this.expect('{'));
+    this.nested(false, () => {
+      while (this.type !== '}') {
+        kids.add(this.fieldDeclaration());
+        if (!this.terminator(kids, ['}'])) break;
+      }
+    });
+    kids.add(this.expect('}'));
+    kids.hiddenEnd = -1;
+    return node('field_declaration_list', kids);
+  }
+
+  private fieldDeclaration(): SyntaxNode {
+    const kids = new Kids();
+    const embeddedEnd = (k: number) => this.t.breaks[this.p + k]! >= 0 || FIELD_ALONE.has(this.peek(k));
+    if (this.type === '*') {
+      kids.add(this.token()).add(this.embeddedType(), 'type');
+    } else if (this.type === IDENT && this.peek() === '.') {
+      kids.add(this.embeddedType(), 'type');
+    } else if (this.type === IDENT && embeddedEnd(1)) {
+      kids.add(this.leaf('type_identifier'), 'type');
+    } else if (this.type === IDENT && this.peek() === '[' && this.peek(2) !== ']') {
+      // `buf [N]byte`, against an embedded generic type `List[T]`
+      const named = this.attempt(() => {
+        const name = this.leaf('field_identifier');
+        const type = this.type_();
+        return this.t.breaks[this.p]! >= 0 || FIELD_ALONE.has(this.type) ? { name, type } : undefined;
+      });
+      if (named) kids.add(named.name, 'name').add(named.type, 'type');
+      else kids.add(this.embeddedType(), 'type');
+    } else {
+      kids.add(this.identifier('field_identifier'), 'name');
+      while (this.type === ',') kids.add(this.token()).add(this.identifier('field_identifier'), 'name');
+      kids.add(this.type_(), 'type');
+    }
+    if ((this.type === '"' || this.type === '`') && !this.lineBreak) kids.add(this.stringLiteral(), 'tag');
+    return node('field_declaration', kids);
+  }
+
+  private embeddedType(): SyntaxNode {
+    const type = this.type_();
+    if (type.type !== 'type_identifier' && type.type !== 'qualified_type' && type.type !== 'generic_type') this.fail('embedded type');
+    return type;
+  }
+
+  private interfaceType(): SyntaxNode {
+    const kids = new Kids().add(this.token()).add(this.expect('{'));
+    this.nested(false, () => {
+      while (this.type !== '}') {
+        if (this.type === IDENT && this.peek() === '(') {
+          const method = new Kids().add(this.leaf('field_identifier'), 'name');
+          this.signature(method);
+          kids.add(node('method_elem', method));
+        } else kids.add(node('type_elem', this.typeElemKids()));
+        if (!this.terminator(kids, ['}'])) break;
+      }
+    });
+    kids.add(this.expect('}'));
+    kids.hiddenEnd = -1;
+    return node('interface_type', kids);
+  }
+
+  // statements
+
+  private block(): SyntaxNode {
+    const kids = new Kids().add(this.expect('{'));
+    const list = this.nested(false, () => this.statements(() => this.statementList(BLOCK_END)));
+    kids.add(list).add(this.expect('}'));
+    return node('block', kids);
+  }
+
+  /** statements up to one of `closers` (not consumed); undefined when there are none */
+  private statementList(closers: readonly string[]): SyntaxNode | undefined {
+    const kids = new Kids();
+    while (!closers.includes(this.type)) {
+      if (this.type === IDENT && this.peek() === ':') {
+        const label = new Kids().add(this.leaf('label_name'), 'label').add(this.token());
+        if (closers.includes(this.type)) {
+          kids.add(node('labeled_statement', label));
+          break;
+        }
+        kids.add(node('labeled_statement', label.add(this.statement())));
+      } else kids.add(this.statement());
+      if (!this.terminator(kids, closers)) break;
+    }
+    return kids.nodes.length ? node('statement_list', kids) : undefined;
+  }
+
+  private statement(): SyntaxNode {
+    switch (this.type) {
+      case 'var':
+      case 'const':
+      case 'type':
+        return this.declaration();
+      case 'return': {
+        const kids = new Kids().add(this.token());
+        if (!this.lineBreak && !RETURN_ALONE.has(this.type)) kids.add(this.expressionList());
+        return node('return_statement', kids);
+      }
+      case 'go':
+      case 'defer':
+        return node(`${this.type}_statement`, new Kids().add(this.token()).add(this.expression()));
+      case 'if':
+        return this.ifStatement();
+      case 'for':
+        return this.forStatement();
+      case 'switch':
+        return this.switchStatement();
+      case 'select': {
+        const kids = new Kids().add(this.token()).add(this.expect('{'));
+        while (this.type === 'case' || this.type === 'default') kids.add(this.type === 'default' ? this.defaultCase() : this.communicationCase());
+        return node('select_statement', kids.add(this.expect('}')));
+      }
+      case 'break':
+      case 'continue': {
+        const kids = new Kids().add(this.token());
+        if (this.type === IDENT && !this.lineBreak) kids.add(this.leaf('label_name'));
+        return node(`${kids.nodes[0]!.type}_statement`, kids);
+      }
+      case 'goto':
+        return node('goto_statement', new Kids().add(this.token()).add(this.identifier('label_name')));
+      case 'fallthrough': {
+        const keyword = this.token();
+        return new SyntaxNode('fallthrough_statement', true, keyword.startIndex, keyword.endIndex, [keyword], null);
+      }
+      case '{':
+        return this.block();
+      default:
+        return this.simpleStatement();
+    }
+  }
+
+  /** an expression, send, inc/dec, assignment or short variable declaration */
+  private simpleStatement(): SyntaxNode {
+    const left = this.expressionListKids();
+    const op = this.atLineEnd ? ';' : this.type;
+    if (op === ':=' || ASSIGNMENT.has(op)) {
+      const kids = new Kids().add(node('expression_list', left), 'left');
+      if (op === ':=') kids.add(this.token());
+      else kids.add(this.token(), 'operator');
+      kids.add(this.expressionList(), 'right');
+      return node(op === ':=' ? 'short_var_declaration' : 'assignment_statement', kids);
+    }
+    if (left.nodes.length !== 1) this.fail('expression list as a statement');
+    const expression = left.nodes[0]!;
+    if (op === '++' || op === '--') return node(op === '++' ? 'inc_statement' : 'dec_statement', new Kids().add(expression).add(this.token()));
+    if (op === '<-') return node('send_statement', new Kids().add(expression, 'channel').add(this.token()).add(this.expression(), 'value'));
+    return node('expression_statement', new Kids().add(expression));
+  }
+
+  /** in a header, the simple statement before `;`, or a range clause */
+  private headerStatement(allowRange: boolean): SyntaxNode {
+    if (allowRange && this.type === 'range') {
+      return node('range_clause', new Kids().add(this.token()).add(this.expression(), 'right'));
+    }
+    if (allowRange) {
+      const start = this.p;
+      const left = this.expressionListKids();
+      if ((this.type === ':=' || this.type === '=') && this.peek() === 'range') {
+        const kids = new Kids().add(node('expression_list', left), 'left').add(this.token()).add(this.token()).add(this.expression(), 'right');
+        return node('range_clause', kids);
+      }
+      this.p = start;
+    }
+    return this.simpleStatement();
+  }
+
+  private ifStatement(): SyntaxNode {
+    const kids = new Kids().add(this.token());
+    this.nested(true, () => {
+      const first = this.headerStatement(false);
+      if (this.type === ';') {
+        kids.add(first, 'initializer').add(this.token());
+        kids.add(this.expression(), 'condition');
+      } else kids.add(unwrapExpression(first), 'condition');
+    });
+    kids.add(this.block(), 'consequence');
+    if (this.type === 'else') {
+      kids.add(this.token());
+      kids.add(this.type === 'if' ? this.ifStatement() : this.block(), 'alternative');
+    }
+    return node('if_statement', kids);
+  }
+
+  private forStatement(): SyntaxNode {
+    const kids = new Kids().add(this.token());
+    this.nested(true, () => {
+      if (this.type === '{') return;
+      if (this.type === ';') {
+        kids.add(this.forClause(undefined));
+        return;
+      }
+      const first = this.headerStatement(true);
+      if (first.type === 'range_clause') kids.add(first);
+      else if (this.type === ';') kids.add(this.forClause(first));
+      else kids.add(unwrapExpression(first));
+    });
+    kids.add(this.block(), 'body');
+    return node('for_statement', kids);
+  }
+
+  private forClause(initializer: SyntaxNode | undefined): SyntaxNode {
+    const kids = new Kids().add(initializer, 'initializer').add(this.expect(';'));
+    if (this.type !== ';') kids.add(this.expression(), 'condition');
+    kids.add(this.expect(';'));
+    if (this.type !== '{') kids.add(this.simpleStatement(), 'update');
+    return node('for_clause', kids);
+  }
+
+  private switchStatement(): SyntaxNode {
+    const kids = new Kids().add(this.token());
+    let typeSwitch = false;
+    this.nested(true, () => {
+      this.typeGuard = true;
+      if (this.type === '{') return;
+      let header = this.simpleStatement();
+      if (this.type === ';') {
+        kids.add(header, 'initializer').add(this.token());
+        if (this.type === '{') return;
+        header = this.simpleStatement();
+      }
+      if (this.type === '.' && this.peek() === '(' && this.peek(2) === 'type') {
+        typeSwitch = true;
+        if (header.type === 'short_var_declaration') {
+          const [left, assign, right] = header.children;
+          if (header.children.length !== 3 || right!.namedChildren.length !== 1 || right!.children.length !== 1) this.fail('type switch alias');
+          kids.add(left!, 'alias').add(assign!).add(right!.children[0]!, 'value');
+        } else kids.add(unwrapExpression(header), 'value');
+        kids.add(this.token()).add(this.token()).add(this.token()).add(this.expect(')'));
+      } else kids.add(unwrapExpression(header), 'value');
+    });
+    kids.add(this.expect('{'));
+    while (this.type === 'case' || this.type === 'default') {
+      if (this.type === 'default') kids.add(this.defaultCase());
+      else if (typeSwitch) kids.add(this.typeCase());
+      else kids.add(this.expressionCase());
+    }
+    kids.add(this.expect('}'));
+    return node(typeSwitch ? 'type_switch_statement' : 'expression_switch_statement', kids);
+  }
+
+  private caseBody(kids: Kids): void {
+    kids.add(this.expect(':'));
+    kids.add(this.statements(() => this.statementList(CASE_END)));
+  }
+
+  private expressionCase(): SyntaxNode {
+    const kids = new Kids().add(this.token()).add(this.expressionList(), 'value');
+    this.caseBody(kids);
+    return node('expression_case', kids);
+  }
+
+  private typeCase(): SyntaxNode {
+    const kids = new Kids().add(this.token()).add(this.type_(), 'type');
+    while (this.type === ',') kids.add(this.token(), 'type').add(this.type_(), 'type');
+    this.caseBody(kids);
+    return node('type_case', kids);
+  }
+
+  private defaultCase(): SyntaxNode {
+    const kids = new Kids().add(this.token());
+    this.caseBody(kids);
+    return node('default_case', kids);
+  }
+
+  private communicationCase(): SyntaxNode {
+    const kids = new Kids().add(this.token());
+    const left = this.expressionListKids();
+    let communication: SyntaxNode;
+    if (this.type === '=' || this.type === ':=') {
+      const receive = new Kids().add(node('expression_list', left), 'left').add(this.token()).add(this.expression(), 'right');
+      communication = node('receive_statement', receive);
+    } else {
+      if (left.nodes.length !== 1) this.fail('communication');
+      if (this.type === '<-') communication = node('send_statement', new Kids().add(left.nodes[0], 'channel').add(this.token()).add(this.expression(), 'value'));
+      else communication = node('receive_statement', new Kids().add(left.nodes[0], 'right'));
+    }
+    kids.add(communication, 'communication');
+    this.caseBody(kids);
+    return node('communication_case', kids);
+  }
+
+  // expressions
+
+  private expressionList(): SyntaxNode {
+    return node('expression_list', this.expressionListKids());
+  }
+
+  private expressionListKids(): Kids {
+    const kids = new Kids().add(this.expression());
+    while (this.type === ',') kids.add(this.token()).add(this.expression());
+    return kids;
+  }
+
+  private expression(minPrecedence = 0): SyntaxNode {
+    let left = this.unary();
+    for (;;) {
+      const precedence = BINARY_PRECEDENCE[this.type];
+      if (precedence === undefined || precedence <= minPrecedence || this.atLineEnd) return left;
+      const kids = new Kids().add(left, 'left').add(this.token(), 'operator').add(this.expression(precedence), 'right');
+      left = node('binary_expression', kids);
+    }
+  }
+
+  private unary(): SyntaxNode {
+    if (UNARY.has(this.type)) {
+      if (this.type === '<-' && this.peek() === 'chan') this.fail('channel type in an expression');
+      const kids = new Kids().add(this.token(), 'operator').add(this.unary(), 'operand');
+      return node('unary_expression', kids);
+    }
+    return this.primary();
+  }
+
+  private primary(): SyntaxNode {
+    const start = this.p;
+    let x = this.operand();
+    /** what a composite literal's type could be read from: `T`, `pkg.T`, `T[A]`, `pkg.T[A]` */
+    let typeLike = x.type === 'identifier' ? 1 : 0;
+    for (;;) {
+      if (this.atLineEnd) return x;
+      switch (this.type) {
+        case '.': {
+          if (this.peek() === '(') {
+            if (this.peek(2) === 'type') {
+              if (this.typeGuard) return x;
+              this.fail('.(type) outside a type switch');
+            }
+            const kids = new Kids().add(x, 'operand').add(this.token()).add(this.token());
+            kids.add(this.nested(false, () => this.type_()), 'type').add(this.expect(')'));
+            x = node('type_assertion_expression', kids);
+            typeLike = 0;
+            break;
+          }
+          const kids = new Kids().add(x, 'operand').add(this.token());
+          if (this.type !== IDENT) this.fail('selector');
+          kids.add(this.leaf('field_identifier'), 'field');
+          x = node('selector_expression', kids);
+          typeLike = typeLike === 1 ? 2 : 0;
+          break;
+        }
+        case '(':
+          x = node('call_expression', new Kids().add(x, 'function').add(this.argumentList(), 'arguments'));
+          typeLike = 0;
+          break;
+        case '[': {
+          const index = this.indexOrSlice(x, start);
+          x = index;
+          typeLike = typeLike > 0 && x.type === 'index_expression' ? 3 : 0;
+          if (x.type === 'type_conversion_expression') typeLike = 0;
+          break;
+        }
+        case '{':
+          if (typeLike === 0 || this.noLiteral) return x;
+          this.p = start;
+          x = this.compositeLiteral(this.type_());
+          typeLike = 0;
+          break;
+        default:
+          return x;
+      }
+    }
+  }
+
+  /**
+   * `x[i]`, `x[i:j]`, `x[i:j:k]`, or the conversion `T[A](v)`. Where an index could also be read as a generic
+   * type, tree-sitter-go keeps both readings and takes the one of higher dynamic precedence, the type's on
+   * a tie (`m[k](v)` is a conversion, `f.Blocks[idx[p.ID]]` an instantiation): the scores below follow
+   * its grammar, and where the type reading wins but is not one built here, the parser gives up.
+   */
+  private indexOrSlice(operand: SyntaxNode, operandStart: number): SyntaxNode {
+    const kids = new Kids().add(operand, 'operand').add(this.token());
+    return this.nested(false, () => {
+      let first: SyntaxNode | undefined;
+      if (this.type !== ':') first = this.expression();
+      if (this.type === ']') {
+        const index = node('index_expression', kids.add(first, 'index').add(this.token()));
+        const asIndex = indexCount(index);
+        if (-1 + typeScore(operand) + typeScore(first!) >= asIndex) this.fail('index or generic type instantiation');
+        if (this.type !== '(' || -1 + typeScore(index) < asIndex) return index;
+        // `T[A](v)`: a conversion to a generic type
+        const simple = (n: SyntaxNode) => n.type === 'identifier' || n.type === 'selector_expression';
+        if (!simple(operand) || !simple(first!)) this.fail('conversion to a generic type');
+        const call = this.p;
+        this.p = operandStart;
+        const type = this.type_();
+        if (type.type !== 'generic_type' || this.p !== call) this.fail('generic conversion');
+        const conversion = new Kids().add(type, 'type').add(this.expect('('));
+        conversion.add(this.expression(), 'operand');
+        if (this.type === ',') conversion.add(this.token());
+        if (this.type !== ')') this.fail('generic call with several arguments');
+        return node('type_conversion_expression', conversion.add(this.token()));
+      }
+      if (this.type === ',') this.fail('several type arguments');
+      kids.add(first, 'start').add(this.expect(':'));
+      if (this.type !== ']' && this.type !== ':') kids.add(this.expression(), 'end');
+      if (this.type === ':') kids.add(this.token()).add(this.expression(), 'capacity');
+      return node('slice_expression', kids.add(this.expect(']')));
+    });
+  }
+
+  private argumentList(): SyntaxNode {
+    const kids = new Kids().add(this.expect('('));
+    this.nested(false, () => {
+      while (this.type !== ')') {
+        const value = this.expression();
+        if (this.type === '...') kids.add(node('variadic_argument', new Kids().add(value).add(this.token())));
+        else kids.add(value);
+        if (this.type !== ',') break;
+        kids.add(this.token());
+      }
+    });
+    return node('argument_list', kids.add(this.expect(')')));
+  }
+
+  /** `make(T, n)`, `new(T)`: a type first */
+  private specialArgumentList(): SyntaxNode {
+    const kids = new Kids().add(this.expect('('));
+    this.nested(false, () => {
+      if (this.type === ')') return;
+      kids.add(this.type_());
+      while (this.type === ',') {
+        kids.add(this.token());
+        if (this.type === ')') break;
+        kids.add(this.expression());
+      }
+    });
+    return node('argument_list', kids.add(this.expect(')')));
+  }
+
+  private operand(): SyntaxNode {
+    switch (this.type) {
+      case IDENT: {
+        const word = this.text();
+        if ((word === 'make' || word === 'new') && this.peek() === '(') {
+          const kids = new Kids().add(this.leaf('identifier'), 'function').add(this.specialArgumentList(), 'arguments');
+          return node('call_expression', kids);
+        }
+        return this.leaf(LITERAL_KEYWORDS.has(word) ? word : 'identifier');
+      }
+      case 'int_literal':
+      case 'float_literal':
+      case 'imaginary_literal':
+      case 'rune_literal':
+        return this.leaf(this.type);
+      case '"':
+      case '`':
+        return this.stringLiteral();
+      case '(': {
+        const kids = new Kids().add(this.token());
+        const inner = this.nested(false, () => this.expression());
+        kids.add(inner).add(this.expect(')'));
+        // `(*Pointer[T])(v)`: tree-sitter reads a conversion to a pointer to a generic type
+        if (this.type === '(' && inner.type === 'unary_expression' && inner.children[1]!.type === 'index_expression') this.fail('conversion to a generic pointer type');
+        return node('parenthesized_expression', kids);
+      }
+      case 'func': {
+        const kids = new Kids().add(this.token());
+        this.signature(kids);
+        if (this.type !== '{') this.fail('function type in an expression');
+        kids.add(this.nested(false, () => this.block()), 'body');
+        return node('func_literal', kids);
+      }
+      case '[':
+      case 'map':
+      case 'struct':
+      case 'chan':
+      case 'interface': {
+        const type = this.type_();
+        if (this.type === '{' && type.type !== 'channel_type' && type.type !== 'interface_type') return this.compositeLiteral(type);
+        if (this.type === '(') {
+          const kids = new Kids().add(type, 'type').add(this.token());
+          kids.add(this.nested(false, () => this.expression()), 'operand');
+          if (this.type === ',') kids.add(this.token());
+          return node('type_conversion_expression', kids.add(this.expect(')')));
+        }
+        return this.fail('type in an expression');
+      }
+      default:
+        return this.fail('operand');
+    }
+  }
+
+  private compositeLiteral(type: SyntaxNode): SyntaxNode {
+    return node('composite_literal', new Kids().add(type, 'type').add(this.literalValue(), 'body'));
+  }
+
+  private literalValue(): SyntaxNode {
+    const kids = new Kids().add(this.expect('{'));
+    this.nested(false, () => {
+      while (this.type !== '}') {
+        const key = this.literalElement();
+        if (this.type === ':') kids.add(node('keyed_element', new Kids().add(key, 'key').add(this.token()).add(this.literalElement(), 'value')));
+        else kids.add(key);
+        if (this.type !== ',') break;
+        kids.add(this.token());
+      }
+    });
+    return node('literal_value', kids.add(this.expect('}')));
+  }
+
+  private literalElement(): SyntaxNode {
+    const value = this.type === '{' ? this.literalValue() : this.expression();
+    return node('literal_element', new Kids().add(value));
+  }
+
+  private stringLiteral(): SyntaxNode {
+    const start = this.t.starts[this.p]!;
+    const end = this.t.ends[this.p]!;
+    const raw = this.type === '`';
+    if (!raw && this.type !== '"') this.fail('string');
+    this.p++;
+    const quote = raw ? '`' : '"';
+    const kids = [new SyntaxNode(quote, false, start, start + 1, [], null)];
+    if (raw) kids.push(new SyntaxNode('raw_string_literal_content', true, start + 1, end - 1, [], null));
+    else {
+      let i = start + 1;
+      let run = i;
+      while (i < end - 1) {
+        if (this.src.charCodeAt(i) !== 92) {
+          i++;
+          continue;
+        }
+        if (i > run) kids.push(new SyntaxNode('interpreted_string_literal_content', true, run, i, [], null));
+        const escapeEnd = escapeSequenceEnd(this.src, i, end - 1);
+        kids.push(new SyntaxNode('escape_sequence', true, i, escapeEnd, [], null));
+        i = run = escapeEnd;
+      }
+      if (i > run) kids.push(new SyntaxNode('interpreted_string_literal_content', true, run, i, [], null));
+    }
+    kids.push(new SyntaxNode(quote, false, end - 1, end, [], null));
+    return new SyntaxNode(raw ? 'raw_string_literal' : 'interpreted_string_literal', true, start, end, kids, null);
+  }
+}
+
+/**
+ * The end of tree-sitter-go's escape_sequence token at `i` (a backslash): the longest of `\` and one
+ * character other than x, u, U; two or three digits; `x` and two or more hex digits; `u` and four;
+ * `U` and eight. A shape none of these match is left to tree-sitter.
+ */
+function escapeSequenceEnd(src: string, i: number, limit: number): number {
+  const c = src.charCodeAt(i + 1);
+  const hexRun = (from: number) => {
+    let j = from;
+    while (j < limit && isHex(src.charCodeAt(j))) j++;
+    return j - from;
+  };
+  if (c === 120 /* x */) {
+    // the grammar says two or more hex digits, but tree-sitter-go's lexer ends the token after two
+    if (hexRun(i + 2) < 2) throw new GiveUp('escape');
+    return i + 4;
+  }
+  if (c === 117 /* u */ || c === 85 /* U */) {
+    const want = c === 117 ? 4 : 8;
+    if (hexRun(i + 2) < want) throw new GiveUp('escape');
+    return i + 2 + want;
+  }
+  if (isDigit(c)) {
+    let j = i + 1;
+    while (j < limit && j < i + 4 && isDigit(src.charCodeAt(j))) j++;
+    return j - (i + 1) >= 2 ? j : i + 2;
+  }
+  if (c >= 0xd800 && c <= 0xdbff) throw new GiveUp('escaped surrogate');
+  return i + 2;
+}
+
+/**
+ * tree-sitter-go's dynamic precedence for an expression read as a type (-Infinity where it cannot be
+ * one): a type name -1 (0 as a generic type's base), a qualified name 0, a generic type 1 and its type
+ * arguments 2 more. `generic` says the node would be a generic type's base.
+ */
+function typeScore(n: SyntaxNode, generic = false): number {
+  switch (n.type) {
+    case 'identifier':
+      return generic ? 0 : -1;
+    case 'selector_expression':
+      return n.children[0]!.type === 'identifier' ? 0 : -Infinity;
+    case 'index_expression':
+      return generic ? -Infinity : 3 + typeScore(n.children[0]!, true) + typeScore(n.children[2]!);
+    case 'unary_expression':
+      return !generic && n.children[0]!.type === '*' ? typeScore(n.children[1]!) : -Infinity;
+    default:
+      return -Infinity;
+  }
+}
+
+/** The same expression's precedence read as a value: 1 for each index expression in it. */
+function indexCount(n: SyntaxNode): number {
+  switch (n.type) {
+    case 'index_expression':
+      return 1 + indexCount(n.children[0]!) + indexCount(n.children[2]!);
+    case 'selector_expression':
+      return indexCount(n.children[0]!);
+    case 'unary_expression':
+      return indexCount(n.children[1]!);
+    default:
+      return 0;
+  }
+}
+
+/** A node parsed as a type although read as an expression (`T` in `T{}`): the same token, another type. */
+function retype(leaf: SyntaxNode, type: string): SyntaxNode {
+  return new SyntaxNode(type, true, leaf.startIndex, leaf.endIndex, [], null);
+}
+
+/** The expression of an expression statement (a header's condition or value). */
+function unwrapExpression(statement: SyntaxNode): SyntaxNode {
+  if (statement.type !== 'expression_statement') throw new GiveUp(`${statement.type} where an expression is wanted`);
+  return statement.children[0]!;
+}
+
+/**
+ * Comments are tree-sitter "extras": each is a child of the deepest node whose children come both
+ * before and after it (a comment trailing a node's last child belongs to the node's parent).
+ */
+function placeComments(root: SyntaxNode, comments: { start: number; end: number }[]): void {
+  for (const c of comments) {
+    let parent = root;
+    for (;;) {
+      const children = parent.children;
+      let lo = 0;
+      let hi = children.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (children[mid]!.startIndex < c.start) lo = mid + 1;
+        else hi = mid;
+      }
+      // lo: the first child starting at or after the comment; the one before may span it
+      const before = children[lo - 1];
+      if (before && before.endIndex > c.start && before.children.length) {
+        parent = before;
+        continue;
+      }
+      const comment = new SyntaxNode('comment', true, c.start, c.end, [], null);
+      comment.isExtra = true;
+      children.splice(lo, 0, comment);
+      if (parent.fields) parent.fields.splice(lo, 0, null);
+      break;
+    }
+  }
+}
+
+function finish(root: SyntaxNode, tree: SyntaxTree): void {
+  const stack = [root];
+  while (stack.length) {
+    const n = stack.pop()!;
+    n.tree = tree;
+    const children = n.children;
+    for (let i = 0; i < children.length; i++) {
+      const c = children[i]!;
+      c.parent = n;
+      c.index = i;
+      if (c.children.length) stack.push(c);
+      else c.tree = tree;
+    }
+  }
+}
+
+/** The tree tree-sitter-go would give for `src`, or undefined where this parser is not sure of it. */
+export function parseGoSyntax(src: string): SyntaxTree | undefined {
+  // a carriage return: whether tree-sitter's comment and string tokens take it is not copied here
+  if (src.includes('\r')) return undefined;
+  try {
+    const tokens = lex(src);
+    const root = new Parser(src, tokens).parseFile();
+    const first = Math.min(tokens.starts[0]!, tokens.comments[0]?.start ?? Infinity);
+    root.startIndex = first === Infinity || first >= src.length ? 0 : first;
+    placeComments(root, tokens.comments);
+    const tree = new SyntaxTree(src, root);
+    finish(root, tree);
+    return tree;
+  } catch (error) {
+    if (error instanceof GiveUp || error instanceof RangeError) return undefined;
+    throw error;
+  }
+}
+
+/** Why the parser gives up on `src` (for tests and for measuring how often it does), or undefined. */
+export function goSyntaxGiveUpReason(src: string): string | undefined {
+  try {
+    const tokens = lex(src);
+    new Parser(src, tokens).parseFile();
+    return undefined;
+  } catch (error) {
+    if (error instanceof GiveUp) return error.message;
+    throw error;
+  }
+}
