@@ -16,9 +16,11 @@ const KEYWORDS = new Set([
   'if', 'import', 'interface', 'map', 'package', 'range', 'return', 'select', 'struct', 'switch', 'type', 'var',
 ]);
 
-const OPERATORS3 = new Set(['<<=', '>>=', '&^=', '...']);
-const OPERATORS2 = new Set(['&&', '||', '<-', '++', '--', '==', '!=', '<=', '>=', ':=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<', '>>', '&^']);
-const OPERATORS1 = new Set('+-*/%&|^<>=!()[]{},;.:~');
+/** Go's operators and punctuation by their first character, longest first (the lexer takes the longest) */
+const OPERATORS_BY_FIRST: (string[] | undefined)[] = [];
+for (const op of ['<<=', '>>=', '&^=', '...', ...['&&', '||', '<-', '++', '--', '==', '!=', '<=', '>=', ':=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<', '>>', '&^'], ...'+-*/%&|^<>=!()[]{},;.:~']) {
+  (OPERATORS_BY_FIRST[op.charCodeAt(0)] ??= []).push(op);
+}
 /** interned token types: a token's type is one of these strings or a keyword/operator from the sets above */
 const IDENT = 'identifier';
 const EOF = 'EOF';
@@ -72,15 +74,17 @@ function isIdentPart(c: number): boolean {
 }
 
 function lex(src: string): Tokens {
+  const n = src.length;
+  // plain arrays: typed ones of the text's length, allocated per file, made the whole parse three times slower
   const t: Tokens = { types: [], starts: [], ends: [], breaks: [], comments: [] };
   let i = 0;
+  let count = 0;
   let lineBreak = -1;
-  const n = src.length;
   const push = (type: string, start: number, end: number) => {
     t.types.push(type);
-    t.starts.push(start);
-    t.ends.push(end);
-    t.breaks.push(lineBreak);
+    t.starts[count] = start;
+    t.ends[count] = end;
+    t.breaks[count++] = lineBreak;
     lineBreak = -1;
     i = end;
   };
@@ -99,7 +103,8 @@ function lex(src: string): Tokens {
       let j = i + 1;
       while (j < n && isIdentPart(src.charCodeAt(j))) j++;
       if (j < n && src.charCodeAt(j) >= 128) throw new GiveUp('non-ASCII identifier');
-      const word = src.slice(i, j);
+      // keywords are 2 to 11 lower-case letters: most identifiers are not sliced out to be looked up
+      const word = c >= 97 && j - i >= 2 && j - i <= 11 ? src.slice(i, j) : '';
       push(KEYWORDS.has(word) ? word : IDENT, i, j);
       continue;
     }
@@ -146,19 +151,9 @@ function lex(src: string): Tokens {
       push('rune_literal', i, rune(src, i));
       continue;
     }
-    const three = src.slice(i, i + 3);
-    if (OPERATORS3.has(three)) {
-      push(three, i, i + 3);
-      continue;
-    }
-    const two = src.slice(i, i + 2);
-    if (OPERATORS2.has(two)) {
-      push(two, i, i + 2);
-      continue;
-    }
-    const one = src[i]!;
-    if (OPERATORS1.has(one)) {
-      push(one, i, i + 1);
+    const operator = OPERATORS_BY_FIRST[c]?.find((op) => src.startsWith(op, i));
+    if (operator) {
+      push(operator, i, i + operator.length);
       continue;
     }
     // a carriage return, a form feed, a NUL, a non-ASCII letter or space: tree-sitter's reading of these is not copied here
@@ -276,7 +271,8 @@ class Parser {
 
   // tokens
 
-  private get type(): string {
+  /** the current token's type */
+  private kind(): string {
     return this.t.types[this.p]!;
   }
 
@@ -294,17 +290,17 @@ class Parser {
   }
 
   private fail(what: string): never {
-    throw new GiveUp(`${what} at ${this.t.starts[this.p]} (${this.type})`);
+    throw new GiveUp(`${what} at ${this.t.starts[this.p]} (${this.kind()})`);
   }
 
   private expect(type: string): SyntaxNode {
-    if (this.type !== type) this.fail(`expected ${type}`);
+    if (this.kind() !== type) this.fail(`expected ${type}`);
     return this.token();
   }
 
   /** the current token as an anonymous leaf */
   private token(): SyntaxNode {
-    const leaf = new SyntaxNode(this.type, false, this.t.starts[this.p]!, this.t.ends[this.p]!, [], null);
+    const leaf = new SyntaxNode(this.kind(), false, this.t.starts[this.p]!, this.t.ends[this.p]!, [], null);
     this.p++;
     return leaf;
   }
@@ -317,7 +313,7 @@ class Parser {
   }
 
   private identifier(type = 'identifier'): SyntaxNode {
-    if (this.type !== IDENT) this.fail(`expected ${type}`);
+    if (this.kind() !== IDENT) this.fail(`expected ${type}`);
     return this.leaf(type);
   }
 
@@ -364,7 +360,7 @@ class Parser {
    * it ends, as tree-sitter's `\n` token is), or nothing before a closing token.
    */
   private terminator(kids: Kids, closers: readonly string[]): boolean {
-    if (this.type === ';') {
+    if (this.kind() === ';') {
       kids.add(this.token());
       return true;
     }
@@ -376,7 +372,7 @@ class Parser {
       kids.hiddenEnd = end;
       return true;
     }
-    if (closers.includes(this.type)) return false;
+    if (closers.includes(this.kind())) return false;
     this.fail('expected a terminator');
   }
 
@@ -384,8 +380,8 @@ class Parser {
 
   parseFile(): SyntaxNode {
     const kids = new Kids();
-    while (this.type !== EOF) {
-      switch (this.type) {
+    while (this.kind() !== EOF) {
+      switch (this.kind()) {
         case 'package':
           kids.add(node('package_clause', new Kids().add(this.token()).add(this.identifier('package_identifier'))));
           break;
@@ -403,7 +399,7 @@ class Parser {
         default:
           this.fail('top-level statement');
       }
-      if (this.type !== EOF) this.terminator(kids, NO_CLOSER);
+      if (this.kind() !== EOF) this.terminator(kids, NO_CLOSER);
     }
     const root = new SyntaxNode('source_file', true, 0, this.src.length, kids.nodes, kids.fields);
     return root;
@@ -411,9 +407,9 @@ class Parser {
 
   private importDeclaration(): SyntaxNode {
     const kids = new Kids().add(this.token());
-    if (this.type === '(') {
+    if (this.kind() === '(') {
       const list = new Kids().add(this.token());
-      while (this.type !== ')') {
+      while (this.kind() !== ')') {
         list.add(this.importSpec());
         if (!this.terminator(list, TYPE_GROUP_END)) break;
       }
@@ -426,28 +422,28 @@ class Parser {
 
   private importSpec(): SyntaxNode {
     const kids = new Kids();
-    if (this.type === '.') {
+    if (this.kind() === '.') {
       // tree-sitter-go's dot is a node around the `.` token
       const dot = this.token();
       kids.add(new SyntaxNode('dot', true, dot.startIndex, dot.endIndex, [dot], null), 'name');
     }
-    else if (this.type === IDENT) kids.add(this.text() === '_' ? this.leaf('blank_identifier') : this.leaf('package_identifier'), 'name');
+    else if (this.kind() === IDENT) kids.add(this.text() === '_' ? this.leaf('blank_identifier') : this.leaf('package_identifier'), 'name');
     kids.add(this.stringLiteral(), 'path');
     return node('import_spec', kids);
   }
 
   private functionDeclaration(): SyntaxNode {
     const kids = new Kids().add(this.token()).add(this.identifier(), 'name');
-    if (this.type === '[') kids.add(this.typeParameterList(), 'type_parameters');
+    if (this.kind() === '[') kids.add(this.typeParameterList(), 'type_parameters');
     this.signature(kids);
-    if (this.type === '{' && !this.lineBreak) kids.add(this.block(), 'body');
+    if (this.kind() === '{' && !this.lineBreak) kids.add(this.block(), 'body');
     return node('function_declaration', kids);
   }
 
   private methodDeclaration(): SyntaxNode {
     const kids = new Kids().add(this.token()).add(this.parameterList(), 'receiver').add(this.identifier('field_identifier'), 'name');
     this.signature(kids);
-    if (this.type === '{' && !this.lineBreak) kids.add(this.block(), 'body');
+    if (this.kind() === '{' && !this.lineBreak) kids.add(this.block(), 'body');
     return node('method_declaration', kids);
   }
 
@@ -455,8 +451,8 @@ class Parser {
   private signature(kids: Kids): void {
     kids.add(this.parameterList(), 'parameters');
     if (this.lineBreak) return;
-    if (this.type === '(') kids.add(this.parameterList(), 'result');
-    else if (this.type !== '{' && TYPE_START.has(this.type)) kids.add(this.type_(), 'result');
+    if (this.kind() === '(') kids.add(this.parameterList(), 'result');
+    else if (this.kind() !== '{' && TYPE_START.has(this.kind())) kids.add(this.type_(), 'result');
   }
 
   private typeParameterList(): SyntaxNode {
@@ -464,12 +460,12 @@ class Parser {
     this.nested(false, () => {
       for (;;) {
         const decl = new Kids().add(this.identifier(), 'name');
-        while (this.type === ',') decl.add(this.token()).add(this.identifier(), 'name');
+        while (this.kind() === ',') decl.add(this.token()).add(this.identifier(), 'name');
         decl.add(node('type_constraint', this.typeElemKids()), 'type');
         kids.add(node('type_parameter_declaration', decl));
-        if (this.type !== ',') break;
+        if (this.kind() !== ',') break;
         kids.add(this.token());
-        if (this.type === ']') break;
+        if (this.kind() === ']') break;
       }
     });
     kids.add(this.expect(']'));
@@ -487,32 +483,32 @@ class Parser {
     }
     const entries: Entry[] = [];
     this.nested(false, () => {
-      while (this.type !== ')') {
+      while (this.kind() !== ')') {
         const entry: Entry = {};
-        if (this.type === '...') {
+        if (this.kind() === '...') {
           entry.variadic = this.token();
           entry.type = this.type_();
-        } else if (this.type === IDENT && (this.peek() === ',' || this.peek() === ')')) {
+        } else if (this.kind() === IDENT && (this.peek() === ',' || this.peek() === ')')) {
           entry.name = this.leaf('identifier');
-        } else if (this.type === IDENT && this.peek() === '...') {
+        } else if (this.kind() === IDENT && this.peek() === '...') {
           entry.name = this.leaf('identifier');
           entry.variadic = this.token();
           entry.type = this.type_();
-        } else if (this.type === IDENT && this.peek() !== '.' && this.peek() !== '[' && TYPE_START.has(this.peek())) {
+        } else if (this.kind() === IDENT && this.peek() !== '.' && this.peek() !== '[' && TYPE_START.has(this.peek())) {
           entry.name = this.leaf('identifier');
           entry.type = this.type_();
-        } else if (this.type === IDENT && this.peek() === '[') {
+        } else if (this.kind() === IDENT && this.peek() === '[') {
           // `name []T` or `name [N]T`, against a generic type `List[T]`
           const named = this.attempt(() => {
             const name = this.leaf('identifier');
             const type = this.type_();
-            return this.type === ',' || this.type === ')' ? { name, type } : undefined;
+            return this.kind() === ',' || this.kind() === ')' ? { name, type } : undefined;
           });
           if (named) Object.assign(entry, named);
           else entry.type = this.type_();
         } else entry.type = this.type_();
-        if (this.type === ',') entry.comma = this.token();
-        else if (this.type !== ')') this.fail('parameter list');
+        if (this.kind() === ',') entry.comma = this.token();
+        else if (this.kind() !== ')') this.fail('parameter list');
         entries.push(entry);
       }
     });
@@ -552,17 +548,17 @@ class Parser {
   // declarations
 
   private declaration(): SyntaxNode {
-    const keyword = this.type;
+    const keyword = this.kind();
     const kids = new Kids().add(this.token());
     const spec = keyword === 'var' ? () => this.varSpec() : keyword === 'const' ? () => this.constSpec() : () => this.typeSpec();
-    if (this.type !== '(') {
+    if (this.kind() !== '(') {
       kids.add(spec());
       return node(`${keyword}_declaration`, kids);
     }
     const group = keyword === 'var' ? new Kids() : kids;
     group.add(this.token());
     this.statements(() => {
-      while (this.type !== ')') {
+      while (this.kind() !== ')') {
         group.add(spec());
         // const and var groups need a terminator after every spec; a type group may end without one
         if (!this.terminator(group, keyword === 'type' ? TYPE_GROUP_END : NO_CLOSER)) break;
@@ -576,28 +572,28 @@ class Parser {
 
   private constSpec(): SyntaxNode {
     const kids = new Kids().add(this.identifier(), 'name');
-    while (this.type === ',') kids.add(this.token(), 'name').add(this.identifier(), 'name');
-    if (this.type !== '=' && TYPE_START.has(this.type) && !this.lineBreak) kids.add(this.type_(), 'type');
-    if (this.type === '=') kids.add(this.token()).add(this.expressionList(), 'value');
+    while (this.kind() === ',') kids.add(this.token(), 'name').add(this.identifier(), 'name');
+    if (this.kind() !== '=' && TYPE_START.has(this.kind()) && !this.lineBreak) kids.add(this.type_(), 'type');
+    if (this.kind() === '=') kids.add(this.token()).add(this.expressionList(), 'value');
     return node('const_spec', kids);
   }
 
   private varSpec(): SyntaxNode {
     const kids = new Kids().add(this.identifier(), 'name');
-    while (this.type === ',') kids.add(this.token()).add(this.identifier(), 'name');
-    if (this.type !== '=') kids.add(this.type_(), 'type');
-    if (this.type === '=') kids.add(this.token()).add(this.expressionList(), 'value');
+    while (this.kind() === ',') kids.add(this.token()).add(this.identifier(), 'name');
+    if (this.kind() !== '=') kids.add(this.type_(), 'type');
+    if (this.kind() === '=') kids.add(this.token()).add(this.expressionList(), 'value');
     return node('var_spec', kids);
   }
 
   private typeSpec(): SyntaxNode {
     const kids = new Kids().add(this.identifier('type_identifier'), 'name');
-    if (this.type === '[' && this.peek() === IDENT && this.peek(2) !== ']') {
+    if (this.kind() === '[' && this.peek() === IDENT && this.peek(2) !== ']') {
       // `type List[T any] ...` against an array type `type A [N]int` (`[N]` was passed over above)
       if (!TYPE_PARAMETER_NEXT.has(this.peek(2))) this.fail('type parameter or array length');
       kids.add(this.typeParameterList(), 'type_parameters');
     }
-    if (this.type === '=') {
+    if (this.kind() === '=') {
       kids.add(this.token()).add(this.type_(), 'type');
       return node('type_alias', kids);
     }
@@ -608,22 +604,22 @@ class Parser {
   // types
 
   private type_(): SyntaxNode {
-    switch (this.type) {
+    switch (this.kind()) {
       case IDENT: {
         let name: SyntaxNode;
         if (this.peek() === '.' && this.peek(2) === IDENT) {
           const q = new Kids().add(this.leaf('package_identifier'), 'package').add(this.token()).add(this.leaf('type_identifier'), 'name');
           name = node('qualified_type', q);
         } else name = this.leaf('type_identifier');
-        if (this.type === '[' && !this.lineBreak) return node('generic_type', new Kids().add(name, 'type').add(this.typeArguments(), 'type_arguments'));
+        if (this.kind() === '[' && !this.lineBreak) return node('generic_type', new Kids().add(name, 'type').add(this.typeArguments(), 'type_arguments'));
         return name;
       }
       case '*':
         return node('pointer_type', new Kids().add(this.token()).add(this.type_()));
       case '[': {
         const kids = new Kids().add(this.token());
-        if (this.type === ']') return node('slice_type', kids.add(this.token()).add(this.type_(), 'element'));
-        if (this.type === '...') return node('implicit_length_array_type', kids.add(this.token()).add(this.expect(']')).add(this.type_(), 'element'));
+        if (this.kind() === ']') return node('slice_type', kids.add(this.token()).add(this.type_(), 'element'));
+        if (this.kind() === '...') return node('implicit_length_array_type', kids.add(this.token()).add(this.expect(']')).add(this.type_(), 'element'));
         kids.add(
           this.nested(false, () => this.expression()),
           'length',
@@ -640,7 +636,7 @@ class Parser {
       }
       case 'chan': {
         const kids = new Kids().add(this.token());
-        if (this.type === '<-') kids.add(this.token());
+        if (this.kind() === '<-') kids.add(this.token());
         return node('channel_type', kids.add(this.type_(), 'value'));
       }
       case '<-': {
@@ -673,9 +669,9 @@ class Parser {
     this.nested(false, () => {
       for (;;) {
         kids.add(node('type_elem', this.typeElemKids()));
-        if (this.type !== ',') break;
+        if (this.kind() !== ',') break;
         kids.add(this.token());
-        if (this.type === ']') break;
+        if (this.kind() === ']') break;
       }
     });
     return node('type_arguments', kids.add(this.expect(']')));
@@ -684,14 +680,14 @@ class Parser {
   /** `T`, `~int | ~string`: types separated by `|` */
   private typeElemKids(): Kids {
     const kids = new Kids().add(this.type_());
-    while (this.type === '|') kids.add(this.token()).add(this.type_());
+    while (this.kind() === '|') kids.add(this.token()).add(this.type_());
     return kids;
   }
 
   private fieldDeclarationList(): SyntaxNode {
     const kids = new Kids().add(this.expect('{'));
     this.nested(false, () => {
-      while (this.type !== '}') {
+      while (this.kind() !== '}') {
         kids.add(this.fieldDeclaration());
         if (!this.terminator(kids, ['}'])) break;
       }
@@ -704,27 +700,27 @@ class Parser {
   private fieldDeclaration(): SyntaxNode {
     const kids = new Kids();
     const embeddedEnd = (k: number) => this.t.breaks[this.p + k]! >= 0 || FIELD_ALONE.has(this.peek(k));
-    if (this.type === '*') {
+    if (this.kind() === '*') {
       kids.add(this.token()).add(this.embeddedType(), 'type');
-    } else if (this.type === IDENT && this.peek() === '.') {
+    } else if (this.kind() === IDENT && this.peek() === '.') {
       kids.add(this.embeddedType(), 'type');
-    } else if (this.type === IDENT && embeddedEnd(1)) {
+    } else if (this.kind() === IDENT && embeddedEnd(1)) {
       kids.add(this.leaf('type_identifier'), 'type');
-    } else if (this.type === IDENT && this.peek() === '[' && this.peek(2) !== ']') {
+    } else if (this.kind() === IDENT && this.peek() === '[' && this.peek(2) !== ']') {
       // `buf [N]byte`, against an embedded generic type `List[T]`
       const named = this.attempt(() => {
         const name = this.leaf('field_identifier');
         const type = this.type_();
-        return this.t.breaks[this.p]! >= 0 || FIELD_ALONE.has(this.type) ? { name, type } : undefined;
+        return this.t.breaks[this.p]! >= 0 || FIELD_ALONE.has(this.kind()) ? { name, type } : undefined;
       });
       if (named) kids.add(named.name, 'name').add(named.type, 'type');
       else kids.add(this.embeddedType(), 'type');
     } else {
       kids.add(this.identifier('field_identifier'), 'name');
-      while (this.type === ',') kids.add(this.token()).add(this.identifier('field_identifier'), 'name');
+      while (this.kind() === ',') kids.add(this.token()).add(this.identifier('field_identifier'), 'name');
       kids.add(this.type_(), 'type');
     }
-    if ((this.type === '"' || this.type === '`') && !this.lineBreak) kids.add(this.stringLiteral(), 'tag');
+    if ((this.kind() === '"' || this.kind() === '`') && !this.lineBreak) kids.add(this.stringLiteral(), 'tag');
     return node('field_declaration', kids);
   }
 
@@ -737,8 +733,8 @@ class Parser {
   private interfaceType(): SyntaxNode {
     const kids = new Kids().add(this.token()).add(this.expect('{'));
     this.nested(false, () => {
-      while (this.type !== '}') {
-        if (this.type === IDENT && this.peek() === '(') {
+      while (this.kind() !== '}') {
+        if (this.kind() === IDENT && this.peek() === '(') {
           const method = new Kids().add(this.leaf('field_identifier'), 'name');
           this.signature(method);
           kids.add(node('method_elem', method));
@@ -763,10 +759,10 @@ class Parser {
   /** statements up to one of `closers` (not consumed); undefined when there are none */
   private statementList(closers: readonly string[]): SyntaxNode | undefined {
     const kids = new Kids();
-    while (!closers.includes(this.type)) {
-      if (this.type === IDENT && this.peek() === ':') {
+    while (!closers.includes(this.kind())) {
+      if (this.kind() === IDENT && this.peek() === ':') {
         const label = new Kids().add(this.leaf('label_name'), 'label').add(this.token());
-        if (closers.includes(this.type)) {
+        if (closers.includes(this.kind())) {
           kids.add(node('labeled_statement', label));
           break;
         }
@@ -778,19 +774,19 @@ class Parser {
   }
 
   private statement(): SyntaxNode {
-    switch (this.type) {
+    switch (this.kind()) {
       case 'var':
       case 'const':
       case 'type':
         return this.declaration();
       case 'return': {
         const kids = new Kids().add(this.token());
-        if (!this.lineBreak && !RETURN_ALONE.has(this.type)) kids.add(this.expressionList());
+        if (!this.lineBreak && !RETURN_ALONE.has(this.kind())) kids.add(this.expressionList());
         return node('return_statement', kids);
       }
       case 'go':
       case 'defer':
-        return node(`${this.type}_statement`, new Kids().add(this.token()).add(this.expression()));
+        return node(`${this.kind()}_statement`, new Kids().add(this.token()).add(this.expression()));
       case 'if':
         return this.ifStatement();
       case 'for':
@@ -799,13 +795,13 @@ class Parser {
         return this.switchStatement();
       case 'select': {
         const kids = new Kids().add(this.token()).add(this.expect('{'));
-        while (this.type === 'case' || this.type === 'default') kids.add(this.type === 'default' ? this.defaultCase() : this.communicationCase());
+        while (this.kind() === 'case' || this.kind() === 'default') kids.add(this.kind() === 'default' ? this.defaultCase() : this.communicationCase());
         return node('select_statement', kids.add(this.expect('}')));
       }
       case 'break':
       case 'continue': {
         const kids = new Kids().add(this.token());
-        if (this.type === IDENT && !this.lineBreak) kids.add(this.leaf('label_name'));
+        if (this.kind() === IDENT && !this.lineBreak) kids.add(this.leaf('label_name'));
         return node(`${kids.nodes[0]!.type}_statement`, kids);
       }
       case 'goto':
@@ -824,7 +820,7 @@ class Parser {
   /** an expression, send, inc/dec, assignment or short variable declaration */
   private simpleStatement(): SyntaxNode {
     const left = this.expressionListKids();
-    const op = this.atLineEnd ? ';' : this.type;
+    const op = this.atLineEnd ? ';' : this.kind();
     if (op === ':=' || ASSIGNMENT.has(op)) {
       const kids = new Kids().add(node('expression_list', left), 'left');
       if (op === ':=') kids.add(this.token());
@@ -841,13 +837,13 @@ class Parser {
 
   /** in a header, the simple statement before `;`, or a range clause */
   private headerStatement(allowRange: boolean): SyntaxNode {
-    if (allowRange && this.type === 'range') {
+    if (allowRange && this.kind() === 'range') {
       return node('range_clause', new Kids().add(this.token()).add(this.expression(), 'right'));
     }
     if (allowRange) {
       const start = this.p;
       const left = this.expressionListKids();
-      if ((this.type === ':=' || this.type === '=') && this.peek() === 'range') {
+      if ((this.kind() === ':=' || this.kind() === '=') && this.peek() === 'range') {
         const kids = new Kids().add(node('expression_list', left), 'left').add(this.token()).add(this.token()).add(this.expression(), 'right');
         return node('range_clause', kids);
       }
@@ -860,15 +856,15 @@ class Parser {
     const kids = new Kids().add(this.token());
     this.nested(true, () => {
       const first = this.headerStatement(false);
-      if (this.type === ';') {
+      if (this.kind() === ';') {
         kids.add(first, 'initializer').add(this.token());
         kids.add(this.expression(), 'condition');
       } else kids.add(unwrapExpression(first), 'condition');
     });
     kids.add(this.block(), 'consequence');
-    if (this.type === 'else') {
+    if (this.kind() === 'else') {
       kids.add(this.token());
-      kids.add(this.type === 'if' ? this.ifStatement() : this.block(), 'alternative');
+      kids.add(this.kind() === 'if' ? this.ifStatement() : this.block(), 'alternative');
     }
     return node('if_statement', kids);
   }
@@ -876,14 +872,14 @@ class Parser {
   private forStatement(): SyntaxNode {
     const kids = new Kids().add(this.token());
     this.nested(true, () => {
-      if (this.type === '{') return;
-      if (this.type === ';') {
+      if (this.kind() === '{') return;
+      if (this.kind() === ';') {
         kids.add(this.forClause(undefined));
         return;
       }
       const first = this.headerStatement(true);
       if (first.type === 'range_clause') kids.add(first);
-      else if (this.type === ';') kids.add(this.forClause(first));
+      else if (this.kind() === ';') kids.add(this.forClause(first));
       else kids.add(unwrapExpression(first));
     });
     kids.add(this.block(), 'body');
@@ -892,9 +888,9 @@ class Parser {
 
   private forClause(initializer: SyntaxNode | undefined): SyntaxNode {
     const kids = new Kids().add(initializer, 'initializer').add(this.expect(';'));
-    if (this.type !== ';') kids.add(this.expression(), 'condition');
+    if (this.kind() !== ';') kids.add(this.expression(), 'condition');
     kids.add(this.expect(';'));
-    if (this.type !== '{') kids.add(this.simpleStatement(), 'update');
+    if (this.kind() !== '{') kids.add(this.simpleStatement(), 'update');
     return node('for_clause', kids);
   }
 
@@ -903,14 +899,14 @@ class Parser {
     let typeSwitch = false;
     this.nested(true, () => {
       this.typeGuard = true;
-      if (this.type === '{') return;
+      if (this.kind() === '{') return;
       let header = this.simpleStatement();
-      if (this.type === ';') {
+      if (this.kind() === ';') {
         kids.add(header, 'initializer').add(this.token());
-        if (this.type === '{') return;
+        if (this.kind() === '{') return;
         header = this.simpleStatement();
       }
-      if (this.type === '.' && this.peek() === '(' && this.peek(2) === 'type') {
+      if (this.kind() === '.' && this.peek() === '(' && this.peek(2) === 'type') {
         typeSwitch = true;
         if (header.type === 'short_var_declaration') {
           const [left, assign, right] = header.children;
@@ -921,8 +917,8 @@ class Parser {
       } else kids.add(unwrapExpression(header), 'value');
     });
     kids.add(this.expect('{'));
-    while (this.type === 'case' || this.type === 'default') {
-      if (this.type === 'default') kids.add(this.defaultCase());
+    while (this.kind() === 'case' || this.kind() === 'default') {
+      if (this.kind() === 'default') kids.add(this.defaultCase());
       else if (typeSwitch) kids.add(this.typeCase());
       else kids.add(this.expressionCase());
     }
@@ -943,7 +939,7 @@ class Parser {
 
   private typeCase(): SyntaxNode {
     const kids = new Kids().add(this.token()).add(this.type_(), 'type');
-    while (this.type === ',') kids.add(this.token(), 'type').add(this.type_(), 'type');
+    while (this.kind() === ',') kids.add(this.token(), 'type').add(this.type_(), 'type');
     this.caseBody(kids);
     return node('type_case', kids);
   }
@@ -958,12 +954,12 @@ class Parser {
     const kids = new Kids().add(this.token());
     const left = this.expressionListKids();
     let communication: SyntaxNode;
-    if (this.type === '=' || this.type === ':=') {
+    if (this.kind() === '=' || this.kind() === ':=') {
       const receive = new Kids().add(node('expression_list', left), 'left').add(this.token()).add(this.expression(), 'right');
       communication = node('receive_statement', receive);
     } else {
       if (left.nodes.length !== 1) this.fail('communication');
-      if (this.type === '<-') communication = node('send_statement', new Kids().add(left.nodes[0], 'channel').add(this.token()).add(this.expression(), 'value'));
+      if (this.kind() === '<-') communication = node('send_statement', new Kids().add(left.nodes[0], 'channel').add(this.token()).add(this.expression(), 'value'));
       else communication = node('receive_statement', new Kids().add(left.nodes[0], 'right'));
     }
     kids.add(communication, 'communication');
@@ -979,14 +975,14 @@ class Parser {
 
   private expressionListKids(): Kids {
     const kids = new Kids().add(this.expression());
-    while (this.type === ',') kids.add(this.token()).add(this.expression());
+    while (this.kind() === ',') kids.add(this.token()).add(this.expression());
     return kids;
   }
 
   private expression(minPrecedence = 0): SyntaxNode {
     let left = this.unary();
     for (;;) {
-      const precedence = BINARY_PRECEDENCE[this.type];
+      const precedence = BINARY_PRECEDENCE[this.kind()];
       if (precedence === undefined || precedence <= minPrecedence || this.atLineEnd) return left;
       const kids = new Kids().add(left, 'left').add(this.token(), 'operator').add(this.expression(precedence), 'right');
       left = node('binary_expression', kids);
@@ -994,8 +990,8 @@ class Parser {
   }
 
   private unary(): SyntaxNode {
-    if (UNARY.has(this.type)) {
-      if (this.type === '<-' && this.peek() === 'chan') this.fail('channel type in an expression');
+    if (UNARY.has(this.kind())) {
+      if (this.kind() === '<-' && this.peek() === 'chan') this.fail('channel type in an expression');
       const kids = new Kids().add(this.token(), 'operator').add(this.unary(), 'operand');
       return node('unary_expression', kids);
     }
@@ -1009,7 +1005,7 @@ class Parser {
     let typeLike = x.type === 'identifier' ? 1 : 0;
     for (;;) {
       if (this.atLineEnd) return x;
-      switch (this.type) {
+      switch (this.kind()) {
         case '.': {
           if (this.peek() === '(') {
             if (this.peek(2) === 'type') {
@@ -1023,7 +1019,7 @@ class Parser {
             break;
           }
           const kids = new Kids().add(x, 'operand').add(this.token());
-          if (this.type !== IDENT) this.fail('selector');
+          if (this.kind() !== IDENT) this.fail('selector');
           kids.add(this.leaf('field_identifier'), 'field');
           x = node('selector_expression', kids);
           typeLike = typeLike === 1 ? 2 : 0;
@@ -1062,12 +1058,12 @@ class Parser {
     const kids = new Kids().add(operand, 'operand').add(this.token());
     return this.nested(false, () => {
       let first: SyntaxNode | undefined;
-      if (this.type !== ':') first = this.expression();
-      if (this.type === ']') {
+      if (this.kind() !== ':') first = this.expression();
+      if (this.kind() === ']') {
         const index = node('index_expression', kids.add(first, 'index').add(this.token()));
         const asIndex = indexCount(index);
         if (-1 + typeScore(operand) + typeScore(first!) >= asIndex) this.fail('index or generic type instantiation');
-        if (this.type !== '(' || -1 + typeScore(index) < asIndex) return index;
+        if (this.kind() !== '(' || -1 + typeScore(index) < asIndex) return index;
         // `T[A](v)`: a conversion to a generic type
         const simple = (n: SyntaxNode) => n.type === 'identifier' || n.type === 'selector_expression';
         if (!simple(operand) || !simple(first!)) this.fail('conversion to a generic type');
@@ -1077,14 +1073,14 @@ class Parser {
         if (type.type !== 'generic_type' || this.p !== call) this.fail('generic conversion');
         const conversion = new Kids().add(type, 'type').add(this.expect('('));
         conversion.add(this.expression(), 'operand');
-        if (this.type === ',') conversion.add(this.token());
-        if (this.type !== ')') this.fail('generic call with several arguments');
+        if (this.kind() === ',') conversion.add(this.token());
+        if (this.kind() !== ')') this.fail('generic call with several arguments');
         return node('type_conversion_expression', conversion.add(this.token()));
       }
-      if (this.type === ',') this.fail('several type arguments');
+      if (this.kind() === ',') this.fail('several type arguments');
       kids.add(first, 'start').add(this.expect(':'));
-      if (this.type !== ']' && this.type !== ':') kids.add(this.expression(), 'end');
-      if (this.type === ':') kids.add(this.token()).add(this.expression(), 'capacity');
+      if (this.kind() !== ']' && this.kind() !== ':') kids.add(this.expression(), 'end');
+      if (this.kind() === ':') kids.add(this.token()).add(this.expression(), 'capacity');
       return node('slice_expression', kids.add(this.expect(']')));
     });
   }
@@ -1092,11 +1088,11 @@ class Parser {
   private argumentList(): SyntaxNode {
     const kids = new Kids().add(this.expect('('));
     this.nested(false, () => {
-      while (this.type !== ')') {
+      while (this.kind() !== ')') {
         const value = this.expression();
-        if (this.type === '...') kids.add(node('variadic_argument', new Kids().add(value).add(this.token())));
+        if (this.kind() === '...') kids.add(node('variadic_argument', new Kids().add(value).add(this.token())));
         else kids.add(value);
-        if (this.type !== ',') break;
+        if (this.kind() !== ',') break;
         kids.add(this.token());
       }
     });
@@ -1107,11 +1103,11 @@ class Parser {
   private specialArgumentList(): SyntaxNode {
     const kids = new Kids().add(this.expect('('));
     this.nested(false, () => {
-      if (this.type === ')') return;
+      if (this.kind() === ')') return;
       kids.add(this.type_());
-      while (this.type === ',') {
+      while (this.kind() === ',') {
         kids.add(this.token());
-        if (this.type === ')') break;
+        if (this.kind() === ')') break;
         kids.add(this.expression());
       }
     });
@@ -1119,7 +1115,7 @@ class Parser {
   }
 
   private operand(): SyntaxNode {
-    switch (this.type) {
+    switch (this.kind()) {
       case IDENT: {
         const word = this.text();
         if ((word === 'make' || word === 'new') && this.peek() === '(') {
@@ -1132,7 +1128,7 @@ class Parser {
       case 'float_literal':
       case 'imaginary_literal':
       case 'rune_literal':
-        return this.leaf(this.type);
+        return this.leaf(this.kind());
       case '"':
       case '`':
         return this.stringLiteral();
@@ -1141,13 +1137,13 @@ class Parser {
         const inner = this.nested(false, () => this.expression());
         kids.add(inner).add(this.expect(')'));
         // `(*Pointer[T])(v)`: tree-sitter reads a conversion to a pointer to a generic type
-        if (this.type === '(' && inner.type === 'unary_expression' && inner.children[1]!.type === 'index_expression') this.fail('conversion to a generic pointer type');
+        if (this.kind() === '(' && inner.type === 'unary_expression' && inner.children[1]!.type === 'index_expression') this.fail('conversion to a generic pointer type');
         return node('parenthesized_expression', kids);
       }
       case 'func': {
         const kids = new Kids().add(this.token());
         this.signature(kids);
-        if (this.type !== '{') this.fail('function type in an expression');
+        if (this.kind() !== '{') this.fail('function type in an expression');
         kids.add(this.nested(false, () => this.block()), 'body');
         return node('func_literal', kids);
       }
@@ -1157,11 +1153,11 @@ class Parser {
       case 'chan':
       case 'interface': {
         const type = this.type_();
-        if (this.type === '{' && type.type !== 'channel_type' && type.type !== 'interface_type') return this.compositeLiteral(type);
-        if (this.type === '(') {
+        if (this.kind() === '{' && type.type !== 'channel_type' && type.type !== 'interface_type') return this.compositeLiteral(type);
+        if (this.kind() === '(') {
           const kids = new Kids().add(type, 'type').add(this.token());
           kids.add(this.nested(false, () => this.expression()), 'operand');
-          if (this.type === ',') kids.add(this.token());
+          if (this.kind() === ',') kids.add(this.token());
           return node('type_conversion_expression', kids.add(this.expect(')')));
         }
         return this.fail('type in an expression');
@@ -1178,11 +1174,11 @@ class Parser {
   private literalValue(): SyntaxNode {
     const kids = new Kids().add(this.expect('{'));
     this.nested(false, () => {
-      while (this.type !== '}') {
+      while (this.kind() !== '}') {
         const key = this.literalElement();
-        if (this.type === ':') kids.add(node('keyed_element', new Kids().add(key, 'key').add(this.token()).add(this.literalElement(), 'value')));
+        if (this.kind() === ':') kids.add(node('keyed_element', new Kids().add(key, 'key').add(this.token()).add(this.literalElement(), 'value')));
         else kids.add(key);
-        if (this.type !== ',') break;
+        if (this.kind() !== ',') break;
         kids.add(this.token());
       }
     });
@@ -1190,15 +1186,15 @@ class Parser {
   }
 
   private literalElement(): SyntaxNode {
-    const value = this.type === '{' ? this.literalValue() : this.expression();
+    const value = this.kind() === '{' ? this.literalValue() : this.expression();
     return node('literal_element', new Kids().add(value));
   }
 
   private stringLiteral(): SyntaxNode {
     const start = this.t.starts[this.p]!;
     const end = this.t.ends[this.p]!;
-    const raw = this.type === '`';
-    if (!raw && this.type !== '"') this.fail('string');
+    const raw = this.kind() === '`';
+    if (!raw && this.kind() !== '"') this.fail('string');
     this.p++;
     const quote = raw ? '`' : '"';
     const kids = [new SyntaxNode(quote, false, start, start + 1, [], null)];
