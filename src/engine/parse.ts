@@ -1,7 +1,7 @@
 // One parse per file and revision per snapshot, shared by every check.
 
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
-import type { Tree } from 'web-tree-sitter';
+import type { GoTree as Tree } from '../lang/go-syntax-tree.js';
 import type { SourceFile } from 'ts-morph';
 import { isShellShebang, languageOf, mayBeScript } from '../lang/detect.js';
 import { parseGo, reparseGo } from '../lang/go.js';

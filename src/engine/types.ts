@@ -1,7 +1,7 @@
 // The contracts between the adapters (git, GitHub), the engine, the checks and the reporters.
 // Everything a check may read arrives through these types; nothing here touches I/O.
 
-import type { Node as GoNode, Tree as GoTree } from 'web-tree-sitter';
+import type { GoNode, GoTree } from '../lang/go-syntax-tree.js';
 import type { SourceFile as TsSourceFile } from 'ts-morph';
 import type { Document as YamlDocument, LineCounter } from 'yaml';
 import type { Config } from '../config/schema.js';

@@ -6,7 +6,30 @@
 // gives up, and the caller parses the file with tree-sitter. test/lang/go-syntax.test.ts compares the
 // two trees node for node on every fixture and, where Go is installed, on Go's own sources.
 
-import { SyntaxNode, SyntaxTree } from './go-syntax-tree.js';
+import { fieldId, NodeStore, SyntaxTree, typeId } from './go-syntax-tree.js';
+
+/** A node as the parser builds it; the tree it returns keeps nodes in a NodeStore instead. */
+class Built {
+  /** nodes in this subtree, itself included */
+  size: number;
+
+  constructor(
+    readonly type: string,
+    readonly isNamed: boolean,
+    public startIndex: number,
+    public endIndex: number,
+    readonly children: Built[],
+    /** the field of each child, or null where no child has one */
+    public fields: (string | null)[] | null,
+  ) {
+    let size = 1;
+    for (const c of children) size += c.size;
+    this.size = size;
+  }
+}
+
+/** the children of every token: one array, not one per token */
+const NO_CHILDREN: Built[] = [];
 
 /** Thrown where the parser is not sure of tree-sitter's reading; parseGoSyntax returns undefined. */
 class GiveUp extends Error {}
@@ -220,12 +243,12 @@ function rune(src: string, i: number): number {
 
 /** Children and their fields, gathered while a node is parsed. */
 class Kids {
-  readonly nodes: SyntaxNode[] = [];
+  readonly nodes: Built[] = [];
   fields: (string | null)[] | null = null;
   /** the span of hidden tokens (a newline terminator) at the end, which tree-sitter counts in the node */
   hiddenEnd = -1;
 
-  add(node: SyntaxNode | undefined | null, field?: string): this {
+  add(node: Built | undefined | null, field?: string): this {
     if (!node) return this;
     if (field) this.fields ??= this.nodes.map(() => null);
     this.fields?.push(field ?? null);
@@ -234,17 +257,18 @@ class Kids {
     return this;
   }
 
-  addAll(nodes: SyntaxNode[], field?: string): this {
+  addAll(nodes: Built[], field?: string): this {
     for (const n of nodes) this.add(n, field);
     return this;
   }
 }
 
-function node(type: string, kids: Kids): SyntaxNode {
+function node(type: string, kids: Kids): Built {
   const first = kids.nodes[0];
   if (!first) throw new GiveUp(`empty ${type}`);
   const end = kids.hiddenEnd >= 0 ? kids.hiddenEnd : kids.nodes[kids.nodes.length - 1]!.endIndex;
-  return new SyntaxNode(type, true, first.startIndex, end, kids.nodes, kids.fields);
+  // copies of exactly their length: an array grown by push keeps room for 17, and a tree holds a million of them
+  return new Built(type, true, first.startIndex, end, kids.nodes.slice(), kids.fields && kids.fields.slice());
 }
 
 class Parser {
@@ -293,26 +317,26 @@ class Parser {
     throw new GiveUp(`${what} at ${this.t.starts[this.p]} (${this.kind()})`);
   }
 
-  private expect(type: string): SyntaxNode {
+  private expect(type: string): Built {
     if (this.kind() !== type) this.fail(`expected ${type}`);
     return this.token();
   }
 
   /** the current token as an anonymous leaf */
-  private token(): SyntaxNode {
-    const leaf = new SyntaxNode(this.kind(), false, this.t.starts[this.p]!, this.t.ends[this.p]!, [], null);
+  private token(): Built {
+    const leaf = new Built(this.kind(), false, this.t.starts[this.p]!, this.t.ends[this.p]!, NO_CHILDREN, null);
     this.p++;
     return leaf;
   }
 
   /** the current token as a named leaf of the given type */
-  private leaf(type: string): SyntaxNode {
-    const leaf = new SyntaxNode(type, true, this.t.starts[this.p]!, this.t.ends[this.p]!, [], null);
+  private leaf(type: string): Built {
+    const leaf = new Built(type, true, this.t.starts[this.p]!, this.t.ends[this.p]!, NO_CHILDREN, null);
     this.p++;
     return leaf;
   }
 
-  private identifier(type = 'identifier'): SyntaxNode {
+  private identifier(type = 'identifier'): Built {
     if (this.kind() !== IDENT) this.fail(`expected ${type}`);
     return this.leaf(type);
   }
@@ -378,7 +402,7 @@ class Parser {
 
   // the file
 
-  parseFile(): SyntaxNode {
+  parseFile(): Built {
     const kids = new Kids();
     while (this.kind() !== EOF) {
       switch (this.kind()) {
@@ -401,11 +425,11 @@ class Parser {
       }
       if (this.kind() !== EOF) this.terminator(kids, NO_CLOSER);
     }
-    const root = new SyntaxNode('source_file', true, 0, this.src.length, kids.nodes, kids.fields);
+    const root = new Built('source_file', true, 0, this.src.length, kids.nodes, kids.fields);
     return root;
   }
 
-  private importDeclaration(): SyntaxNode {
+  private importDeclaration(): Built {
     const kids = new Kids().add(this.token());
     if (this.kind() === '(') {
       const list = new Kids().add(this.token());
@@ -420,19 +444,19 @@ class Parser {
     return node('import_declaration', kids);
   }
 
-  private importSpec(): SyntaxNode {
+  private importSpec(): Built {
     const kids = new Kids();
     if (this.kind() === '.') {
       // tree-sitter-go's dot is a node around the `.` token
       const dot = this.token();
-      kids.add(new SyntaxNode('dot', true, dot.startIndex, dot.endIndex, [dot], null), 'name');
+      kids.add(new Built('dot', true, dot.startIndex, dot.endIndex, [dot], null), 'name');
     }
     else if (this.kind() === IDENT) kids.add(this.text() === '_' ? this.leaf('blank_identifier') : this.leaf('package_identifier'), 'name');
     kids.add(this.stringLiteral(), 'path');
     return node('import_spec', kids);
   }
 
-  private functionDeclaration(): SyntaxNode {
+  private functionDeclaration(): Built {
     const kids = new Kids().add(this.token()).add(this.identifier(), 'name');
     if (this.kind() === '[') kids.add(this.typeParameterList(), 'type_parameters');
     this.signature(kids);
@@ -440,7 +464,7 @@ class Parser {
     return node('function_declaration', kids);
   }
 
-  private methodDeclaration(): SyntaxNode {
+  private methodDeclaration(): Built {
     const kids = new Kids().add(this.token()).add(this.parameterList(), 'receiver').add(this.identifier('field_identifier'), 'name');
     this.signature(kids);
     if (this.kind() === '{' && !this.lineBreak) kids.add(this.block(), 'body');
@@ -455,7 +479,7 @@ class Parser {
     else if (this.kind() !== '{' && TYPE_START.has(this.kind())) kids.add(this.type_(), 'result');
   }
 
-  private typeParameterList(): SyntaxNode {
+  private typeParameterList(): Built {
     const kids = new Kids().add(this.expect('['));
     this.nested(false, () => {
       for (;;) {
@@ -473,13 +497,13 @@ class Parser {
   }
 
   /** `(a, b int, c ...string)`, `(int, error)`: Go groups names with the type after them */
-  private parameterList(): SyntaxNode {
+  private parameterList(): Built {
     const kids = new Kids().add(this.expect('('));
     interface Entry {
-      name?: SyntaxNode;
-      variadic?: SyntaxNode;
-      type?: SyntaxNode;
-      comma?: SyntaxNode;
+      name?: Built;
+      variadic?: Built;
+      type?: Built;
+      comma?: Built;
     }
     const entries: Entry[] = [];
     this.nested(false, () => {
@@ -547,7 +571,7 @@ class Parser {
 
   // declarations
 
-  private declaration(): SyntaxNode {
+  private declaration(): Built {
     const keyword = this.kind();
     const kids = new Kids().add(this.token());
     const spec = keyword === 'var' ? () => this.varSpec() : keyword === 'const' ? () => this.constSpec() : () => this.typeSpec();
@@ -570,7 +594,7 @@ class Parser {
     return node(`${keyword}_declaration`, kids);
   }
 
-  private constSpec(): SyntaxNode {
+  private constSpec(): Built {
     const kids = new Kids().add(this.identifier(), 'name');
     while (this.kind() === ',') kids.add(this.token(), 'name').add(this.identifier(), 'name');
     if (this.kind() !== '=' && TYPE_START.has(this.kind()) && !this.lineBreak) kids.add(this.type_(), 'type');
@@ -578,7 +602,7 @@ class Parser {
     return node('const_spec', kids);
   }
 
-  private varSpec(): SyntaxNode {
+  private varSpec(): Built {
     const kids = new Kids().add(this.identifier(), 'name');
     while (this.kind() === ',') kids.add(this.token()).add(this.identifier(), 'name');
     if (this.kind() !== '=') kids.add(this.type_(), 'type');
@@ -586,7 +610,7 @@ class Parser {
     return node('var_spec', kids);
   }
 
-  private typeSpec(): SyntaxNode {
+  private typeSpec(): Built {
     const kids = new Kids().add(this.identifier('type_identifier'), 'name');
     if (this.kind() === '[' && this.peek() === IDENT && this.peek(2) !== ']') {
       // `type List[T any] ...` against an array type `type A [N]int` (`[N]` was passed over above)
@@ -603,10 +627,10 @@ class Parser {
 
   // types
 
-  private type_(): SyntaxNode {
+  private type_(): Built {
     switch (this.kind()) {
       case IDENT: {
-        let name: SyntaxNode;
+        let name: Built;
         if (this.peek() === '.' && this.peek(2) === IDENT) {
           const q = new Kids().add(this.leaf('package_identifier'), 'package').add(this.token()).add(this.leaf('type_identifier'), 'name');
           name = node('qualified_type', q);
@@ -664,7 +688,7 @@ class Parser {
     }
   }
 
-  private typeArguments(): SyntaxNode {
+  private typeArguments(): Built {
     const kids = new Kids().add(this.expect('['));
     this.nested(false, () => {
       for (;;) {
@@ -684,7 +708,7 @@ class Parser {
     return kids;
   }
 
-  private fieldDeclarationList(): SyntaxNode {
+  private fieldDeclarationList(): Built {
     const kids = new Kids().add(this.expect('{'));
     this.nested(false, () => {
       while (this.kind() !== '}') {
@@ -697,7 +721,7 @@ class Parser {
     return node('field_declaration_list', kids);
   }
 
-  private fieldDeclaration(): SyntaxNode {
+  private fieldDeclaration(): Built {
     const kids = new Kids();
     const embeddedEnd = (k: number) => this.t.breaks[this.p + k]! >= 0 || FIELD_ALONE.has(this.peek(k));
     if (this.kind() === '*') {
@@ -724,13 +748,13 @@ class Parser {
     return node('field_declaration', kids);
   }
 
-  private embeddedType(): SyntaxNode {
+  private embeddedType(): Built {
     const type = this.type_();
     if (type.type !== 'type_identifier' && type.type !== 'qualified_type' && type.type !== 'generic_type') this.fail('embedded type');
     return type;
   }
 
-  private interfaceType(): SyntaxNode {
+  private interfaceType(): Built {
     const kids = new Kids().add(this.token()).add(this.expect('{'));
     this.nested(false, () => {
       while (this.kind() !== '}') {
@@ -749,7 +773,7 @@ class Parser {
 
   // statements
 
-  private block(): SyntaxNode {
+  private block(): Built {
     const kids = new Kids().add(this.expect('{'));
     const list = this.nested(false, () => this.statements(() => this.statementList(BLOCK_END)));
     kids.add(list).add(this.expect('}'));
@@ -757,7 +781,7 @@ class Parser {
   }
 
   /** statements up to one of `closers` (not consumed); undefined when there are none */
-  private statementList(closers: readonly string[]): SyntaxNode | undefined {
+  private statementList(closers: readonly string[]): Built | undefined {
     const kids = new Kids();
     while (!closers.includes(this.kind())) {
       if (this.kind() === IDENT && this.peek() === ':') {
@@ -773,7 +797,7 @@ class Parser {
     return kids.nodes.length ? node('statement_list', kids) : undefined;
   }
 
-  private statement(): SyntaxNode {
+  private statement(): Built {
     switch (this.kind()) {
       case 'var':
       case 'const':
@@ -808,7 +832,7 @@ class Parser {
         return node('goto_statement', new Kids().add(this.token()).add(this.identifier('label_name')));
       case 'fallthrough': {
         const keyword = this.token();
-        return new SyntaxNode('fallthrough_statement', true, keyword.startIndex, keyword.endIndex, [keyword], null);
+        return new Built('fallthrough_statement', true, keyword.startIndex, keyword.endIndex, [keyword], null);
       }
       case '{':
         return this.block();
@@ -818,7 +842,7 @@ class Parser {
   }
 
   /** an expression, send, inc/dec, assignment or short variable declaration */
-  private simpleStatement(): SyntaxNode {
+  private simpleStatement(): Built {
     const left = this.expressionListKids();
     const op = this.atLineEnd ? ';' : this.kind();
     if (op === ':=' || ASSIGNMENT.has(op)) {
@@ -836,7 +860,7 @@ class Parser {
   }
 
   /** in a header, the simple statement before `;`, or a range clause */
-  private headerStatement(allowRange: boolean): SyntaxNode {
+  private headerStatement(allowRange: boolean): Built {
     if (allowRange && this.kind() === 'range') {
       return node('range_clause', new Kids().add(this.token()).add(this.expression(), 'right'));
     }
@@ -852,7 +876,7 @@ class Parser {
     return this.simpleStatement();
   }
 
-  private ifStatement(): SyntaxNode {
+  private ifStatement(): Built {
     const kids = new Kids().add(this.token());
     this.nested(true, () => {
       const first = this.headerStatement(false);
@@ -869,7 +893,7 @@ class Parser {
     return node('if_statement', kids);
   }
 
-  private forStatement(): SyntaxNode {
+  private forStatement(): Built {
     const kids = new Kids().add(this.token());
     this.nested(true, () => {
       if (this.kind() === '{') return;
@@ -886,7 +910,7 @@ class Parser {
     return node('for_statement', kids);
   }
 
-  private forClause(initializer: SyntaxNode | undefined): SyntaxNode {
+  private forClause(initializer: Built | undefined): Built {
     const kids = new Kids().add(initializer, 'initializer').add(this.expect(';'));
     if (this.kind() !== ';') kids.add(this.expression(), 'condition');
     kids.add(this.expect(';'));
@@ -894,7 +918,7 @@ class Parser {
     return node('for_clause', kids);
   }
 
-  private switchStatement(): SyntaxNode {
+  private switchStatement(): Built {
     const kids = new Kids().add(this.token());
     let typeSwitch = false;
     this.nested(true, () => {
@@ -910,7 +934,7 @@ class Parser {
         typeSwitch = true;
         if (header.type === 'short_var_declaration') {
           const [left, assign, right] = header.children;
-          if (header.children.length !== 3 || right!.namedChildren.length !== 1 || right!.children.length !== 1) this.fail('type switch alias');
+          if (header.children.length !== 3 || right!.children.length !== 1) this.fail('type switch alias');
           kids.add(left!, 'alias').add(assign!).add(right!.children[0]!, 'value');
         } else kids.add(unwrapExpression(header), 'value');
         kids.add(this.token()).add(this.token()).add(this.token()).add(this.expect(')'));
@@ -931,29 +955,29 @@ class Parser {
     kids.add(this.statements(() => this.statementList(CASE_END)));
   }
 
-  private expressionCase(): SyntaxNode {
+  private expressionCase(): Built {
     const kids = new Kids().add(this.token()).add(this.expressionList(), 'value');
     this.caseBody(kids);
     return node('expression_case', kids);
   }
 
-  private typeCase(): SyntaxNode {
+  private typeCase(): Built {
     const kids = new Kids().add(this.token()).add(this.type_(), 'type');
     while (this.kind() === ',') kids.add(this.token(), 'type').add(this.type_(), 'type');
     this.caseBody(kids);
     return node('type_case', kids);
   }
 
-  private defaultCase(): SyntaxNode {
+  private defaultCase(): Built {
     const kids = new Kids().add(this.token());
     this.caseBody(kids);
     return node('default_case', kids);
   }
 
-  private communicationCase(): SyntaxNode {
+  private communicationCase(): Built {
     const kids = new Kids().add(this.token());
     const left = this.expressionListKids();
-    let communication: SyntaxNode;
+    let communication: Built;
     if (this.kind() === '=' || this.kind() === ':=') {
       const receive = new Kids().add(node('expression_list', left), 'left').add(this.token()).add(this.expression(), 'right');
       communication = node('receive_statement', receive);
@@ -969,7 +993,7 @@ class Parser {
 
   // expressions
 
-  private expressionList(): SyntaxNode {
+  private expressionList(): Built {
     return node('expression_list', this.expressionListKids());
   }
 
@@ -979,7 +1003,7 @@ class Parser {
     return kids;
   }
 
-  private expression(minPrecedence = 0): SyntaxNode {
+  private expression(minPrecedence = 0): Built {
     let left = this.unary();
     for (;;) {
       const precedence = BINARY_PRECEDENCE[this.kind()];
@@ -989,7 +1013,7 @@ class Parser {
     }
   }
 
-  private unary(): SyntaxNode {
+  private unary(): Built {
     if (UNARY.has(this.kind())) {
       if (this.kind() === '<-' && this.peek() === 'chan') this.fail('channel type in an expression');
       const kids = new Kids().add(this.token(), 'operator').add(this.unary(), 'operand');
@@ -998,7 +1022,7 @@ class Parser {
     return this.primary();
   }
 
-  private primary(): SyntaxNode {
+  private primary(): Built {
     const start = this.p;
     let x = this.operand();
     /** what a composite literal's type could be read from: `T`, `pkg.T`, `T[A]`, `pkg.T[A]` */
@@ -1054,10 +1078,10 @@ class Parser {
    * a tie (`m[k](v)` is a conversion, `f.Blocks[idx[p.ID]]` an instantiation): the scores below follow
    * its grammar, and where the type reading wins but is not one built here, the parser gives up.
    */
-  private indexOrSlice(operand: SyntaxNode, operandStart: number): SyntaxNode {
+  private indexOrSlice(operand: Built, operandStart: number): Built {
     const kids = new Kids().add(operand, 'operand').add(this.token());
     return this.nested(false, () => {
-      let first: SyntaxNode | undefined;
+      let first: Built | undefined;
       if (this.kind() !== ':') first = this.expression();
       if (this.kind() === ']') {
         const index = node('index_expression', kids.add(first, 'index').add(this.token()));
@@ -1065,7 +1089,7 @@ class Parser {
         if (-1 + typeScore(operand) + typeScore(first!) >= asIndex) this.fail('index or generic type instantiation');
         if (this.kind() !== '(' || -1 + typeScore(index) < asIndex) return index;
         // `T[A](v)`: a conversion to a generic type
-        const simple = (n: SyntaxNode) => n.type === 'identifier' || n.type === 'selector_expression';
+        const simple = (n: Built) => n.type === 'identifier' || n.type === 'selector_expression';
         if (!simple(operand) || !simple(first!)) this.fail('conversion to a generic type');
         const call = this.p;
         this.p = operandStart;
@@ -1085,7 +1109,7 @@ class Parser {
     });
   }
 
-  private argumentList(): SyntaxNode {
+  private argumentList(): Built {
     const kids = new Kids().add(this.expect('('));
     this.nested(false, () => {
       while (this.kind() !== ')') {
@@ -1100,7 +1124,7 @@ class Parser {
   }
 
   /** `make(T, n)`, `new(T)`: a type first */
-  private specialArgumentList(): SyntaxNode {
+  private specialArgumentList(): Built {
     const kids = new Kids().add(this.expect('('));
     this.nested(false, () => {
       if (this.kind() === ')') return;
@@ -1114,7 +1138,7 @@ class Parser {
     return node('argument_list', kids.add(this.expect(')')));
   }
 
-  private operand(): SyntaxNode {
+  private operand(): Built {
     switch (this.kind()) {
       case IDENT: {
         const word = this.text();
@@ -1167,11 +1191,11 @@ class Parser {
     }
   }
 
-  private compositeLiteral(type: SyntaxNode): SyntaxNode {
+  private compositeLiteral(type: Built): Built {
     return node('composite_literal', new Kids().add(type, 'type').add(this.literalValue(), 'body'));
   }
 
-  private literalValue(): SyntaxNode {
+  private literalValue(): Built {
     const kids = new Kids().add(this.expect('{'));
     this.nested(false, () => {
       while (this.kind() !== '}') {
@@ -1185,20 +1209,20 @@ class Parser {
     return node('literal_value', kids.add(this.expect('}')));
   }
 
-  private literalElement(): SyntaxNode {
+  private literalElement(): Built {
     const value = this.kind() === '{' ? this.literalValue() : this.expression();
     return node('literal_element', new Kids().add(value));
   }
 
-  private stringLiteral(): SyntaxNode {
+  private stringLiteral(): Built {
     const start = this.t.starts[this.p]!;
     const end = this.t.ends[this.p]!;
     const raw = this.kind() === '`';
     if (!raw && this.kind() !== '"') this.fail('string');
     this.p++;
     const quote = raw ? '`' : '"';
-    const kids = [new SyntaxNode(quote, false, start, start + 1, [], null)];
-    if (raw) kids.push(new SyntaxNode('raw_string_literal_content', true, start + 1, end - 1, [], null));
+    const kids = [new Built(quote, false, start, start + 1, NO_CHILDREN, null)];
+    if (raw) kids.push(new Built('raw_string_literal_content', true, start + 1, end - 1, NO_CHILDREN, null));
     else {
       let i = start + 1;
       let run = i;
@@ -1207,15 +1231,15 @@ class Parser {
           i++;
           continue;
         }
-        if (i > run) kids.push(new SyntaxNode('interpreted_string_literal_content', true, run, i, [], null));
+        if (i > run) kids.push(new Built('interpreted_string_literal_content', true, run, i, NO_CHILDREN, null));
         const escapeEnd = escapeSequenceEnd(this.src, i, end - 1);
-        kids.push(new SyntaxNode('escape_sequence', true, i, escapeEnd, [], null));
+        kids.push(new Built('escape_sequence', true, i, escapeEnd, NO_CHILDREN, null));
         i = run = escapeEnd;
       }
-      if (i > run) kids.push(new SyntaxNode('interpreted_string_literal_content', true, run, i, [], null));
+      if (i > run) kids.push(new Built('interpreted_string_literal_content', true, run, i, NO_CHILDREN, null));
     }
-    kids.push(new SyntaxNode(quote, false, end - 1, end, [], null));
-    return new SyntaxNode(raw ? 'raw_string_literal' : 'interpreted_string_literal', true, start, end, kids, null);
+    kids.push(new Built(quote, false, end - 1, end, NO_CHILDREN, null));
+    return new Built(raw ? 'raw_string_literal' : 'interpreted_string_literal', true, start, end, kids, null);
   }
 }
 
@@ -1255,7 +1279,7 @@ function escapeSequenceEnd(src: string, i: number, limit: number): number {
  * one): a type name -1 (0 as a generic type's base), a qualified name 0, a generic type 1 and its type
  * arguments 2 more. `generic` says the node would be a generic type's base.
  */
-function typeScore(n: SyntaxNode, generic = false): number {
+function typeScore(n: Built, generic = false): number {
   switch (n.type) {
     case 'identifier':
       return generic ? 0 : -1;
@@ -1271,7 +1295,7 @@ function typeScore(n: SyntaxNode, generic = false): number {
 }
 
 /** The same expression's precedence read as a value: 1 for each index expression in it. */
-function indexCount(n: SyntaxNode): number {
+function indexCount(n: Built): number {
   switch (n.type) {
     case 'index_expression':
       return 1 + indexCount(n.children[0]!) + indexCount(n.children[2]!);
@@ -1285,12 +1309,12 @@ function indexCount(n: SyntaxNode): number {
 }
 
 /** A node parsed as a type although read as an expression (`T` in `T{}`): the same token, another type. */
-function retype(leaf: SyntaxNode, type: string): SyntaxNode {
-  return new SyntaxNode(type, true, leaf.startIndex, leaf.endIndex, [], null);
+function retype(leaf: Built, type: string): Built {
+  return new Built(type, true, leaf.startIndex, leaf.endIndex, NO_CHILDREN, null);
 }
 
 /** The expression of an expression statement (a header's condition or value). */
-function unwrapExpression(statement: SyntaxNode): SyntaxNode {
+function unwrapExpression(statement: Built): Built {
   if (statement.type !== 'expression_statement') throw new GiveUp(`${statement.type} where an expression is wanted`);
   return statement.children[0]!;
 }
@@ -1299,10 +1323,11 @@ function unwrapExpression(statement: SyntaxNode): SyntaxNode {
  * Comments are tree-sitter "extras": each is a child of the deepest node whose children come both
  * before and after it (a comment trailing a node's last child belongs to the node's parent).
  */
-function placeComments(root: SyntaxNode, comments: { start: number; end: number }[]): void {
+function placeComments(root: Built, comments: { start: number; end: number }[]): void {
   for (const c of comments) {
     let parent = root;
     for (;;) {
+      parent.size++;
       const children = parent.children;
       let lo = 0;
       let hi = children.length;
@@ -1317,8 +1342,7 @@ function placeComments(root: SyntaxNode, comments: { start: number; end: number 
         parent = before;
         continue;
       }
-      const comment = new SyntaxNode('comment', true, c.start, c.end, [], null);
-      comment.isExtra = true;
+      const comment = new Built('comment', true, c.start, c.end, NO_CHILDREN, null);
       children.splice(lo, 0, comment);
       if (parent.fields) parent.fields.splice(lo, 0, null);
       break;
@@ -1326,20 +1350,41 @@ function placeComments(root: SyntaxNode, comments: { start: number; end: number 
   }
 }
 
-function finish(root: SyntaxNode, tree: SyntaxTree): void {
-  const stack = [root];
-  while (stack.length) {
-    const n = stack.pop()!;
-    n.tree = tree;
+/** The built tree, copied into a NodeStore in document order: a node's subtree is the range after it. */
+function store(root: Built, src: string): SyntaxTree {
+  const { store, first } = NodeStore.reserve(root.size);
+  const { kind, flags, start, end, parent, subtreeEnd, childStart, childCount, childList, childField } = store;
+  const nodes: Built[] = [root];
+  const places: number[] = [first];
+  const parents: number[] = [-1];
+  let run = first;
+  while (nodes.length) {
+    const n = nodes.pop()!;
+    const at = places.pop()!;
+    kind[at] = typeId(n.type);
+    flags[at] = n.isNamed ? 1 : 0;
+    start[at] = n.startIndex;
+    end[at] = n.endIndex;
+    parent[at] = parents.pop()!;
+    subtreeEnd[at] = at + n.size;
     const children = n.children;
-    for (let i = 0; i < children.length; i++) {
-      const c = children[i]!;
-      c.parent = n;
-      c.index = i;
-      if (c.children.length) stack.push(c);
-      else c.tree = tree;
+    // the tree's child runs fill its range of childList in the order the nodes are stored (every node but
+    // the root is one child, so they fit)
+    childStart[at] = run;
+    childCount[at] = children.length;
+    let next = at + 1;
+    for (let k = 0; k < children.length; k++) {
+      const child = children[k]!;
+      childList[run] = next;
+      const field = n.fields?.[k];
+      childField[run++] = field ? fieldId(field) : 0;
+      nodes.push(child);
+      places.push(next);
+      parents.push(at);
+      next += child.size;
     }
   }
+  return new SyntaxTree(src, store, first);
 }
 
 /** The tree tree-sitter-go would give for `src`, or undefined where this parser is not sure of it. */
@@ -1352,9 +1397,7 @@ export function parseGoSyntax(src: string): SyntaxTree | undefined {
     const first = Math.min(tokens.starts[0]!, tokens.comments[0]?.start ?? Infinity);
     root.startIndex = first === Infinity || first >= src.length ? 0 : first;
     placeComments(root, tokens.comments);
-    const tree = new SyntaxTree(src, root);
-    finish(root, tree);
-    return tree;
+    return store(root, src);
   } catch (error) {
     if (error instanceof GiveUp || error instanceof RangeError) return undefined;
     throw error;

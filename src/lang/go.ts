@@ -1,9 +1,12 @@
-// Go front-end: tree-sitter with the grammar's .wasm from tree-sitter-go (no native build).
-// The parser is initialised once per process; trees are freed when their snapshot is done.
+// Go front-end: go-syntax.ts, a parser in JavaScript that builds tree-sitter-go's tree, and tree-sitter
+// with the grammar's .wasm from tree-sitter-go (no native build) for what that parser gives up on.
+// The tree-sitter parser is initialised once per process; its trees are freed when their snapshot is done.
 
 import { createRequire } from 'node:module';
-import { Edit, Language, Parser, type Node, type Tree } from 'web-tree-sitter';
+import { Edit, Language, Parser, type Tree } from 'web-tree-sitter';
 import { lowerBound } from '../util/sorted.js';
+import { parseGoSyntax } from './go-syntax.js';
+import { SyntaxNode, SyntaxTree, type GoNode as Node, type GoTree } from './go-syntax-tree.js';
 
 let parser: Parser | undefined;
 let loading: Promise<Parser> | undefined;
@@ -22,7 +25,12 @@ export function loadGoParser(): Promise<Parser> {
   return loading;
 }
 
-export function parseGo(text: string): Tree {
+/** The file's tree: from the JavaScript parser where it is sure of tree-sitter's reading, else from tree-sitter. */
+export function parseGo(text: string): GoTree {
+  return parseGoSyntax(text) ?? parseGoWithTreeSitter(text);
+}
+
+export function parseGoWithTreeSitter(text: string): Tree {
   if (!parser) throw new Error('Go parser used before loadGoParser() resolved');
   const tree = parser.parse(text);
   if (!tree) throw new Error('tree-sitter returned no tree');
@@ -34,7 +42,16 @@ export function parseGo(text: string): Tree {
  * span that differs (from the first changed character to the last) and reuses the rest of the old
  * tree, which is left as it was. A PR's file at base and at head differ in a few lines.
  */
-export function reparseGo(previous: { tree: Tree; text: string }, text: string): Tree {
+export function reparseGo(previous: { tree: GoTree; text: string }, text: string): GoTree {
+  // the JavaScript parser reads a whole file faster than tree-sitter re-reads an edited span
+  const fresh = parseGoSyntax(text);
+  if (fresh) return fresh;
+  if (previous.tree instanceof SyntaxTree) return parseGoWithTreeSitter(text);
+  return reparseGoWithTreeSitter(previous as { tree: Tree; text: string }, text);
+}
+
+/** reparseGo for a tree tree-sitter built (the JavaScript parser not used: tests compare the two readings) */
+export function reparseGoWithTreeSitter(previous: { tree: Tree; text: string }, text: string): Tree {
   if (!parser) throw new Error('Go parser used before loadGoParser() resolved');
   const old = previous.text;
   let start = 0;
@@ -80,7 +97,8 @@ export function endLineOf(node: Node): number {
 
 /** Depth-first walk over named nodes; return false from visit to skip a subtree. */
 export function walk(node: Node, visit: (n: Node) => boolean | void): void {
-  const cursor = node.walk();
+  if (node instanceof SyntaxNode) return node.walkNamed(visit);
+  const cursor = (node as unknown as import('web-tree-sitter').Node).walk();
   let descend = true;
   for (;;) {
     // nodeIsNamed reads the cursor without building a Node: most nodes are punctuation, skipped cheaply
@@ -135,7 +153,7 @@ export function receiverName(method: Node): string | undefined {
   return param?.childForFieldName('name')?.text;
 }
 
-const calleesByTree = new WeakMap<Tree, Map<number, string>>();
+const calleesByTree = new WeakMap<GoTree, Map<number, string>>();
 
 /** `pkg.Func` or `x.y.Method` text of a call's function, whitespace removed. Read once per call: every check asks. */
 export function calleeText(call: Node): string {
@@ -146,7 +164,7 @@ export function calleeText(call: Node): string {
   return text;
 }
 
-const importsByTree = new WeakMap<Tree, ReadonlyMap<string, string>>();
+const importsByTree = new WeakMap<GoTree, ReadonlyMap<string, string>>();
 
 /**
  * Import path -> local name for a Go file (`time` -> `time`, aliased imports honoured). Read once per
@@ -196,9 +214,9 @@ interface TypeIndex {
   ends: number[];
 }
 
-const indexesByTree = new WeakMap<Tree, Map<string, TypeIndex>>();
+const indexesByTree = new WeakMap<GoTree, Map<string, TypeIndex>>();
 
-function typeIndex(tree: Tree, type: string): TypeIndex {
+function typeIndex(tree: GoTree, type: string): TypeIndex {
   let index = indexesByTree.get(tree);
   if (!index) {
     // one walk for every indexed type: a walk per type asked costs more (measured: 13.6 s against 8.2 s
@@ -278,7 +296,7 @@ export interface CallSite {
   operandType?: 'identifier' | 'other';
 }
 
-const callSitesByTree = new WeakMap<Tree, Map<number, CallSite[]>>();
+const callSitesByTree = new WeakMap<GoTree, Map<number, CallSite[]>>();
 const IDENTIFIER = /^[\p{L}_][\p{L}\p{N}_]*$/u;
 const SELECTOR = /^(.+)\.([\p{L}_][\p{L}\p{N}_]*)$/su;
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { callSites, descendants, loadGoParser, parseGo, reparseGo } from '../../src/lang/go.js';
+import { callSites, descendants, loadGoParser, parseGo, parseGoWithTreeSitter, reparseGoWithTreeSitter } from '../../src/lang/go.js';
 import { FIXTURES } from '../support/fixtures.js';
 
 function goFiles(dir: string, out: string[] = []): string[] {
@@ -72,6 +72,7 @@ describe('descendants: the per-tree index answers as descendantsOfType does', ()
     expect(calls).toBeGreaterThan(3000);
   });
 
+  // tree-sitter's incremental reparse, which serves the files the JavaScript parser gives up on
   it('reparses an edited file into the tree a fresh parse gives, positions and all, over many edits of every fixture', () => {
     // deterministic edits: insert, delete and replace lines, with ASCII and non-ASCII text, near the start, middle and end
     const inserts = ['\ttime.Sleep(5 * time.Second)', '// é ü 日本 comment', '\tx := "{"', '', 'func extra() {}'];
@@ -79,7 +80,7 @@ describe('descendants: the per-tree index answers as descendantsOfType does', ()
     for (const path of goFiles(FIXTURES)) {
       const text = readFileSync(path, 'utf8');
       const lines = text.split('\n');
-      const base = { text, tree: parseGo(text) };
+      const base = { text, tree: parseGoWithTreeSitter(text) };
       try {
         for (const [k, at] of [1, Math.floor(lines.length / 2), lines.length - 1].entries()) {
           for (const edit of ['insert', 'delete', 'replace'] as const) {
@@ -88,8 +89,8 @@ describe('descendants: the per-tree index answers as descendantsOfType does', ()
             else if (edit === 'delete') next.splice(at, 1);
             else next[at] = `${next[at] ?? ''} // ü`;
             const changed = next.join('\n');
-            const fresh = parseGo(changed);
-            const again = reparseGo(base, changed);
+            const fresh = parseGoWithTreeSitter(changed);
+            const again = reparseGoWithTreeSitter(base, changed);
             try {
               const shape = (t: typeof fresh) => `${t.rootNode.toString()} ${t.rootNode.descendantsOfType('call_expression').map((n) => `${n!.startIndex}:${n!.endPosition.row}.${n!.endPosition.column}`).join(',')}`;
               expect(shape(again), `${path} ${edit} at line ${at}`).toBe(shape(fresh));
@@ -101,7 +102,7 @@ describe('descendants: the per-tree index answers as descendantsOfType does', ()
           }
         }
         // the old tree is left as it was
-        const fresh = parseGo(text);
+        const fresh = parseGoWithTreeSitter(text);
         expect(base.tree.rootNode.toString()).toBe(fresh.rootNode.toString());
         fresh.delete();
       } finally {
