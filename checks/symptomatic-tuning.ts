@@ -634,6 +634,8 @@ export const symptomaticTuning: Check = {
   },
   defaultSeverity: 'error',
   languages: ['yaml', 'go', 'ts', 'js', 'shell'],
+  // it pairs each modified file's values at base and head, through ctx.parse
+  changesOnly: true,
   async run(ctx) {
     const changes = await tuningChanges(ctx);
     if (changes.length === 0) return;

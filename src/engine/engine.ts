@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import picomatch from 'picomatch';
 import type { Config } from '../config/schema.js';
 import { loadGoParser } from '../lang/go.js';
-import { serves } from '../lang/detect.js';
+import { languageOf, mayBeScript, serves } from '../lang/detect.js';
 import { detectAuthorship } from './authorship.js';
 import { ParseCache, changedLines } from './parse.js';
 import { dirOf } from './paths.js';
@@ -19,6 +19,7 @@ import {
   type CheckContext,
   type Conclusion,
   type Finding,
+  type Language,
   type ParsedFile,
   type PullRequestSnapshot,
   type Report,
@@ -104,9 +105,11 @@ export async function collectFindings(snapshot: PullRequestSnapshot, options: Re
   try {
     // any check may parse Go through ctx.parse (a text check reading the diff), so load it for any Go file
     if (checks.some((c) => c.languages.includes('go')) || changes.some((f) => f.path.endsWith('.go'))) await loadGoParser();
-    const parsed = (
-      await Promise.all(changes.filter((f) => f.status !== 'removed').map((f) => cache.get(f.path, 'head')))
-    ).filter((f): f is ParsedFile => f !== undefined);
+    // a part reads its own files, and the others only where a check that takes every file serves their
+    // language: reading every file in every part read a 21,505-file scan's files fifteen times over
+    const everyFileIn = new Set(checks.filter((c) => !c.shardable && !c.changesOnly).flatMap((c) => c.languages));
+    const wanted = changes.filter((f) => f.status !== 'removed' && (!partOf || partOf(f.path) === shard!.index || mayServe(f.path, everyFileIn)));
+    const parsed = (await Promise.all(wanted.map((f) => cache.get(f.path, 'head')))).filter((f): f is ParsedFile => f !== undefined);
     const mine = partOf && shard ? parsed.filter((f) => partOf(f.path) === shard.index) : parsed;
     for (const check of checks) {
       findings.push(...(await runCheck(check, snapshot, check.shardable ? mine : parsed, cache, options, now, notes)));
@@ -132,6 +135,13 @@ export async function finishReview(snapshot: PullRequestSnapshot, options: Revie
   } finally {
     cache.dispose();
   }
+}
+
+/** Could a check of these languages be given this file? (A file with no language may be a shell script.) */
+function mayServe(path: string, languages: ReadonlySet<Language>): boolean {
+  const language = languageOf(path);
+  if (language) return serves(path, language, [...languages]);
+  return mayBeScript(path) && languages.has('shell');
 }
 
 function changedFiles(snapshot: PullRequestSnapshot, config: Config) {
@@ -171,7 +181,7 @@ async function runCheck(
   const started = now();
   const reports: Finding[] = [];
   const ctx: CheckContext = {
-    files: parsed.filter((f) => serves(f.path, f.language, check.languages)),
+    files: check.changesOnly ? [] : parsed.filter((f) => serves(f.path, f.language, check.languages)),
     changes: snapshot.files,
     read: (path, rev = 'head') => snapshot.read(path, rev),
     list: (dir, rev = 'head') => snapshot.list(dir, rev),
@@ -248,7 +258,8 @@ async function applySuppressions(findings: Finding[], changedPaths: string[], sn
   const byPath = new Map<string, Suppression[]>();
   // read 64 at a time, not one after another (a whole-tree scan has thousands of files, each a round
   // trip to git), nor all at once (every text held until the last arrives)
-  const all = [...paths];
+  // a file the snapshot already saw without a directive is not read again (most of a whole-tree scan)
+  const all = [...paths].filter((path) => !snapshot.withoutDirectives?.(path));
   for (let i = 0; i < all.length; i += 64) {
     const batch = all.slice(i, i + 64);
     const texts = await Promise.all(batch.map((path) => snapshot.read(path, 'head')));

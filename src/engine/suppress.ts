@@ -3,6 +3,11 @@
 
 export const DIRECTIVE = 'causal-review:ignore';
 const DIRECTIVE_ANY_CASE = /causal-review:ignore/gi;
+
+/** Could `text` hold a directive? False means findSuppressions finds none in it. */
+export function mayHoldDirective(text: string): boolean {
+  return /causal-review:ignore/i.test(text);
+}
 const COMMENT_MARKERS = ['//', '#', '/*', '<!--', '--', ';', '*'];
 
 export interface Suppression {

@@ -60,6 +60,11 @@ export interface PullRequestSnapshot {
   read(path: string, rev: Revision): Promise<string | undefined>;
   /** every file path below dir (recursively; '' for the root) at a revision */
   list(dir: string, rev: Revision): Promise<string[]>;
+  /**
+   * True when the file's head text is known to hold no `causal-review:ignore` (the adapter looked as it
+   * read the file): the suppression pass need not read it again. Undefined or false: read it.
+   */
+  withoutDirectives?(path: string): boolean;
 }
 
 export type Severity = 'error' | 'warning' | 'notice';
@@ -180,6 +185,11 @@ export interface Check {
    * the other changed files in `ctx.files`: the engine may give it the changed files in parts (threads).
    */
   shardable?: boolean;
+  /**
+   * It reads the diff entries (`ctx.changes`) and parses what it needs through `ctx.parse`, never
+   * `ctx.files` (given empty): the engine does not read every changed file for it.
+   */
+  changesOnly?: boolean;
   /** default option values; configuration overrides them key by key */
   defaultOptions?: Record<string, unknown>;
   run(ctx: CheckContext): void | Promise<void>;

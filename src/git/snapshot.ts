@@ -6,6 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parsePatch } from '../engine/diff.js';
+import { mayHoldDirective } from '../engine/suppress.js';
 import type { ChangedFile, Commit, FileStatus, PullRequestSnapshot, Revision } from '../engine/types.js';
 import { BlobReader } from './blobs.js';
 import { GIT_FLAGS, GitInputError, git, gitEnv, runGit } from './exec.js';
@@ -121,6 +122,8 @@ export async function gitSnapshot(options: GitSnapshotOptions = {}): Promise<Git
   // read a changed package's other files on both sides, and the same text is parsed once)
   const changedPaths = new Set(files.flatMap((f) => (f.previousPath ? [f.path, f.previousPath] : [f.path])));
   const texts = new TextCache(TEXT_CACHE_CHARS);
+  /** head files read and found to hold no suppression directive (the text cache may not keep them) */
+  const withoutDirectives = new Set<string>();
   const readBlob = async (sha: string, clean: string): Promise<string | undefined> => {
     const result = await blobs.read(`${sha}:${clean}`);
     if (result.kind === 'blob') return result.data.toString('utf8');
@@ -149,8 +152,13 @@ export async function gitSnapshot(options: GitSnapshotOptions = {}): Promise<Git
       if (!sha || clean === '' || clean.startsWith('/')) return undefined;
       const same = (rev === 'base' || rev === 'head') && !options.all && !changedPaths.has(clean);
       const at = same ? headSha : sha;
-      return texts.get(`${at}:${clean}`, () => readBlob(at, clean));
+      return texts.get(`${at}:${clean}`, async () => {
+        const text = await readBlob(at, clean);
+        if (at === headSha && text !== undefined && !mayHoldDirective(text)) withoutDirectives.add(clean);
+        return text;
+      });
     },
+    withoutDirectives: (path) => withoutDirectives.has(path.replace(/^\.\//, '')),
     async list(dir, rev) {
       const sha = shaOf(rev);
       if (!sha) return [];

@@ -50,4 +50,37 @@ describe('a review in parts', () => {
       snapshot.close();
     }
   });
+
+  it('reads in each part its own files and the YAML the checks of every file take, not every file; the suppression pass skips files read without a directive', async () => {
+    const dir = tempDir();
+    generateTree(dir, 120, 7);
+    const snapshot = await gitSnapshot({ repo: dir, head: 'HEAD', all: true });
+    const reads: string[] = [];
+    const counting = { ...snapshot, read: (path: string, rev: 'head' | 'base') => (reads.push(path), snapshot.read(path, rev)) };
+    try {
+      const options = { config: structuredClone(DEFAULT_CONFIG), checks: CHECKS };
+      const count = 3;
+      const part = shardOf(snapshot.files, count);
+      const goFiles = snapshot.files.filter((f) => f.path.endsWith('.go'));
+      const parts = [];
+      for (let index = 0; index < count; index++) {
+        reads.length = 0;
+        parts.push(await collectFindings(counting, { ...options, shard: { index, count } }));
+        const others = new Set(reads.filter((p) => p.endsWith('.go') && part(p) !== index));
+        // the package analyses may read around a file, but never another part's packages
+        expect([...others]).toEqual([]);
+        expect(new Set(reads.filter((p) => p.endsWith('.go'))).size).toBe(goFiles.filter((f) => part(f.path) === index).length);
+      }
+      reads.length = 0;
+      const verdict = await finishReview(counting, options, parts);
+      // every Go file was read in its part and holds no directive: only those with findings are read again
+      // (to keep the findings on changed lines), none for suppressions
+      const withFindings = new Set(parts.flatMap((p) => p.findings.map((f) => f.path)));
+      expect(reads.filter((p) => p.endsWith('.go') && !withFindings.has(p))).toEqual([]);
+      expect(reads.length).toBeLessThan(goFiles.length / 4);
+      expect(verdict).toEqual(await review(snapshot, options));
+    } finally {
+      snapshot.close();
+    }
+  });
 });
