@@ -12,6 +12,9 @@ import { fieldId, NodeStore, SyntaxTree, typeId } from './go-syntax-tree.js';
 class Built {
   /** nodes in this subtree, itself included */
   size: number;
+  /** where store() puts it, and its parent */
+  at = 0;
+  parentAt = -1;
 
   constructor(
     readonly type: string,
@@ -244,31 +247,29 @@ function rune(src: string, i: number): number {
 /** Children and their fields, gathered while a node is parsed. */
 class Kids {
   readonly nodes: Built[] = [];
-  fields: (string | null)[] | null = null;
+  readonly fields: (string | null)[] = [];
+  hasFields = false;
   /** the span of hidden tokens (a newline terminator) at the end, which tree-sitter counts in the node */
   hiddenEnd = -1;
 
   add(node: Built | undefined | null, field?: string): this {
     if (!node) return this;
-    if (field) this.fields ??= this.nodes.map(() => null);
-    this.fields?.push(field ?? null);
     this.nodes.push(node);
+    this.fields.push(field ?? null);
+    if (field) this.hasFields = true;
     this.hiddenEnd = -1;
-    return this;
-  }
-
-  addAll(nodes: Built[], field?: string): this {
-    for (const n of nodes) this.add(n, field);
     return this;
   }
 }
 
+/** A node of the children gathered. */
 function node(type: string, kids: Kids): Built {
   const first = kids.nodes[0];
   if (!first) throw new GiveUp(`empty ${type}`);
   const end = kids.hiddenEnd >= 0 ? kids.hiddenEnd : kids.nodes[kids.nodes.length - 1]!.endIndex;
-  // copies of exactly their length: an array grown by push keeps room for 17, and a tree holds a million of them
-  return new Built(type, true, first.startIndex, end, kids.nodes.slice(), kids.fields && kids.fields.slice());
+  // copies of exactly their length: a tree holds a million of these arrays until it is stored
+  const made = new Built(type, true, first.startIndex, end, kids.nodes.slice(), kids.hasFields ? kids.fields.slice() : null);
+  return made;
 }
 
 class Parser {
@@ -425,8 +426,7 @@ class Parser {
       }
       if (this.kind() !== EOF) this.terminator(kids, NO_CLOSER);
     }
-    const root = new Built('source_file', true, 0, this.src.length, kids.nodes, kids.fields);
-    return root;
+    return new Built('source_file', true, 0, this.src.length, kids.nodes.slice(), kids.hasFields ? kids.fields.slice() : null);
   }
 
   private importDeclaration(): Built {
@@ -1354,20 +1354,20 @@ function placeComments(root: Built, comments: { start: number; end: number }[]):
 function store(root: Built, src: string): SyntaxTree {
   const { store, first } = NodeStore.reserve(root.size);
   const { kind, flags, start, end, parent, subtreeEnd, childStart, childCount, childList, childField } = store;
-  const nodes: Built[] = [root];
-  const places: number[] = [first];
-  const parents: number[] = [-1];
+  root.at = first;
+  const stack: Built[] = [root];
   let run = first;
-  while (nodes.length) {
-    const n = nodes.pop()!;
-    const at = places.pop()!;
+  while (stack.length) {
+    const n = stack.pop()!;
+    const at = n.at;
     kind[at] = typeId(n.type);
     flags[at] = n.isNamed ? 1 : 0;
     start[at] = n.startIndex;
     end[at] = n.endIndex;
-    parent[at] = parents.pop()!;
+    parent[at] = n.parentAt;
     subtreeEnd[at] = at + n.size;
     const children = n.children;
+    const fields = n.fields;
     // the tree's child runs fill its range of childList in the order the nodes are stored (every node but
     // the root is one child, so they fit)
     childStart[at] = run;
@@ -1376,11 +1376,23 @@ function store(root: Built, src: string): SyntaxTree {
     for (let k = 0; k < children.length; k++) {
       const child = children[k]!;
       childList[run] = next;
-      const field = n.fields?.[k];
+      const field = fields === null ? null : fields[k]!;
       childField[run++] = field ? fieldId(field) : 0;
-      nodes.push(child);
-      places.push(next);
-      parents.push(at);
+      if (child.children.length === 0) {
+        // a token: stored here, not pushed
+        kind[next] = typeId(child.type);
+        flags[next] = child.isNamed ? 1 : 0;
+        start[next] = child.startIndex;
+        end[next] = child.endIndex;
+        parent[next] = at;
+        subtreeEnd[next] = next + 1;
+        childStart[next] = 0;
+        childCount[next] = 0;
+      } else {
+        child.at = next;
+        child.parentAt = at;
+        stack.push(child);
+      }
       next += child.size;
     }
   }
