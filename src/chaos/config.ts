@@ -1,7 +1,7 @@
 // The `chaos` section of `.github/causal-review.yml`: its JSON schema (errors name the bad key),
 // its defaults, and the resolved settings the planner and the runner work from.
 
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Config, QuotaConfig } from '../config/schema.js';
 
 /** Invariants that can be switched off per custom resource kind; all are on by default. */
@@ -191,8 +191,9 @@ export const CHAOS_SCHEMA = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validate = ajv.compile(CHAOS_SCHEMA);
+/** Compiled when a chaos section is first read, not at start-up (every command imports this module). */
+let validator: ValidateFunction | undefined;
+const validatorOf = () => (validator ??= new Ajv({ allErrors: true, strict: false }).compile(CHAOS_SCHEMA));
 
 function describe(error: ErrorObject): string {
   const where = `chaos${error.instancePath.replaceAll('/', '.')}`;
@@ -210,6 +211,7 @@ export const DEFAULT_TIMEOUTS = { convergeMs: 120_000, stabilityMs: 10_000, faul
 /** Validate the `chaos` section and fill in the defaults; the error names the bad key. */
 export function resolveChaosSettings(config: Pick<Config, 'chaos'> | undefined): ChaosSettings {
   const section = (config?.chaos ?? {}) as Record<string, unknown>;
+  const validate = validatorOf();
   if (!validate(section)) throw new ChaosConfigError((validate.errors ?? []).map(describe).join('; '));
   const given = section as {
     nodes?: number;

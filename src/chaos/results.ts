@@ -3,7 +3,7 @@
 // The artifact comes from a PR's own workflow run, so everything in it is untrusted text.
 
 import { escapeMarkdown } from '../report/checkrun.js';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 
 export const RESULTS_SCHEMA_VERSION = 1;
 
@@ -174,8 +174,9 @@ export const RESULTS_SCHEMA = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: false, strict: false });
-const validateSchema = ajv.compile(RESULTS_SCHEMA);
+/** Compiled when a results file is first read, not at start-up. */
+let validator: ValidateFunction | undefined;
+const validatorOf = () => (validator ??= new Ajv({ allErrors: false, strict: false }).compile(RESULTS_SCHEMA));
 
 function where(error: ErrorObject): string {
   // /experiments/0/invariants/2/outcome -> experiments[0].invariants[2].outcome
@@ -193,6 +194,7 @@ function where(error: ErrorObject): string {
 
 /** Check an untrusted results.json value; the error names the bad field. */
 export function validateResults(json: unknown): ChaosResults {
+  const validateSchema = validatorOf();
   if (!validateSchema(json)) {
     const first = validateSchema.errors?.[0];
     throw new Error(first ? where(first) : 'results: invalid');
