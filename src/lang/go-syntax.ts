@@ -21,18 +21,44 @@ class Built {
     readonly isNamed: boolean,
     public startIndex: number,
     public endIndex: number,
-    readonly children: Built[],
+    readonly children: Node[],
     /** the field of each child, or null where no child has one */
     public fields: (string | null)[] | null,
   ) {
     let size = 1;
-    for (const c of children) size += c.size;
+    for (const c of children) size += typeof c === 'number' ? 1 : c.size;
     this.size = size;
   }
 }
 
-/** the children of every token: one array, not one per token */
-const NO_CHILDREN: Built[] = [];
+/**
+ * A node being built: a Node, or a lexer token's index (a leaf: most nodes are, and a number is no
+ * allocation). A token is anonymous unless the parser named it (`identifier`, `field_identifier`, ...).
+ */
+type Node = Built | number;
+
+/** the children of every leaf: one array, not one per leaf */
+const NO_CHILDREN: Node[] = [];
+
+/** The file being parsed: its tokens, and the type the parser gave each token it made a named leaf. */
+let tokens: Tokens;
+let leafTypes: (string | undefined)[] = [];
+
+function typeOf(n: Node): string {
+  return typeof n === 'number' ? (leafTypes[n] ?? tokens.types[n]!) : n.type;
+}
+
+function startOf(n: Node): number {
+  return typeof n === 'number' ? tokens.starts[n]! : n.startIndex;
+}
+
+function endOf(n: Node): number {
+  return typeof n === 'number' ? tokens.ends[n]! : n.endIndex;
+}
+
+function childrenOf(n: Node): Node[] {
+  return typeof n === 'number' ? NO_CHILDREN : n.children;
+}
 
 /** Thrown where the parser is not sure of tree-sitter's reading; parseGoSyntax returns undefined. */
 class GiveUp extends Error {}
@@ -246,14 +272,15 @@ function rune(src: string, i: number): number {
 
 /** Children and their fields, gathered while a node is parsed. */
 class Kids {
-  readonly nodes: Built[] = [];
+  readonly nodes: Node[] = [];
   readonly fields: (string | null)[] = [];
   hasFields = false;
   /** the span of hidden tokens (a newline terminator) at the end, which tree-sitter counts in the node */
   hiddenEnd = -1;
 
-  add(node: Built | undefined | null, field?: string): this {
-    if (!node) return this;
+  add(node: Node | undefined | null, field?: string): this {
+    // not `!node`: the file's first token is node 0
+    if (node === undefined || node === null) return this;
     this.nodes.push(node);
     this.fields.push(field ?? null);
     if (field) this.hasFields = true;
@@ -265,11 +292,10 @@ class Kids {
 /** A node of the children gathered. */
 function node(type: string, kids: Kids): Built {
   const first = kids.nodes[0];
-  if (!first) throw new GiveUp(`empty ${type}`);
-  const end = kids.hiddenEnd >= 0 ? kids.hiddenEnd : kids.nodes[kids.nodes.length - 1]!.endIndex;
+  if (first === undefined) throw new GiveUp(`empty ${type}`);
+  const end = kids.hiddenEnd >= 0 ? kids.hiddenEnd : endOf(kids.nodes[kids.nodes.length - 1]!);
   // copies of exactly their length: a tree holds a million of these arrays until it is stored
-  const made = new Built(type, true, first.startIndex, end, kids.nodes.slice(), kids.hasFields ? kids.fields.slice() : null);
-  return made;
+  return new Built(type, true, startOf(first), end, kids.nodes.slice(), kids.hasFields ? kids.fields.slice() : null);
 }
 
 class Parser {
@@ -318,26 +344,24 @@ class Parser {
     throw new GiveUp(`${what} at ${this.t.starts[this.p]} (${this.kind()})`);
   }
 
-  private expect(type: string): Built {
+  private expect(type: string): Node {
     if (this.kind() !== type) this.fail(`expected ${type}`);
     return this.token();
   }
 
   /** the current token as an anonymous leaf */
-  private token(): Built {
-    const leaf = new Built(this.kind(), false, this.t.starts[this.p]!, this.t.ends[this.p]!, NO_CHILDREN, null);
-    this.p++;
-    return leaf;
+  private token(): number {
+    leafTypes[this.p] = undefined;
+    return this.p++;
   }
 
   /** the current token as a named leaf of the given type */
-  private leaf(type: string): Built {
-    const leaf = new Built(type, true, this.t.starts[this.p]!, this.t.ends[this.p]!, NO_CHILDREN, null);
-    this.p++;
-    return leaf;
+  private leaf(type: string): number {
+    leafTypes[this.p] = type;
+    return this.p++;
   }
 
-  private identifier(type = 'identifier'): Built {
+  private identifier(type = 'identifier'): number {
     if (this.kind() !== IDENT) this.fail(`expected ${type}`);
     return this.leaf(type);
   }
@@ -429,7 +453,7 @@ class Parser {
     return new Built('source_file', true, 0, this.src.length, kids.nodes.slice(), kids.hasFields ? kids.fields.slice() : null);
   }
 
-  private importDeclaration(): Built {
+  private importDeclaration(): Node {
     const kids = new Kids().add(this.token());
     if (this.kind() === '(') {
       const list = new Kids().add(this.token());
@@ -444,19 +468,19 @@ class Parser {
     return node('import_declaration', kids);
   }
 
-  private importSpec(): Built {
+  private importSpec(): Node {
     const kids = new Kids();
     if (this.kind() === '.') {
       // tree-sitter-go's dot is a node around the `.` token
       const dot = this.token();
-      kids.add(new Built('dot', true, dot.startIndex, dot.endIndex, [dot], null), 'name');
+      kids.add(new Built('dot', true, startOf(dot), endOf(dot), [dot], null), 'name');
     }
     else if (this.kind() === IDENT) kids.add(this.text() === '_' ? this.leaf('blank_identifier') : this.leaf('package_identifier'), 'name');
     kids.add(this.stringLiteral(), 'path');
     return node('import_spec', kids);
   }
 
-  private functionDeclaration(): Built {
+  private functionDeclaration(): Node {
     const kids = new Kids().add(this.token()).add(this.identifier(), 'name');
     if (this.kind() === '[') kids.add(this.typeParameterList(), 'type_parameters');
     this.signature(kids);
@@ -464,7 +488,7 @@ class Parser {
     return node('function_declaration', kids);
   }
 
-  private methodDeclaration(): Built {
+  private methodDeclaration(): Node {
     const kids = new Kids().add(this.token()).add(this.parameterList(), 'receiver').add(this.identifier('field_identifier'), 'name');
     this.signature(kids);
     if (this.kind() === '{' && !this.lineBreak) kids.add(this.block(), 'body');
@@ -479,7 +503,7 @@ class Parser {
     else if (this.kind() !== '{' && TYPE_START.has(this.kind())) kids.add(this.type_(), 'result');
   }
 
-  private typeParameterList(): Built {
+  private typeParameterList(): Node {
     const kids = new Kids().add(this.expect('['));
     this.nested(false, () => {
       for (;;) {
@@ -497,13 +521,13 @@ class Parser {
   }
 
   /** `(a, b int, c ...string)`, `(int, error)`: Go groups names with the type after them */
-  private parameterList(): Built {
+  private parameterList(): Node {
     const kids = new Kids().add(this.expect('('));
     interface Entry {
-      name?: Built;
-      variadic?: Built;
-      type?: Built;
-      comma?: Built;
+      name?: Node;
+      variadic?: Node;
+      type?: Node;
+      comma?: Node;
     }
     const entries: Entry[] = [];
     this.nested(false, () => {
@@ -571,7 +595,7 @@ class Parser {
 
   // declarations
 
-  private declaration(): Built {
+  private declaration(): Node {
     const keyword = this.kind();
     const kids = new Kids().add(this.token());
     const spec = keyword === 'var' ? () => this.varSpec() : keyword === 'const' ? () => this.constSpec() : () => this.typeSpec();
@@ -594,7 +618,7 @@ class Parser {
     return node(`${keyword}_declaration`, kids);
   }
 
-  private constSpec(): Built {
+  private constSpec(): Node {
     const kids = new Kids().add(this.identifier(), 'name');
     while (this.kind() === ',') kids.add(this.token(), 'name').add(this.identifier(), 'name');
     if (this.kind() !== '=' && TYPE_START.has(this.kind()) && !this.lineBreak) kids.add(this.type_(), 'type');
@@ -602,7 +626,7 @@ class Parser {
     return node('const_spec', kids);
   }
 
-  private varSpec(): Built {
+  private varSpec(): Node {
     const kids = new Kids().add(this.identifier(), 'name');
     while (this.kind() === ',') kids.add(this.token()).add(this.identifier(), 'name');
     if (this.kind() !== '=') kids.add(this.type_(), 'type');
@@ -610,7 +634,7 @@ class Parser {
     return node('var_spec', kids);
   }
 
-  private typeSpec(): Built {
+  private typeSpec(): Node {
     const kids = new Kids().add(this.identifier('type_identifier'), 'name');
     if (this.kind() === '[' && this.peek() === IDENT && this.peek(2) !== ']') {
       // `type List[T any] ...` against an array type `type A [N]int` (`[N]` was passed over above)
@@ -627,10 +651,10 @@ class Parser {
 
   // types
 
-  private type_(): Built {
+  private type_(): Node {
     switch (this.kind()) {
       case IDENT: {
-        let name: Built;
+        let name: Node;
         if (this.peek() === '.' && this.peek(2) === IDENT) {
           const q = new Kids().add(this.leaf('package_identifier'), 'package').add(this.token()).add(this.leaf('type_identifier'), 'name');
           name = node('qualified_type', q);
@@ -688,7 +712,7 @@ class Parser {
     }
   }
 
-  private typeArguments(): Built {
+  private typeArguments(): Node {
     const kids = new Kids().add(this.expect('['));
     this.nested(false, () => {
       for (;;) {
@@ -708,7 +732,7 @@ class Parser {
     return kids;
   }
 
-  private fieldDeclarationList(): Built {
+  private fieldDeclarationList(): Node {
     const kids = new Kids().add(this.expect('{'));
     this.nested(false, () => {
       while (this.kind() !== '}') {
@@ -721,7 +745,7 @@ class Parser {
     return node('field_declaration_list', kids);
   }
 
-  private fieldDeclaration(): Built {
+  private fieldDeclaration(): Node {
     const kids = new Kids();
     const embeddedEnd = (k: number) => this.t.breaks[this.p + k]! >= 0 || FIELD_ALONE.has(this.peek(k));
     if (this.kind() === '*') {
@@ -748,13 +772,13 @@ class Parser {
     return node('field_declaration', kids);
   }
 
-  private embeddedType(): Built {
+  private embeddedType(): Node {
     const type = this.type_();
-    if (type.type !== 'type_identifier' && type.type !== 'qualified_type' && type.type !== 'generic_type') this.fail('embedded type');
+    if (typeOf(type) !== 'type_identifier' && typeOf(type) !== 'qualified_type' && typeOf(type) !== 'generic_type') this.fail('embedded type');
     return type;
   }
 
-  private interfaceType(): Built {
+  private interfaceType(): Node {
     const kids = new Kids().add(this.token()).add(this.expect('{'));
     this.nested(false, () => {
       while (this.kind() !== '}') {
@@ -773,7 +797,7 @@ class Parser {
 
   // statements
 
-  private block(): Built {
+  private block(): Node {
     const kids = new Kids().add(this.expect('{'));
     const list = this.nested(false, () => this.statements(() => this.statementList(BLOCK_END)));
     kids.add(list).add(this.expect('}'));
@@ -781,7 +805,7 @@ class Parser {
   }
 
   /** statements up to one of `closers` (not consumed); undefined when there are none */
-  private statementList(closers: readonly string[]): Built | undefined {
+  private statementList(closers: readonly string[]): Node | undefined {
     const kids = new Kids();
     while (!closers.includes(this.kind())) {
       if (this.kind() === IDENT && this.peek() === ':') {
@@ -797,7 +821,7 @@ class Parser {
     return kids.nodes.length ? node('statement_list', kids) : undefined;
   }
 
-  private statement(): Built {
+  private statement(): Node {
     switch (this.kind()) {
       case 'var':
       case 'const':
@@ -826,13 +850,13 @@ class Parser {
       case 'continue': {
         const kids = new Kids().add(this.token());
         if (this.kind() === IDENT && !this.lineBreak) kids.add(this.leaf('label_name'));
-        return node(`${kids.nodes[0]!.type}_statement`, kids);
+        return node(`${typeOf(kids.nodes[0]!)}_statement`, kids);
       }
       case 'goto':
         return node('goto_statement', new Kids().add(this.token()).add(this.identifier('label_name')));
       case 'fallthrough': {
         const keyword = this.token();
-        return new Built('fallthrough_statement', true, keyword.startIndex, keyword.endIndex, [keyword], null);
+        return new Built('fallthrough_statement', true, startOf(keyword), endOf(keyword), [keyword], null);
       }
       case '{':
         return this.block();
@@ -842,7 +866,7 @@ class Parser {
   }
 
   /** an expression, send, inc/dec, assignment or short variable declaration */
-  private simpleStatement(): Built {
+  private simpleStatement(): Node {
     const left = this.expressionListKids();
     const op = this.atLineEnd ? ';' : this.kind();
     if (op === ':=' || ASSIGNMENT.has(op)) {
@@ -860,7 +884,7 @@ class Parser {
   }
 
   /** in a header, the simple statement before `;`, or a range clause */
-  private headerStatement(allowRange: boolean): Built {
+  private headerStatement(allowRange: boolean): Node {
     if (allowRange && this.kind() === 'range') {
       return node('range_clause', new Kids().add(this.token()).add(this.expression(), 'right'));
     }
@@ -876,7 +900,7 @@ class Parser {
     return this.simpleStatement();
   }
 
-  private ifStatement(): Built {
+  private ifStatement(): Node {
     const kids = new Kids().add(this.token());
     this.nested(true, () => {
       const first = this.headerStatement(false);
@@ -893,7 +917,7 @@ class Parser {
     return node('if_statement', kids);
   }
 
-  private forStatement(): Built {
+  private forStatement(): Node {
     const kids = new Kids().add(this.token());
     this.nested(true, () => {
       if (this.kind() === '{') return;
@@ -902,7 +926,7 @@ class Parser {
         return;
       }
       const first = this.headerStatement(true);
-      if (first.type === 'range_clause') kids.add(first);
+      if (typeOf(first) === 'range_clause') kids.add(first);
       else if (this.kind() === ';') kids.add(this.forClause(first));
       else kids.add(unwrapExpression(first));
     });
@@ -910,7 +934,7 @@ class Parser {
     return node('for_statement', kids);
   }
 
-  private forClause(initializer: Built | undefined): Built {
+  private forClause(initializer: Node | undefined): Node {
     const kids = new Kids().add(initializer, 'initializer').add(this.expect(';'));
     if (this.kind() !== ';') kids.add(this.expression(), 'condition');
     kids.add(this.expect(';'));
@@ -918,7 +942,7 @@ class Parser {
     return node('for_clause', kids);
   }
 
-  private switchStatement(): Built {
+  private switchStatement(): Node {
     const kids = new Kids().add(this.token());
     let typeSwitch = false;
     this.nested(true, () => {
@@ -932,10 +956,10 @@ class Parser {
       }
       if (this.kind() === '.' && this.peek() === '(' && this.peek(2) === 'type') {
         typeSwitch = true;
-        if (header.type === 'short_var_declaration') {
-          const [left, assign, right] = header.children;
-          if (header.children.length !== 3 || right!.children.length !== 1) this.fail('type switch alias');
-          kids.add(left!, 'alias').add(assign!).add(right!.children[0]!, 'value');
+        if (typeOf(header) === 'short_var_declaration') {
+          const [left, assign, right] = childrenOf(header);
+          if (childrenOf(header).length !== 3 || childrenOf(right!).length !== 1) this.fail('type switch alias');
+          kids.add(left!, 'alias').add(assign!).add(childrenOf(right!)[0]!, 'value');
         } else kids.add(unwrapExpression(header), 'value');
         kids.add(this.token()).add(this.token()).add(this.token()).add(this.expect(')'));
       } else kids.add(unwrapExpression(header), 'value');
@@ -955,29 +979,29 @@ class Parser {
     kids.add(this.statements(() => this.statementList(CASE_END)));
   }
 
-  private expressionCase(): Built {
+  private expressionCase(): Node {
     const kids = new Kids().add(this.token()).add(this.expressionList(), 'value');
     this.caseBody(kids);
     return node('expression_case', kids);
   }
 
-  private typeCase(): Built {
+  private typeCase(): Node {
     const kids = new Kids().add(this.token()).add(this.type_(), 'type');
     while (this.kind() === ',') kids.add(this.token(), 'type').add(this.type_(), 'type');
     this.caseBody(kids);
     return node('type_case', kids);
   }
 
-  private defaultCase(): Built {
+  private defaultCase(): Node {
     const kids = new Kids().add(this.token());
     this.caseBody(kids);
     return node('default_case', kids);
   }
 
-  private communicationCase(): Built {
+  private communicationCase(): Node {
     const kids = new Kids().add(this.token());
     const left = this.expressionListKids();
-    let communication: Built;
+    let communication: Node;
     if (this.kind() === '=' || this.kind() === ':=') {
       const receive = new Kids().add(node('expression_list', left), 'left').add(this.token()).add(this.expression(), 'right');
       communication = node('receive_statement', receive);
@@ -993,7 +1017,7 @@ class Parser {
 
   // expressions
 
-  private expressionList(): Built {
+  private expressionList(): Node {
     return node('expression_list', this.expressionListKids());
   }
 
@@ -1003,7 +1027,7 @@ class Parser {
     return kids;
   }
 
-  private expression(minPrecedence = 0): Built {
+  private expression(minPrecedence = 0): Node {
     let left = this.unary();
     for (;;) {
       const precedence = BINARY_PRECEDENCE[this.kind()];
@@ -1013,7 +1037,7 @@ class Parser {
     }
   }
 
-  private unary(): Built {
+  private unary(): Node {
     if (UNARY.has(this.kind())) {
       if (this.kind() === '<-' && this.peek() === 'chan') this.fail('channel type in an expression');
       const kids = new Kids().add(this.token(), 'operator').add(this.unary(), 'operand');
@@ -1022,11 +1046,11 @@ class Parser {
     return this.primary();
   }
 
-  private primary(): Built {
+  private primary(): Node {
     const start = this.p;
     let x = this.operand();
     /** what a composite literal's type could be read from: `T`, `pkg.T`, `T[A]`, `pkg.T[A]` */
-    let typeLike = x.type === 'identifier' ? 1 : 0;
+    let typeLike = typeOf(x) === 'identifier' ? 1 : 0;
     for (;;) {
       if (this.atLineEnd) return x;
       switch (this.kind()) {
@@ -1056,8 +1080,8 @@ class Parser {
         case '[': {
           const index = this.indexOrSlice(x, start);
           x = index;
-          typeLike = typeLike > 0 && x.type === 'index_expression' ? 3 : 0;
-          if (x.type === 'type_conversion_expression') typeLike = 0;
+          typeLike = typeLike > 0 && typeOf(x) === 'index_expression' ? 3 : 0;
+          if (typeOf(x) === 'type_conversion_expression') typeLike = 0;
           break;
         }
         case '{':
@@ -1078,10 +1102,10 @@ class Parser {
    * a tie (`m[k](v)` is a conversion, `f.Blocks[idx[p.ID]]` an instantiation): the scores below follow
    * its grammar, and where the type reading wins but is not one built here, the parser gives up.
    */
-  private indexOrSlice(operand: Built, operandStart: number): Built {
+  private indexOrSlice(operand: Node, operandStart: number): Node {
     const kids = new Kids().add(operand, 'operand').add(this.token());
     return this.nested(false, () => {
-      let first: Built | undefined;
+      let first: Node | undefined;
       if (this.kind() !== ':') first = this.expression();
       if (this.kind() === ']') {
         const index = node('index_expression', kids.add(first, 'index').add(this.token()));
@@ -1089,12 +1113,12 @@ class Parser {
         if (-1 + typeScore(operand) + typeScore(first!) >= asIndex) this.fail('index or generic type instantiation');
         if (this.kind() !== '(' || -1 + typeScore(index) < asIndex) return index;
         // `T[A](v)`: a conversion to a generic type
-        const simple = (n: Built) => n.type === 'identifier' || n.type === 'selector_expression';
+        const simple = (n: Node) => typeOf(n) === 'identifier' || typeOf(n) === 'selector_expression';
         if (!simple(operand) || !simple(first!)) this.fail('conversion to a generic type');
         const call = this.p;
         this.p = operandStart;
         const type = this.type_();
-        if (type.type !== 'generic_type' || this.p !== call) this.fail('generic conversion');
+        if (typeOf(type) !== 'generic_type' || this.p !== call) this.fail('generic conversion');
         const conversion = new Kids().add(type, 'type').add(this.expect('('));
         conversion.add(this.expression(), 'operand');
         if (this.kind() === ',') conversion.add(this.token());
@@ -1109,7 +1133,7 @@ class Parser {
     });
   }
 
-  private argumentList(): Built {
+  private argumentList(): Node {
     const kids = new Kids().add(this.expect('('));
     this.nested(false, () => {
       while (this.kind() !== ')') {
@@ -1124,7 +1148,7 @@ class Parser {
   }
 
   /** `make(T, n)`, `new(T)`: a type first */
-  private specialArgumentList(): Built {
+  private specialArgumentList(): Node {
     const kids = new Kids().add(this.expect('('));
     this.nested(false, () => {
       if (this.kind() === ')') return;
@@ -1138,7 +1162,7 @@ class Parser {
     return node('argument_list', kids.add(this.expect(')')));
   }
 
-  private operand(): Built {
+  private operand(): Node {
     switch (this.kind()) {
       case IDENT: {
         const word = this.text();
@@ -1161,7 +1185,7 @@ class Parser {
         const inner = this.nested(false, () => this.expression());
         kids.add(inner).add(this.expect(')'));
         // `(*Pointer[T])(v)`: tree-sitter reads a conversion to a pointer to a generic type
-        if (this.kind() === '(' && inner.type === 'unary_expression' && inner.children[1]!.type === 'index_expression') this.fail('conversion to a generic pointer type');
+        if (this.kind() === '(' && typeOf(inner) === 'unary_expression' && typeOf(childrenOf(inner)[1]!) === 'index_expression') this.fail('conversion to a generic pointer type');
         return node('parenthesized_expression', kids);
       }
       case 'func': {
@@ -1177,7 +1201,7 @@ class Parser {
       case 'chan':
       case 'interface': {
         const type = this.type_();
-        if (this.kind() === '{' && type.type !== 'channel_type' && type.type !== 'interface_type') return this.compositeLiteral(type);
+        if (this.kind() === '{' && typeOf(type) !== 'channel_type' && typeOf(type) !== 'interface_type') return this.compositeLiteral(type);
         if (this.kind() === '(') {
           const kids = new Kids().add(type, 'type').add(this.token());
           kids.add(this.nested(false, () => this.expression()), 'operand');
@@ -1191,11 +1215,11 @@ class Parser {
     }
   }
 
-  private compositeLiteral(type: Built): Built {
+  private compositeLiteral(type: Node): Node {
     return node('composite_literal', new Kids().add(type, 'type').add(this.literalValue(), 'body'));
   }
 
-  private literalValue(): Built {
+  private literalValue(): Node {
     const kids = new Kids().add(this.expect('{'));
     this.nested(false, () => {
       while (this.kind() !== '}') {
@@ -1209,12 +1233,12 @@ class Parser {
     return node('literal_value', kids.add(this.expect('}')));
   }
 
-  private literalElement(): Built {
+  private literalElement(): Node {
     const value = this.kind() === '{' ? this.literalValue() : this.expression();
     return node('literal_element', new Kids().add(value));
   }
 
-  private stringLiteral(): Built {
+  private stringLiteral(): Node {
     const start = this.t.starts[this.p]!;
     const end = this.t.ends[this.p]!;
     const raw = this.kind() === '`';
@@ -1279,44 +1303,46 @@ function escapeSequenceEnd(src: string, i: number, limit: number): number {
  * one): a type name -1 (0 as a generic type's base), a qualified name 0, a generic type 1 and its type
  * arguments 2 more. `generic` says the node would be a generic type's base.
  */
-function typeScore(n: Built, generic = false): number {
-  switch (n.type) {
+function typeScore(n: Node, generic = false): number {
+  switch (typeOf(n)) {
     case 'identifier':
       return generic ? 0 : -1;
     case 'selector_expression':
-      return n.children[0]!.type === 'identifier' ? 0 : -Infinity;
+      return typeOf(childrenOf(n)[0]!) === 'identifier' ? 0 : -Infinity;
     case 'index_expression':
-      return generic ? -Infinity : 3 + typeScore(n.children[0]!, true) + typeScore(n.children[2]!);
+      return generic ? -Infinity : 3 + typeScore(childrenOf(n)[0]!, true) + typeScore(childrenOf(n)[2]!);
     case 'unary_expression':
-      return !generic && n.children[0]!.type === '*' ? typeScore(n.children[1]!) : -Infinity;
+      return !generic && typeOf(childrenOf(n)[0]!) === '*' ? typeScore(childrenOf(n)[1]!) : -Infinity;
     default:
       return -Infinity;
   }
 }
 
 /** The same expression's precedence read as a value: 1 for each index expression in it. */
-function indexCount(n: Built): number {
-  switch (n.type) {
+function indexCount(n: Node): number {
+  switch (typeOf(n)) {
     case 'index_expression':
-      return 1 + indexCount(n.children[0]!) + indexCount(n.children[2]!);
+      return 1 + indexCount(childrenOf(n)[0]!) + indexCount(childrenOf(n)[2]!);
     case 'selector_expression':
-      return indexCount(n.children[0]!);
+      return indexCount(childrenOf(n)[0]!);
     case 'unary_expression':
-      return indexCount(n.children[1]!);
+      return indexCount(childrenOf(n)[1]!);
     default:
       return 0;
   }
 }
 
 /** A node parsed as a type although read as an expression (`T` in `T{}`): the same token, another type. */
-function retype(leaf: Built, type: string): Built {
-  return new Built(type, true, leaf.startIndex, leaf.endIndex, NO_CHILDREN, null);
+function retype(leaf: Node, type: string): Node {
+  if (typeof leaf !== 'number') throw new GiveUp('retype of a built node');
+  leafTypes[leaf] = type;
+  return leaf;
 }
 
 /** The expression of an expression statement (a header's condition or value). */
-function unwrapExpression(statement: Built): Built {
-  if (statement.type !== 'expression_statement') throw new GiveUp(`${statement.type} where an expression is wanted`);
-  return statement.children[0]!;
+function unwrapExpression(statement: Node): Node {
+  if (typeOf(statement) !== 'expression_statement') throw new GiveUp(`${typeOf(statement)} where an expression is wanted`);
+  return childrenOf(statement)[0]!;
 }
 
 /**
@@ -1333,12 +1359,12 @@ function placeComments(root: Built, comments: { start: number; end: number }[]):
       let hi = children.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (children[mid]!.startIndex < c.start) lo = mid + 1;
+        if (startOf(children[mid]!) < c.start) lo = mid + 1;
         else hi = mid;
       }
-      // lo: the first child starting at or after the comment; the one before may span it
+      // lo: the first child starting at or after the comment; the one before may span it (a token cannot)
       const before = children[lo - 1];
-      if (before && before.endIndex > c.start && before.children.length) {
+      if (before !== undefined && typeof before !== 'number' && before.endIndex > c.start && before.children.length) {
         parent = before;
         continue;
       }
@@ -1378,8 +1404,20 @@ function store(root: Built, src: string): SyntaxTree {
       childList[run] = next;
       const field = fields === null ? null : fields[k]!;
       childField[run++] = field ? fieldId(field) : 0;
-      if (child.children.length === 0) {
-        // a token: stored here, not pushed
+      if (typeof child === 'number') {
+        // a token: stored here; a named one has the type the parser gave it
+        const named = leafTypes[child];
+        kind[next] = typeId(named ?? tokens.types[child]!);
+        flags[next] = named === undefined ? 0 : 1;
+        start[next] = tokens.starts[child]!;
+        end[next] = tokens.ends[child]!;
+        parent[next] = at;
+        subtreeEnd[next] = next + 1;
+        childStart[next] = 0;
+        childCount[next] = 0;
+        next++;
+      } else if (child.children.length === 0) {
+        // a leaf the parser made itself (a piece of a string literal, a comment)
         kind[next] = typeId(child.type);
         flags[next] = child.isNamed ? 1 : 0;
         start[next] = child.startIndex;
@@ -1388,12 +1426,13 @@ function store(root: Built, src: string): SyntaxTree {
         subtreeEnd[next] = next + 1;
         childStart[next] = 0;
         childCount[next] = 0;
+        next++;
       } else {
         child.at = next;
         child.parentAt = at;
         stack.push(child);
+        next += child.size;
       }
-      next += child.size;
     }
   }
   return new SyntaxTree(src, store, first);
@@ -1404,7 +1443,8 @@ export function parseGoSyntax(src: string): SyntaxTree | undefined {
   // a carriage return: whether tree-sitter's comment and string tokens take it is not copied here
   if (src.includes('\r')) return undefined;
   try {
-    const tokens = lex(src);
+    tokens = lex(src);
+    leafTypes = [];
     const root = new Parser(src, tokens).parseFile();
     const first = Math.min(tokens.starts[0]!, tokens.comments[0]?.start ?? Infinity);
     root.startIndex = first === Infinity || first >= src.length ? 0 : first;
@@ -1419,7 +1459,8 @@ export function parseGoSyntax(src: string): SyntaxTree | undefined {
 /** Why the parser gives up on `src` (for tests and for measuring how often it does), or undefined. */
 export function goSyntaxGiveUpReason(src: string): string | undefined {
   try {
-    const tokens = lex(src);
+    tokens = lex(src);
+    leafTypes = [];
     new Parser(src, tokens).parseFile();
     return undefined;
   } catch (error) {
