@@ -43,29 +43,37 @@ export interface GoTree {
   delete(): void;
 }
 
-/** Node types and field names as small numbers, shared by every tree. */
-const TYPE_NAMES: string[] = [];
-const TYPE_IDS = new Map<string, number>();
-export const FIELD_NAMES: (string | null)[] = [null];
-const FIELD_IDS = new Map<string, number>();
+/** Names as small numbers, shared by every tree: node types, and field names (0 is no field). */
+class Names {
+  readonly names: (string | null)[];
+  private readonly ids = new Map<string, number>();
 
-export function typeId(type: string): number {
-  let id = TYPE_IDS.get(type);
-  if (id === undefined) {
-    id = TYPE_NAMES.push(type) - 1;
-    TYPE_IDS.set(type, id);
+  constructor(first: (string | null)[] = []) {
+    this.names = first;
   }
-  return id;
+
+  id(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = this.names.push(name) - 1;
+      this.ids.set(name, id);
+    }
+    return id;
+  }
+
+  /** the id of a name already seen, else undefined */
+  find(name: string): number | undefined {
+    return this.ids.get(name);
+  }
 }
 
-export function fieldId(field: string): number {
-  let id = FIELD_IDS.get(field);
-  if (id === undefined) {
-    id = FIELD_NAMES.push(field) - 1;
-    FIELD_IDS.set(field, id);
-  }
-  return id;
-}
+const TYPES = new Names();
+const FIELDS = new Names([null]);
+const TYPE_NAMES = TYPES.names as string[];
+const FIELD_NAMES = FIELDS.names;
+
+export const typeId = (type: string): number => TYPES.id(type);
+export const fieldId = (field: string): number => FIELDS.id(field);
 
 const NAMED = 1;
 
@@ -287,7 +295,7 @@ export class SyntaxNode implements GoNode {
   }
 
   childForFieldName(fieldName: string): SyntaxNode | null {
-    const field = FIELD_IDS.get(fieldName);
+    const field = FIELDS.find(fieldName);
     if (field === undefined) return null;
     const { childStart, childCount, childList, childField } = this.tree.store;
     const from = childStart[this.at]!;
@@ -296,7 +304,7 @@ export class SyntaxNode implements GoNode {
   }
 
   childrenForFieldName(fieldName: string): SyntaxNode[] {
-    const field = FIELD_IDS.get(fieldName);
+    const field = FIELDS.find(fieldName);
     const found: SyntaxNode[] = [];
     if (field === undefined) return found;
     const { childStart, childCount, childList, childField } = this.tree.store;
@@ -309,7 +317,7 @@ export class SyntaxNode implements GoNode {
   descendantsOfType(types: string | string[]): SyntaxNode[] {
     const wanted = new Set<number>();
     for (const type of typeof types === 'string' ? [types] : types) {
-      const id = TYPE_IDS.get(type);
+      const id = TYPES.find(type);
       if (id !== undefined) wanted.add(id);
     }
     const found: SyntaxNode[] = [];
