@@ -1,6 +1,6 @@
 // A Go parser in plain JavaScript that builds the tree tree-sitter-go builds (same node types, spans,
-// fields, anonymous tokens and comments), three to five times faster than the grammar in wasm, and
-// into ordinary objects the analyses read without crossing into wasm. It takes gofmt-shaped Go only:
+// fields, anonymous tokens and comments), two to three times faster than the grammar in wasm, into a
+// NodeStore (typed arrays) the analyses read through small views. It takes gofmt-shaped Go only:
 // at anything it is not sure tree-sitter-go reads the same way (a syntax error, a construct whose
 // tree-sitter reading depends on its GLR precedences, a carriage return, a non-ASCII identifier) it
 // gives up, and the caller parses the file with tree-sitter. test/lang/go-syntax.test.ts compares the
