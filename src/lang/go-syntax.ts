@@ -40,9 +40,12 @@ type Node = Built | number;
 /** the children of every leaf: one array, not one per leaf */
 const NO_CHILDREN: Node[] = [];
 
-/** The file being parsed: its tokens, and the type the parser gave each token it made a named leaf. */
+/**
+ * The file being parsed: its tokens, and the type the parser gave each token it made a named leaf (kept
+ * from file to file: every token in a tree was set by token() or leaf() of this parse).
+ */
 let tokens: Tokens;
-let leafTypes: (string | undefined)[] = [];
+const leafTypes: (string | undefined)[] = [];
 
 function typeOf(n: Node): string {
   return typeof n === 'number' ? (leafTypes[n] ?? tokens.types[n]!) : n.type;
@@ -102,10 +105,11 @@ const FIELD_ALONE = new Set([';', '}', '"', '`']);
 /** Where one file's tokens are: parallel arrays, so the parser can look ahead and back up freely. */
 interface Tokens {
   types: string[];
-  starts: number[];
-  ends: number[];
+  starts: Int32Array;
+  ends: Int32Array;
   /** the first line break between the token before and this one, outside comments; -1 when none */
-  breaks: number[];
+  breaks: Int32Array;
+  count: number;
   comments: { start: number; end: number }[];
 }
 
@@ -125,18 +129,30 @@ function isIdentPart(c: number): boolean {
   return isIdentStart(c) || isDigit(c);
 }
 
+const TOKENS: Tokens = { types: [], starts: new Int32Array(0), ends: new Int32Array(0), breaks: new Int32Array(0), count: 0, comments: [] };
+
 function lex(src: string): Tokens {
   const n = src.length;
-  // plain arrays: typed ones of the text's length, allocated per file, made the whole parse three times slower
-  const t: Tokens = { types: [], starts: [], ends: [], breaks: [], comments: [] };
+  // one set of buffers for every file (a file is parsed and stored before the next is lexed): arrays
+  // grown token by token were a sixth of all a whole-tree scan allocated. A token is at least one
+  // character long, so the text's length bounds their count.
+  const t = TOKENS;
+  if (t.starts.length < n + 1) {
+    const size = Math.max(n + 1, 2 * t.starts.length);
+    t.starts = new Int32Array(size);
+    t.ends = new Int32Array(size);
+    t.breaks = new Int32Array(size);
+  }
+  t.comments = [];
   let i = 0;
   let count = 0;
   let lineBreak = -1;
   const push = (type: string, start: number, end: number) => {
-    t.types.push(type);
+    t.types[count] = type;
     t.starts[count] = start;
     t.ends[count] = end;
     t.breaks[count++] = lineBreak;
+    t.count = count;
     lineBreak = -1;
     i = end;
   };
@@ -328,7 +344,7 @@ class Parser {
   }
 
   private peek(k = 1): string {
-    return this.t.types[Math.min(this.p + k, this.t.types.length - 1)]!;
+    return this.t.types[Math.min(this.p + k, this.t.count - 1)]!;
   }
 
   private text(k = 0): string {
@@ -1444,7 +1460,6 @@ export function parseGoSyntax(src: string): SyntaxTree | undefined {
   if (src.includes('\r')) return undefined;
   try {
     tokens = lex(src);
-    leafTypes = [];
     const root = new Parser(src, tokens).parseFile();
     const first = Math.min(tokens.starts[0]!, tokens.comments[0]?.start ?? Infinity);
     root.startIndex = first === Infinity || first >= src.length ? 0 : first;
@@ -1460,7 +1475,6 @@ export function parseGoSyntax(src: string): SyntaxTree | undefined {
 export function goSyntaxGiveUpReason(src: string): string | undefined {
   try {
     tokens = lex(src);
-    leafTypes = [];
     new Parser(src, tokens).parseFile();
     return undefined;
   } catch (error) {
