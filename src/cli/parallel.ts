@@ -5,7 +5,7 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { collectParts, finishReview, partsNeeded, sourceFiles, type Collected, type ReviewOptions } from '../engine/engine.js';
+import { collectParts, collectTaken, finishReview, partsNeeded, sourceFiles, type Collected, type ReviewOptions } from '../engine/engine.js';
 import type { Verdict } from '../engine/types.js';
 import type { GitSnapshot } from '../git/snapshot.js';
 import type { WorkerInput, WorkerOutput } from './review-worker.js';
@@ -27,36 +27,89 @@ export interface Plan {
 export function planFor(jobs: number | 'auto', snapshot: GitSnapshot): Plan {
   const { sources, packages } = sourceFiles(snapshot.files);
   const threads = jobs !== 'auto' ? jobs : sources < AUTO_MIN_FILES ? 1 : Math.min(4, availableParallelism());
-  const parts = Math.min(packages, Math.max(threads, partsNeeded(snapshot.files)));
+  // threads share a queue of parts, PARTS_PER_THREAD each or more: one that started late, or got the heavy
+  // packages, is not waited for at the end
+  const wanted = threads > 1 ? threads * PARTS_PER_THREAD : 1;
+  const parts = Math.min(packages, Math.max(wanted, partsNeeded(snapshot.files)));
   return { threads: Math.max(1, Math.min(threads, parts)), parts: Math.max(1, parts) };
+}
+
+/** Parts per thread when there are several: a worker starts ~0.3 s after the main thread, and packages differ in size. */
+export const PARTS_PER_THREAD = 3;
+
+/**
+ * The parts still to collect, in memory the threads share: each takes the next part when it is done with
+ * one. Part 0 is the main thread's (it runs the checks that take every file). `owner` records who took
+ * which part, so that the parts of a thread that failed can be collected again.
+ */
+export class PartQueue {
+  private readonly cursor: Int32Array;
+  private readonly owner: Int32Array;
+
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    readonly parts: number,
+  ) {
+    this.cursor = new Int32Array(buffer, 0, 1);
+    this.owner = new Int32Array(buffer, 4, parts);
+  }
+
+  static create(parts: number): PartQueue {
+    const queue = new PartQueue(new SharedArrayBuffer(4 * (parts + 1)), parts);
+    queue.cursor[0] = 1;
+    return queue;
+  }
+
+  /** The next part for `thread` (0 is the main thread), or undefined when none is left. */
+  take(thread: number): number | undefined {
+    const index = Atomics.add(this.cursor, 0, 1);
+    if (index >= this.parts) return undefined;
+    Atomics.store(this.owner, index, thread + 1);
+    return index;
+  }
+
+  /** The parts `thread` took. */
+  takenBy(thread: number): number[] {
+    return Array.from({ length: this.parts }, (_, i) => i).filter((i) => i > 0 && Atomics.load(this.owner, i) === thread + 1);
+  }
 }
 
 export async function reviewInParts(snapshot: GitSnapshot, all: boolean, options: ReviewOptions, plan: Plan): Promise<Verdict> {
   const { threads, parts } = plan;
-  // part i is collected by thread i mod threads; thread 0 is this one
-  const partsOf = (thread: number) => Array.from({ length: parts }, (_, i) => i).filter((i) => i % threads === thread);
+  const queue = PartQueue.create(parts);
   const input = (thread: number): WorkerInput => ({
     git: all
       ? { repo: snapshot.root, head: snapshot.headSha, all: true, title: snapshot.title, body: snapshot.body, labels: snapshot.labels }
       : { repo: snapshot.root, base: snapshot.baseSha, head: snapshot.headSha, title: snapshot.title, body: snapshot.body, labels: snapshot.labels },
     config: options.config,
     checkIds: options.checks.map((c) => c.id),
-    parts: partsOf(thread),
+    queue: queue.buffer,
+    thread,
     count: parts,
   });
-  const workers = Array.from({ length: threads - 1 }, (_, t) => inWorker(input(t + 1), deadlineMs(options, partsOf(t + 1).length)));
-  const collected: Collected[] = await collectParts(snapshot, options, partsOf(0), parts);
+  const workers = Array.from({ length: threads - 1 }, (_, t) => inWorker(input(t + 1), deadlineMs(options, parts)));
+  // part 0 first, while the workers start; then whatever parts are left, as the workers take theirs
+  let first: number | undefined = 0;
+  const take = () => (first !== undefined ? ((first = undefined), 0) : queue.take(0));
+  const collected = await collectTaken(snapshot, options, take, parts);
   for (const [t, result] of (await Promise.all(workers)).entries()) {
     if (!(result instanceof Error)) {
       collected.push(...result);
       continue;
     }
     // a thread that failed or timed out loses nothing: its parts are collected here instead
-    const mine = await collectParts(snapshot, options, partsOf(t + 1), parts);
-    mine[0]?.notes.push(`thread ${t + 1} of ${threads} failed (${result.message.slice(0, 200)}); its parts ran in the main thread`);
-    collected.push(...mine);
+    const theirs = queue.takenBy(t + 1);
+    const again = await collectParts(snapshot, options, theirs, parts);
+    again[0]?.notes.push(`thread ${t + 1} of ${threads} failed (${result.message.slice(0, 200)}); its parts ran in the main thread`);
+    collected.push(...again.map((c, i): [number, Collected] => [theirs[i]!, c]));
   }
-  return finishReview(snapshot, options, collected);
+  // joined in part order, whoever collected them: the same output for any number of threads
+  collected.sort((a, b) => a[0] - b[0]);
+  return finishReview(
+    snapshot,
+    options,
+    collected.map(([, c]) => c),
+  );
 }
 
 /** A worker's whole allowance: every check's budget for each of its parts, and a minute to start and read. */
@@ -77,7 +130,7 @@ function workerEntry(): URL {
   return new URL(globalThis.causalReviewBundledWorker ?? new URL('./review-worker.js', import.meta.url).href);
 }
 
-function inWorker(input: WorkerInput, deadline: number): Promise<Collected[] | Error> {
+function inWorker(input: WorkerInput, deadline: number): Promise<[number, Collected][] | Error> {
   return new Promise((resolve) => {
     let worker: Worker;
     try {
@@ -87,7 +140,7 @@ function inWorker(input: WorkerInput, deadline: number): Promise<Collected[] | E
       return;
     }
     let settled = false;
-    const settle = (result: Collected[] | Error) => {
+    const settle = (result: [number, Collected][] | Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);

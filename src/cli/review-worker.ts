@@ -4,25 +4,28 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { CHECKS } from '../../checks/index.js';
 import type { Config } from '../config/schema.js';
-import { collectParts, type Collected } from '../engine/engine.js';
+import { collectTaken, type Collected } from '../engine/engine.js';
+import { PartQueue } from './parallel.js';
 import { gitSnapshot, type GitSnapshotOptions } from '../git/snapshot.js';
 
 export interface WorkerInput {
   git: GitSnapshotOptions;
   config: Config;
   checkIds: string[];
-  /** the parts of `count` this thread collects, one after another */
-  parts: number[];
+  /** the queue of parts of `count` the threads share (parallel.ts PartQueue), and this thread's number */
+  queue: SharedArrayBuffer;
+  thread: number;
   count: number;
 }
 
-export type WorkerOutput = { ok: true; collected: Collected[] } | { ok: false; error: string };
+export type WorkerOutput = { ok: true; collected: [number, Collected][] } | { ok: false; error: string };
 
 async function run(input: WorkerInput): Promise<WorkerOutput> {
   const snapshot = await gitSnapshot(input.git);
   try {
     const checks = CHECKS.filter((c) => input.checkIds.includes(c.id));
-    return { ok: true, collected: await collectParts(snapshot, { config: input.config, checks }, input.parts, input.count) };
+    const queue = new PartQueue(input.queue, input.count);
+    return { ok: true, collected: await collectTaken(snapshot, { config: input.config, checks }, () => queue.take(input.thread), input.count) };
   } finally {
     snapshot.close();
   }

@@ -87,8 +87,19 @@ export async function review(snapshot: PullRequestSnapshot, options: ReviewOptio
 
 /** Collect parts `indices` of `count`, one after another: each part's trees are freed before the next is parsed. */
 export async function collectParts(snapshot: PullRequestSnapshot, options: ReviewOptions, indices: number[], count: number): Promise<Collected[]> {
-  const collected: Collected[] = [];
-  for (const index of indices) collected.push(await collectFindings(snapshot, { ...options, shard: { index, count } }));
+  let next = 0;
+  return (await collectTaken(snapshot, options, () => indices[next++], count)).map(([, c]) => c);
+}
+
+/**
+ * Collect the parts of `count` that `take` hands out, one after another, until it hands out none (threads
+ * share one queue of parts this way): each with its index, so that the join does not depend on who took what.
+ */
+export async function collectTaken(snapshot: PullRequestSnapshot, options: ReviewOptions, take: () => number | undefined, count: number): Promise<[number, Collected][]> {
+  const collected: [number, Collected][] = [];
+  for (let index = take(); index !== undefined; index = take()) {
+    collected.push([index, await collectFindings(snapshot, { ...options, shard: { index, count } })]);
+  }
   return collected;
 }
 

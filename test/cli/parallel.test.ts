@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { planFor } from '../../src/cli/parallel.js';
+import { PARTS_PER_THREAD, PartQueue, planFor } from '../../src/cli/parallel.js';
 import type { GitSnapshot } from '../../src/git/snapshot.js';
 
 /** A snapshot with `files` changed Go files in packages of `perPackage`. */
@@ -17,9 +17,18 @@ describe('planFor: threads and parts for --jobs', () => {
   });
 
   it('uses the cores for a large PR, and parts of at most ~1,500 files, one after another', () => {
-    expect(planFor('auto', snapshotOf(3000))).toEqual({ threads: cores, parts: Math.max(cores, 2) });
+    expect(planFor('auto', snapshotOf(3000))).toEqual({ threads: cores, parts: cores > 1 ? cores * PARTS_PER_THREAD : 2 });
     expect(planFor(1, snapshotOf(9000))).toEqual({ threads: 1, parts: 6 });
     expect(planFor(2, snapshotOf(9000))).toEqual({ threads: 2, parts: 6 });
+    expect(planFor(4, snapshotOf(9000))).toEqual({ threads: 4, parts: 4 * PARTS_PER_THREAD });
+  });
+
+  it('hands parts out from one queue: each once, part 0 to the main thread, and says who took which', () => {
+    const queue = PartQueue.create(5);
+    const worker = new PartQueue(queue.buffer, 5);
+    expect([worker.take(1), queue.take(0), worker.take(1), worker.take(1), queue.take(0), worker.take(1)]).toEqual([1, 2, 3, 4, undefined, undefined]);
+    expect(worker.takenBy(1)).toEqual([1, 3, 4]);
+    expect(queue.takenBy(0)).toEqual([2]);
   });
 
   it('never makes more parts or threads than packages: a package is never split', () => {
