@@ -54,9 +54,9 @@ Options:
                           to the document alone
   --jobs N|auto           analyse the changed packages in N threads (default: auto,
                           the cores up to 4 when 200 or more source files changed,
-                          else 1); over 1,500 source files are also taken in parts
-                          of about that size, to bound memory; the findings are the
-                          same whatever N is
+                          else 1); the threads take parts of whole packages from one
+                          queue, none over about 1,500 source files, to bound memory;
+                          the findings are the same whatever N is
   -h, --help              this help
 
 Exit codes:
