@@ -3,6 +3,7 @@
 // figures only: nothing here asserts a time. Also runs every bench/*.bench.ts module.
 // Sizes: BENCH_PR_TREE (files of the PR's repository) and BENCH_FILES (the --all tree), both 3,000 by
 // default, the issue's case (~3 minutes on 2 cores); smaller values for a quick look. BENCH_ONLY=pr|tree|extra.
+// BENCH_RUNS: runs of each --all figure, the median printed (3).
 
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -84,17 +85,26 @@ async function wholeTree(target: string | undefined, work: string): Promise<Benc
   const size = treeSize(dir);
   // one thread, then as many as `--jobs auto` takes on this machine; each the wall time of a whole
   // `bin/causal-review.js` process, start-up included, as gofmt's is
-  const single = await analyzeInChild(['analyze', '--all', '--repo', dir, '--format', 'json', '--jobs', '1'], work);
+  // the median of three runs of each, alternated: one run varies by 10-15% on this machine
+  const runs = Number(process.env.BENCH_RUNS ?? 3);
   const threads = Math.min(4, availableParallelism());
-  const parallel = threads > 1 ? await analyzeInChild(['analyze', '--all', '--repo', dir, '--format', 'json', '--jobs', String(threads)], work) : undefined;
+  const ones: Awaited<ReturnType<typeof analyzeInChild>>[] = [];
+  const manys: Awaited<ReturnType<typeof analyzeInChild>>[] = [];
+  for (let i = 0; i < runs; i++) {
+    ones.push(await analyzeInChild(['analyze', '--all', '--repo', dir, '--format', 'json', '--jobs', '1'], work));
+    if (threads > 1) manys.push(await analyzeInChild(['analyze', '--all', '--repo', dir, '--format', 'json', '--jobs', String(threads)], work));
+  }
+  const median = (xs: typeof ones) => ({ ...[...xs].sort((a, b) => a.ms - b.ms)[Math.floor(xs.length / 2)]!, maxRssKb: Math.max(...xs.map((x) => x.maxRssKb)) });
+  const single = median(ones);
+  const parallel = manys.length ? median(manys) : undefined;
   const best = parallel && parallel.ms < single.ms ? parallel : single;
   const figures: BenchResult['figures'] = {
     tree: target ? dir : `generated, ${files} controllers`,
     files: size.files,
     'go files': size.goFiles,
     MB: round(size.bytes / 1e6, 2),
-    'analyze --all --jobs 1 s': round(single.ms / 1000, 2),
-    ...(parallel ? { [`analyze --all --jobs ${threads} s`]: round(parallel.ms / 1000, 2) } : {}),
+    [`analyze --all --jobs 1 s (median of ${runs})`]: round(single.ms / 1000, 2),
+    ...(parallel ? { [`analyze --all --jobs ${threads} s (median of ${runs})`]: round(parallel.ms / 1000, 2) } : {}),
     'files/s': Math.round(size.files / (best.ms / 1000)),
     'MB/s': round(size.bytes / 1e6 / (best.ms / 1000), 2),
     'peak RSS MB (one thread)': round(single.maxRssKb / 1024, 0),
