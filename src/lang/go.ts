@@ -160,7 +160,11 @@ export function calleeText(call: Node): string {
   let byId = calleesByTree.get(call.tree);
   if (!byId) calleesByTree.set(call.tree, (byId = new Map()));
   let text = byId.get(call.id);
-  if (text === undefined) byId.set(call.id, (text = (call.childForFieldName('function')?.text ?? '').replace(/\s+/g, '')));
+  if (text === undefined) {
+    text = call.childForFieldName('function')?.text ?? '';
+    if (/\s/.test(text)) text = text.replace(/\s+/g, '');
+    byId.set(call.id, text);
+  }
   return text;
 }
 
@@ -247,6 +251,8 @@ function insideSameSpan(n: Node, scope: Node): boolean {
  */
 export function descendants(scope: Node, types: string | readonly string[]): Node[] {
   const list = typeof types === 'string' ? [types] : types;
+  // a JavaScript tree's subtree is a run of its store: one pass over it beats the index's bookkeeping
+  if (scope instanceof SyntaxNode) return scope.descendantsOfType(list as string[]);
   if (!list.every((t) => INDEXED_TYPES.has(t))) return scope.descendantsOfType(list as string[]).filter((n): n is Node => n !== null);
   const start = scope.startIndex;
   const end = scope.endIndex;
@@ -298,7 +304,18 @@ export interface CallSite {
 
 const callSitesByTree = new WeakMap<GoTree, Map<number, CallSite[]>>();
 const IDENTIFIER = /^[\p{L}_][\p{L}\p{N}_]*$/u;
-const SELECTOR = /^(.+)\.([\p{L}_][\p{L}\p{N}_]*)$/su;
+
+/** IDENTIFIER.test, with ASCII text (nearly every name) read without the Unicode regex. */
+function isIdentifier(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128) return IDENTIFIER.test(text);
+    const letter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+    if (!letter && !(i > 0 && c >= 48 && c <= 57)) return false;
+  }
+  return true;
+}
 
 /** The calls under a node (a function declaration), read once per tree and node: several analyses follow the same calls. */
 export function callSites(scope: Node): CallSite[] {
@@ -317,10 +334,13 @@ export function callSiteOf(node: Node): CallSite {
   const callee = calleeText(node);
   // a comment inside a chained call (`.Sleep(d). // why`): the nodes say what is called
   if (callee.includes('/')) return callSiteOfNodes(node);
-  if (IDENTIFIER.test(callee)) return { node, calleeType: 'identifier', name: callee };
-  const selector = SELECTOR.exec(callee);
-  if (!selector) return { node, calleeType: 'other', name: '' };
-  return { node, calleeType: 'selector_expression', name: selector[2]!, operand: selector[1], operandType: IDENTIFIER.test(selector[1]!) ? 'identifier' : 'other' };
+  if (isIdentifier(callee)) return { node, calleeType: 'identifier', name: callee };
+  // `operand.name`: a name has no dot, so it follows the last one
+  const dot = callee.lastIndexOf('.');
+  const name = callee.slice(dot + 1);
+  if (dot < 1 || !isIdentifier(name)) return { node, calleeType: 'other', name: '' };
+  const operand = callee.slice(0, dot);
+  return { node, calleeType: 'selector_expression', name, operand, operandType: isIdentifier(operand) ? 'identifier' : 'other' };
 }
 
 function callSiteOfNodes(node: Node): CallSite {
