@@ -38,19 +38,21 @@ export function parseGoWithTreeSitter(text: string): Tree {
 }
 
 /**
- * Parse `text`, another version of the file `previous` was parsed from: tree-sitter re-reads only the
- * span that differs (from the first changed character to the last) and reuses the rest of the old
- * tree, which is left as it was. A PR's file at base and at head differ in a few lines.
+ * Parse `text`, another version of the file `previous` was parsed from (a PR's file at base and at head
+ * differ in a few lines): the JavaScript parser reads the whole text faster than tree-sitter re-reads an
+ * edited span; where it gives up, tree-sitter reparses from the old tree when it has one.
  */
 export function reparseGo(previous: { tree: GoTree; text: string }, text: string): GoTree {
-  // the JavaScript parser reads a whole file faster than tree-sitter re-reads an edited span
   const fresh = parseGoSyntax(text);
   if (fresh) return fresh;
   if (previous.tree instanceof SyntaxTree) return parseGoWithTreeSitter(text);
   return reparseGoWithTreeSitter(previous as { tree: Tree; text: string }, text);
 }
 
-/** reparseGo for a tree tree-sitter built (the JavaScript parser not used: tests compare the two readings) */
+/**
+ * tree-sitter's incremental reparse: it re-reads only the span that differs (from the first changed
+ * character to the last) and reuses the rest of the old tree, which is left as it was.
+ */
 export function reparseGoWithTreeSitter(previous: { tree: Tree; text: string }, text: string): Tree {
   if (!parser) throw new Error('Go parser used before loadGoParser() resolved');
   const old = previous.text;
