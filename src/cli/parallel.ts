@@ -88,10 +88,9 @@ export async function reviewInParts(snapshot: GitSnapshot, all: boolean, options
     count: parts,
   });
   const workers = Array.from({ length: threads - 1 }, (_, t) => inWorker(input(t + 1), deadlineMs(options, parts)));
-  // part 0 first, while the workers start; then whatever parts are left, as the workers take theirs
-  let first: number | undefined = 0;
-  const take = () => (first !== undefined ? ((first = undefined), 0) : queue.take(0));
-  const collected = await collectTaken(snapshot, options, take, parts);
+  // part 0 first (the queue starts after it), while the workers start; then whatever parts are left
+  const collected: [number, Collected][] = [[0, (await collectParts(snapshot, options, [0], parts))[0]!]];
+  collected.push(...(await collectTaken(snapshot, options, () => queue.take(0), parts)));
   for (const [t, result] of (await Promise.all(workers)).entries()) {
     if (!(result instanceof Error)) {
       collected.push(...result);
@@ -105,11 +104,7 @@ export async function reviewInParts(snapshot: GitSnapshot, all: boolean, options
   }
   // joined in part order, whoever collected them: the same output for any number of threads
   collected.sort((a, b) => a[0] - b[0]);
-  return finishReview(
-    snapshot,
-    options,
-    collected.map(([, c]) => c),
-  );
+  return finishReview(snapshot, options, collected.map(([, c]) => c));
 }
 
 /** A worker's whole allowance: every check's budget for each of its parts, and a minute to start and read. */

@@ -118,7 +118,7 @@ export async function collectFindings(snapshot: PullRequestSnapshot, options: Re
     if (checks.some((c) => c.languages.includes('go')) || changes.some((f) => f.path.endsWith('.go'))) await loadGoParser();
     // a part reads its own files, and the others only where a check that takes every file serves their
     // language: reading every file in every part read a 21,505-file scan's files fifteen times over
-    const everyFileIn = new Set(checks.filter((c) => !c.shardable && !c.changesOnly).flatMap((c) => c.languages));
+    const everyFileIn = [...new Set(checks.filter((c) => !c.shardable && !c.changesOnly).flatMap((c) => c.languages))];
     const wanted = changes.filter((f) => f.status !== 'removed' && (!partOf || partOf(f.path) === shard!.index || mayServe(f.path, everyFileIn)));
     const parsed = (await Promise.all(wanted.map((f) => cache.get(f.path, 'head')))).filter((f): f is ParsedFile => f !== undefined);
     const mine = partOf && shard ? parsed.filter((f) => partOf(f.path) === shard.index) : parsed;
@@ -149,10 +149,10 @@ export async function finishReview(snapshot: PullRequestSnapshot, options: Revie
 }
 
 /** Could a check of these languages be given this file? (A file with no language may be a shell script.) */
-function mayServe(path: string, languages: ReadonlySet<Language>): boolean {
+function mayServe(path: string, languages: readonly Language[]): boolean {
   const language = languageOf(path);
-  if (language) return serves(path, language, [...languages]);
-  return mayBeScript(path) && languages.has('shell');
+  if (language) return serves(path, language, languages);
+  return mayBeScript(path) && languages.includes('shell');
 }
 
 function changedFiles(snapshot: PullRequestSnapshot, config: Config) {

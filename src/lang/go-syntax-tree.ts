@@ -79,8 +79,9 @@ const NAMED = 1;
 
 /**
  * Nodes of many trees, one after another: each tree's nodes in document order (a subtree is the range
- * from its node to `subtreeEnd`), each node's children a run of `childList`. A store is freed by the
- * garbage collector once no tree in it is reachable.
+ * from its node to `subtreeEnd`), each node's children a run of `childList`. Once all its trees are
+ * deleted a store is used again (see `free`); a store whose trees are never deleted goes to the garbage
+ * collector with them.
  */
 export class NodeStore {
   static current: NodeStore | undefined;

@@ -41,22 +41,21 @@ type Node = Built | number;
 const NO_CHILDREN: Node[] = [];
 
 /**
- * The file being parsed: its tokens, and the type the parser gave each token it made a named leaf (kept
+ * The type the parser gave each token of the file being parsed (TOKENS) that it made a named leaf (kept
  * from file to file: every token in a tree was set by token() or leaf() of this parse).
  */
-let tokens: Tokens;
 const leafTypes: (string | undefined)[] = [];
 
 function typeOf(n: Node): string {
-  return typeof n === 'number' ? (leafTypes[n] ?? tokens.types[n]!) : n.type;
+  return typeof n === 'number' ? (leafTypes[n] ?? TOKENS.types[n]!) : n.type;
 }
 
 function startOf(n: Node): number {
-  return typeof n === 'number' ? tokens.starts[n]! : n.startIndex;
+  return typeof n === 'number' ? TOKENS.starts[n]! : n.startIndex;
 }
 
 function endOf(n: Node): number {
-  return typeof n === 'number' ? tokens.ends[n]! : n.endIndex;
+  return typeof n === 'number' ? TOKENS.ends[n]! : n.endIndex;
 }
 
 function childrenOf(n: Node): Node[] {
@@ -132,6 +131,8 @@ function isIdentPart(c: number): boolean {
 const TOKENS: Tokens = { types: [], starts: new Int32Array(0), ends: new Int32Array(0), breaks: new Int32Array(0), count: 0, comments: [] };
 
 function lex(src: string): Tokens {
+  // a carriage return, even in a comment or a string: whether tree-sitter's tokens take it is not copied here
+  if (src.includes('\r')) throw new GiveUp('carriage return');
   const n = src.length;
   // one set of buffers for every file (a file is parsed and stored before the next is lexed): arrays
   // grown token by token were a sixth of all a whole-tree scan allocated. A token is at least one
@@ -882,8 +883,8 @@ class Parser {
   }
 
   /** an expression, send, inc/dec, assignment or short variable declaration */
-  private simpleStatement(): Node {
-    const left = this.expressionListKids();
+  /** `left`: its expression list, where the caller read it already */
+  private simpleStatement(left = this.expressionListKids()): Node {
     const op = this.atLineEnd ? ';' : this.kind();
     if (op === ':=' || ASSIGNMENT.has(op)) {
       const kids = new Kids().add(node('expression_list', left), 'left');
@@ -899,27 +900,23 @@ class Parser {
     return node('expression_statement', new Kids().add(expression));
   }
 
-  /** in a header, the simple statement before `;`, or a range clause */
-  private headerStatement(allowRange: boolean): Node {
-    if (allowRange && this.kind() === 'range') {
+  /** a for header's first part: a range clause, or the simple statement before `;` */
+  private forHeader(): Node {
+    if (this.kind() === 'range') {
       return node('range_clause', new Kids().add(this.token()).add(this.expression(), 'right'));
     }
-    if (allowRange) {
-      const start = this.p;
-      const left = this.expressionListKids();
-      if ((this.kind() === ':=' || this.kind() === '=') && this.peek() === 'range') {
-        const kids = new Kids().add(node('expression_list', left), 'left').add(this.token()).add(this.token()).add(this.expression(), 'right');
-        return node('range_clause', kids);
-      }
-      this.p = start;
+    const left = this.expressionListKids();
+    if ((this.kind() === ':=' || this.kind() === '=') && this.peek() === 'range') {
+      const kids = new Kids().add(node('expression_list', left), 'left').add(this.token()).add(this.token()).add(this.expression(), 'right');
+      return node('range_clause', kids);
     }
-    return this.simpleStatement();
+    return this.simpleStatement(left);
   }
 
   private ifStatement(): Node {
     const kids = new Kids().add(this.token());
     this.nested(true, () => {
-      const first = this.headerStatement(false);
+      const first = this.simpleStatement();
       if (this.kind() === ';') {
         kids.add(first, 'initializer').add(this.token());
         kids.add(this.expression(), 'condition');
@@ -941,7 +938,7 @@ class Parser {
         kids.add(this.forClause(undefined));
         return;
       }
-      const first = this.headerStatement(true);
+      const first = this.forHeader();
       if (typeOf(first) === 'range_clause') kids.add(first);
       else if (this.kind() === ';') kids.add(this.forClause(first));
       else kids.add(unwrapExpression(first));
@@ -1423,10 +1420,10 @@ function store(root: Built, src: string): SyntaxTree {
       if (typeof child === 'number') {
         // a token: stored here; a named one has the type the parser gave it
         const named = leafTypes[child];
-        kind[next] = typeId(named ?? tokens.types[child]!);
+        kind[next] = typeId(named ?? TOKENS.types[child]!);
         flags[next] = named === undefined ? 0 : 1;
-        start[next] = tokens.starts[child]!;
-        end[next] = tokens.ends[child]!;
+        start[next] = TOKENS.starts[child]!;
+        end[next] = TOKENS.ends[child]!;
         parent[next] = at;
         subtreeEnd[next] = next + 1;
         childStart[next] = 0;
@@ -1455,18 +1452,29 @@ function store(root: Built, src: string): SyntaxTree {
 }
 
 /** The tree tree-sitter-go would give for `src`, or undefined where this parser is not sure of it. */
+/** The file's tree as built, comments placed; throws GiveUp (or RangeError, nested too deep). */
+function build(src: string): Built {
+  const tokens = lex(src);
+  const root = new Parser(src, tokens).parseFile();
+  const first = Math.min(tokens.starts[0]!, tokens.comments[0]?.start ?? Infinity);
+  root.startIndex = first === Infinity || first >= src.length ? 0 : first;
+  placeComments(root, tokens.comments);
+  return root;
+}
+
+/** Why `error` ends a parse: the GiveUp's words, or undefined for an error that is a bug. */
+function giveUpReason(error: unknown): string | undefined {
+  if (error instanceof GiveUp) return error.message;
+  if (error instanceof RangeError) return 'nested too deep';
+  return undefined;
+}
+
+/** The tree tree-sitter-go would give for `src`, or undefined where this parser is not sure of it. */
 export function parseGoSyntax(src: string): SyntaxTree | undefined {
-  // a carriage return: whether tree-sitter's comment and string tokens take it is not copied here
-  if (src.includes('\r')) return undefined;
   try {
-    tokens = lex(src);
-    const root = new Parser(src, tokens).parseFile();
-    const first = Math.min(tokens.starts[0]!, tokens.comments[0]?.start ?? Infinity);
-    root.startIndex = first === Infinity || first >= src.length ? 0 : first;
-    placeComments(root, tokens.comments);
-    return store(root, src);
+    return store(build(src), src);
   } catch (error) {
-    if (error instanceof GiveUp || error instanceof RangeError) return undefined;
+    if (giveUpReason(error) !== undefined) return undefined;
     throw error;
   }
 }
@@ -1474,11 +1482,11 @@ export function parseGoSyntax(src: string): SyntaxTree | undefined {
 /** Why the parser gives up on `src` (for tests and for measuring how often it does), or undefined. */
 export function goSyntaxGiveUpReason(src: string): string | undefined {
   try {
-    tokens = lex(src);
-    new Parser(src, tokens).parseFile();
+    build(src);
     return undefined;
   } catch (error) {
-    if (error instanceof GiveUp) return error.message;
+    const reason = giveUpReason(error);
+    if (reason !== undefined) return reason;
     throw error;
   }
 }
