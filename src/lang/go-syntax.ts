@@ -70,11 +70,29 @@ const KEYWORDS = new Set([
   'if', 'import', 'interface', 'map', 'package', 'range', 'return', 'select', 'struct', 'switch', 'type', 'var',
 ]);
 
+/** the keywords by their first character (all are lower-case) */
+const KEYWORDS_BY_FIRST: (string[] | undefined)[] = [];
+for (const keyword of KEYWORDS) (KEYWORDS_BY_FIRST[keyword.charCodeAt(0)] ??= []).push(keyword);
+
+/** The keyword src[i, j) is, else IDENT: compared in place, as slicing out every name to look it up was a twentieth of the parse's allocation. */
+function keywordAt(src: string, i: number, j: number): string {
+  const candidates = KEYWORDS_BY_FIRST[src.charCodeAt(i)];
+  if (candidates) for (const keyword of candidates) if (keyword.length === j - i && src.startsWith(keyword, i)) return keyword;
+  return IDENT;
+}
+
 /** Go's operators and punctuation by their first character, longest first (the lexer takes the longest) */
 const OPERATORS_BY_FIRST: (string[] | undefined)[] = [];
 for (const op of ['<<=', '>>=', '&^=', '...', ...['&&', '||', '<-', '++', '--', '==', '!=', '<=', '>=', ':=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<', '>>', '&^'], ...'+-*/%&|^<>=!()[]{},;.:~']) {
   (OPERATORS_BY_FIRST[op.charCodeAt(0)] ??= []).push(op);
 }
+/** The operator at src[i] (its first character `c`), the longest that matches. */
+function operatorAt(src: string, i: number, c: number): string | undefined {
+  const candidates = OPERATORS_BY_FIRST[c];
+  if (candidates) for (const op of candidates) if (src.startsWith(op, i)) return op;
+  return undefined;
+}
+
 /** interned token types: a token's type is one of these strings or a keyword/operator from the sets above */
 const IDENT = 'identifier';
 const EOF = 'EOF';
@@ -88,7 +106,7 @@ const BINARY_PRECEDENCE: Record<string, number> = {
   '||': 1,
 };
 const UNARY = new Set(['+', '-', '!', '^', '*', '&', '<-']);
-const LITERAL_KEYWORDS = new Set(['nil', 'true', 'false', 'iota']);
+const LITERAL_KEYWORDS = ['nil', 'true', 'false', 'iota'];
 /** tokens a type can start with */
 const TYPE_START = new Set([IDENT, '*', '[', 'map', 'chan', 'func', 'struct', 'interface', '<-', '(', '~']);
 /** what follows a type parameter's name in `type T[P C]` or `type T[P, Q C]` (not `[N * 2]`: an array length) */
@@ -172,9 +190,7 @@ function lex(src: string): Tokens {
       let j = i + 1;
       while (j < n && isIdentPart(src.charCodeAt(j))) j++;
       if (j < n && src.charCodeAt(j) >= 128) throw new GiveUp('non-ASCII identifier');
-      // keywords are 2 to 11 lower-case letters: most identifiers are not sliced out to be looked up
-      const word = c >= 97 && j - i >= 2 && j - i <= 11 ? src.slice(i, j) : '';
-      push(KEYWORDS.has(word) ? word : IDENT, i, j);
+      push(c >= 97 ? keywordAt(src, i, j) : IDENT, i, j);
       continue;
     }
     if (isDigit(c) || (c === 46 && isDigit(src.charCodeAt(i + 1)))) {
@@ -220,7 +236,7 @@ function lex(src: string): Tokens {
       push('rune_literal', i, rune(src, i));
       continue;
     }
-    const operator = OPERATORS_BY_FIRST[c]?.find((op) => src.startsWith(op, i));
+    const operator = operatorAt(src, i, c);
     if (operator) {
       push(operator, i, i + operator.length);
       continue;
@@ -287,32 +303,65 @@ function rune(src: string, i: number): number {
   return j + 1;
 }
 
-/** Children and their fields, gathered while a node is parsed. */
+/**
+ * Children and their fields, gathered while a node is parsed. node() copies them into the node and puts
+ * the Kids back in a pool for the next node: a Kids and its two arrays per node were over a third of all
+ * a whole-tree scan allocated. A Kids dropped without a node (the parser backs up) is simply collected.
+ */
 class Kids {
+  private static readonly pool: Kids[] = [];
+  /** the first `length` are this node's children (the arrays are kept at their longest, for the next user) */
   readonly nodes: Node[] = [];
   readonly fields: (string | null)[] = [];
+  length = 0;
   hasFields = false;
   /** the span of hidden tokens (a newline terminator) at the end, which tree-sitter counts in the node */
   hiddenEnd = -1;
+  /** in the pool: a Kids used after its node was made would give another node its children */
+  private released = false;
+
+  static take(): Kids {
+    const kids = Kids.pool.pop();
+    if (!kids) return new Kids();
+    kids.released = false;
+    return kids;
+  }
 
   add(node: Node | undefined | null, field?: string): this {
+    if (this.released) throw new Error('go-syntax: children added to a node already made');
     // not `!node`: the file's first token is node 0
     if (node === undefined || node === null) return this;
-    this.nodes.push(node);
-    this.fields.push(field ?? null);
+    this.nodes[this.length] = node;
+    this.fields[this.length++] = field ?? null;
     if (field) this.hasFields = true;
     this.hiddenEnd = -1;
     return this;
+  }
+
+  first(): Node | undefined {
+    return this.length ? this.nodes[0] : undefined;
+  }
+
+  /** A node of these children; the Kids goes back to the pool. */
+  build(type: string, start: number, end: number): Built {
+    if (this.released) throw new Error(`go-syntax: ${type} made of children already used`);
+    // copies of exactly their length: a tree holds a million of these arrays until it is stored
+    const built = new Built(type, true, start, end, this.nodes.slice(0, this.length), this.hasFields ? this.fields.slice(0, this.length) : null);
+    this.released = true;
+    this.length = 0;
+    this.hasFields = false;
+    this.hiddenEnd = -1;
+    Kids.pool.push(this);
+    return built;
   }
 }
 
 /** A node of the children gathered. */
 function node(type: string, kids: Kids): Built {
-  const first = kids.nodes[0];
+  const first = kids.first();
   if (first === undefined) throw new GiveUp(`empty ${type}`);
-  const end = kids.hiddenEnd >= 0 ? kids.hiddenEnd : endOf(kids.nodes[kids.nodes.length - 1]!);
-  // copies of exactly their length: a tree holds a million of these arrays until it is stored
-  return new Built(type, true, startOf(first), end, kids.nodes.slice(), kids.hasFields ? kids.fields.slice() : null);
+  const end = kids.hiddenEnd >= 0 ? kids.hiddenEnd : endOf(kids.nodes[kids.length - 1]!);
+  return kids.build(type, startOf(first), end);
 }
 
 class Parser {
@@ -348,8 +397,10 @@ class Parser {
     return this.t.types[Math.min(this.p + k, this.t.count - 1)]!;
   }
 
-  private text(k = 0): string {
-    return this.src.slice(this.t.starts[this.p + k], this.t.ends[this.p + k]);
+  /** is the current token's text `word` (compared in place: no slice per name) */
+  private textIs(word: string): boolean {
+    const start = this.t.starts[this.p]!;
+    return this.t.ends[this.p]! - start === word.length && this.src.startsWith(word, start);
   }
 
   /** a line break before the current token */
@@ -445,11 +496,11 @@ class Parser {
   // the file
 
   parseFile(): Built {
-    const kids = new Kids();
+    const kids = Kids.take();
     while (this.kind() !== EOF) {
       switch (this.kind()) {
         case 'package':
-          kids.add(node('package_clause', new Kids().add(this.token()).add(this.identifier('package_identifier'))));
+          kids.add(node('package_clause', Kids.take().add(this.token()).add(this.identifier('package_identifier'))));
           break;
         case 'import':
           kids.add(this.importDeclaration());
@@ -467,13 +518,13 @@ class Parser {
       }
       if (this.kind() !== EOF) this.terminator(kids, NO_CLOSER);
     }
-    return new Built('source_file', true, 0, this.src.length, kids.nodes.slice(), kids.hasFields ? kids.fields.slice() : null);
+    return kids.build('source_file', 0, this.src.length);
   }
 
   private importDeclaration(): Node {
-    const kids = new Kids().add(this.token());
+    const kids = Kids.take().add(this.token());
     if (this.kind() === '(') {
-      const list = new Kids().add(this.token());
+      const list = Kids.take().add(this.token());
       while (this.kind() !== ')') {
         list.add(this.importSpec());
         if (!this.terminator(list, TYPE_GROUP_END)) break;
@@ -486,19 +537,19 @@ class Parser {
   }
 
   private importSpec(): Node {
-    const kids = new Kids();
+    const kids = Kids.take();
     if (this.kind() === '.') {
       // tree-sitter-go's dot is a node around the `.` token
       const dot = this.token();
       kids.add(new Built('dot', true, startOf(dot), endOf(dot), [dot], null), 'name');
     }
-    else if (this.kind() === IDENT) kids.add(this.text() === '_' ? this.leaf('blank_identifier') : this.leaf('package_identifier'), 'name');
+    else if (this.kind() === IDENT) kids.add(this.textIs('_') ? this.leaf('blank_identifier') : this.leaf('package_identifier'), 'name');
     kids.add(this.stringLiteral(), 'path');
     return node('import_spec', kids);
   }
 
   private functionDeclaration(): Node {
-    const kids = new Kids().add(this.token()).add(this.identifier(), 'name');
+    const kids = Kids.take().add(this.token()).add(this.identifier(), 'name');
     if (this.kind() === '[') kids.add(this.typeParameterList(), 'type_parameters');
     this.signature(kids);
     if (this.kind() === '{' && !this.lineBreak) kids.add(this.block(), 'body');
@@ -506,7 +557,7 @@ class Parser {
   }
 
   private methodDeclaration(): Node {
-    const kids = new Kids().add(this.token()).add(this.parameterList(), 'receiver').add(this.identifier('field_identifier'), 'name');
+    const kids = Kids.take().add(this.token()).add(this.parameterList(), 'receiver').add(this.identifier('field_identifier'), 'name');
     this.signature(kids);
     if (this.kind() === '{' && !this.lineBreak) kids.add(this.block(), 'body');
     return node('method_declaration', kids);
@@ -521,10 +572,10 @@ class Parser {
   }
 
   private typeParameterList(): Node {
-    const kids = new Kids().add(this.expect('['));
+    const kids = Kids.take().add(this.expect('['));
     this.nested(false, () => {
       for (;;) {
-        const decl = new Kids().add(this.identifier(), 'name');
+        const decl = Kids.take().add(this.identifier(), 'name');
         while (this.kind() === ',') decl.add(this.token()).add(this.identifier(), 'name');
         decl.add(node('type_constraint', this.typeElemKids()), 'type');
         kids.add(node('type_parameter_declaration', decl));
@@ -539,7 +590,7 @@ class Parser {
 
   /** `(a, b int, c ...string)`, `(int, error)`: Go groups names with the type after them */
   private parameterList(): Node {
-    const kids = new Kids().add(this.expect('('));
+    const kids = Kids.take().add(this.expect('('));
     interface Entry {
       name?: Node;
       variadic?: Node;
@@ -578,17 +629,17 @@ class Parser {
       }
     });
     const named = entries.some((e) => e.name && e.type);
-    let group = new Kids();
+    let group = Kids.take();
     for (const e of entries) {
       if (e.variadic) {
-        const v = new Kids();
+        const v = Kids.take();
         if (e.name) v.add(e.name, 'name');
         v.add(e.variadic).add(e.type!, 'type');
         kids.add(node('variadic_parameter_declaration', v));
-        if (group.nodes.length) this.fail('names without a type');
+        if (group.length) this.fail('names without a type');
       } else if (!named) {
         const type = e.type ?? retype(e.name!, 'type_identifier');
-        kids.add(node('parameter_declaration', new Kids().add(type, 'type')));
+        kids.add(node('parameter_declaration', Kids.take().add(type, 'type')));
       } else {
         if (!e.name) this.fail('unnamed parameter among named ones');
         group.add(e.name, 'name');
@@ -599,13 +650,13 @@ class Parser {
         }
         group.add(e.type, 'type');
         // tree-sitter's GLR parse keeps so few readings of a long run of names that it splits one (`a1, ... a9 uintptr`)
-        if (group.nodes.length > 2 * MAX_NAMES_IN_GROUP) this.fail('long run of parameter names');
+        if (group.length > 2 * MAX_NAMES_IN_GROUP) this.fail('long run of parameter names');
         kids.add(node('parameter_declaration', group));
-        group = new Kids();
+        group = Kids.take();
       }
       if (e.comma) kids.add(e.comma);
     }
-    if (group.nodes.length) this.fail('names without a type');
+    if (group.length) this.fail('names without a type');
     kids.add(this.expect(')'));
     return node('parameter_list', kids);
   }
@@ -614,13 +665,13 @@ class Parser {
 
   private declaration(): Node {
     const keyword = this.kind();
-    const kids = new Kids().add(this.token());
+    const kids = Kids.take().add(this.token());
     const spec = keyword === 'var' ? () => this.varSpec() : keyword === 'const' ? () => this.constSpec() : () => this.typeSpec();
     if (this.kind() !== '(') {
       kids.add(spec());
       return node(`${keyword}_declaration`, kids);
     }
-    const group = keyword === 'var' ? new Kids() : kids;
+    const group = keyword === 'var' ? Kids.take() : kids;
     group.add(this.token());
     this.statements(() => {
       while (this.kind() !== ')') {
@@ -636,7 +687,7 @@ class Parser {
   }
 
   private constSpec(): Node {
-    const kids = new Kids().add(this.identifier(), 'name');
+    const kids = Kids.take().add(this.identifier(), 'name');
     while (this.kind() === ',') kids.add(this.token(), 'name').add(this.identifier(), 'name');
     if (this.kind() !== '=' && TYPE_START.has(this.kind()) && !this.lineBreak) kids.add(this.type_(), 'type');
     if (this.kind() === '=') kids.add(this.token()).add(this.expressionList(), 'value');
@@ -644,7 +695,7 @@ class Parser {
   }
 
   private varSpec(): Node {
-    const kids = new Kids().add(this.identifier(), 'name');
+    const kids = Kids.take().add(this.identifier(), 'name');
     while (this.kind() === ',') kids.add(this.token()).add(this.identifier(), 'name');
     if (this.kind() !== '=') kids.add(this.type_(), 'type');
     if (this.kind() === '=') kids.add(this.token()).add(this.expressionList(), 'value');
@@ -652,7 +703,7 @@ class Parser {
   }
 
   private typeSpec(): Node {
-    const kids = new Kids().add(this.identifier('type_identifier'), 'name');
+    const kids = Kids.take().add(this.identifier('type_identifier'), 'name');
     if (this.kind() === '[' && this.peek() === IDENT && this.peek(2) !== ']') {
       // `type List[T any] ...` against an array type `type A [N]int` (`[N]` was passed over above)
       if (!TYPE_PARAMETER_NEXT.has(this.peek(2))) this.fail('type parameter or array length');
@@ -673,16 +724,16 @@ class Parser {
       case IDENT: {
         let name: Node;
         if (this.peek() === '.' && this.peek(2) === IDENT) {
-          const q = new Kids().add(this.leaf('package_identifier'), 'package').add(this.token()).add(this.leaf('type_identifier'), 'name');
+          const q = Kids.take().add(this.leaf('package_identifier'), 'package').add(this.token()).add(this.leaf('type_identifier'), 'name');
           name = node('qualified_type', q);
         } else name = this.leaf('type_identifier');
-        if (this.kind() === '[' && !this.lineBreak) return node('generic_type', new Kids().add(name, 'type').add(this.typeArguments(), 'type_arguments'));
+        if (this.kind() === '[' && !this.lineBreak) return node('generic_type', Kids.take().add(name, 'type').add(this.typeArguments(), 'type_arguments'));
         return name;
       }
       case '*':
-        return node('pointer_type', new Kids().add(this.token()).add(this.type_()));
+        return node('pointer_type', Kids.take().add(this.token()).add(this.type_()));
       case '[': {
-        const kids = new Kids().add(this.token());
+        const kids = Kids.take().add(this.token());
         if (this.kind() === ']') return node('slice_type', kids.add(this.token()).add(this.type_(), 'element'));
         if (this.kind() === '...') return node('implicit_length_array_type', kids.add(this.token()).add(this.expect(']')).add(this.type_(), 'element'));
         kids.add(
@@ -692,7 +743,7 @@ class Parser {
         return node('array_type', kids.add(this.expect(']')).add(this.type_(), 'element'));
       }
       case 'map': {
-        const kids = new Kids().add(this.token()).add(this.expect('['));
+        const kids = Kids.take().add(this.token()).add(this.expect('['));
         kids.add(
           this.nested(false, () => this.type_()),
           'key',
@@ -700,37 +751,37 @@ class Parser {
         return node('map_type', kids.add(this.expect(']')).add(this.type_(), 'value'));
       }
       case 'chan': {
-        const kids = new Kids().add(this.token());
+        const kids = Kids.take().add(this.token());
         if (this.kind() === '<-') kids.add(this.token());
         return node('channel_type', kids.add(this.type_(), 'value'));
       }
       case '<-': {
-        const kids = new Kids().add(this.token()).add(this.expect('chan'));
+        const kids = Kids.take().add(this.token()).add(this.expect('chan'));
         return node('channel_type', kids.add(this.type_(), 'value'));
       }
       case 'func': {
-        const kids = new Kids().add(this.token());
+        const kids = Kids.take().add(this.token());
         this.signature(kids);
         return node('function_type', kids);
       }
       case 'struct':
-        return node('struct_type', new Kids().add(this.token()).add(this.fieldDeclarationList()));
+        return node('struct_type', Kids.take().add(this.token()).add(this.fieldDeclarationList()));
       case 'interface':
         return this.interfaceType();
       case '(': {
-        const kids = new Kids().add(this.token());
+        const kids = Kids.take().add(this.token());
         kids.add(this.nested(false, () => this.type_()));
         return node('parenthesized_type', kids.add(this.expect(')')));
       }
       case '~':
-        return node('negated_type', new Kids().add(this.token()).add(this.type_()));
+        return node('negated_type', Kids.take().add(this.token()).add(this.type_()));
       default:
         this.fail('type');
     }
   }
 
   private typeArguments(): Node {
-    const kids = new Kids().add(this.expect('['));
+    const kids = Kids.take().add(this.expect('['));
     this.nested(false, () => {
       for (;;) {
         kids.add(node('type_elem', this.typeElemKids()));
@@ -744,13 +795,13 @@ class Parser {
 
   /** `T`, `~int | ~string`: types separated by `|` */
   private typeElemKids(): Kids {
-    const kids = new Kids().add(this.type_());
+    const kids = Kids.take().add(this.type_());
     while (this.kind() === '|') kids.add(this.token()).add(this.type_());
     return kids;
   }
 
   private fieldDeclarationList(): Node {
-    const kids = new Kids().add(this.expect('{'));
+    const kids = Kids.take().add(this.expect('{'));
     this.nested(false, () => {
       while (this.kind() !== '}') {
         kids.add(this.fieldDeclaration());
@@ -763,7 +814,7 @@ class Parser {
   }
 
   private fieldDeclaration(): Node {
-    const kids = new Kids();
+    const kids = Kids.take();
     const embeddedEnd = (k: number) => this.t.breaks[this.p + k]! >= 0 || FIELD_ALONE.has(this.peek(k));
     if (this.kind() === '*') {
       kids.add(this.token()).add(this.embeddedType(), 'type');
@@ -796,11 +847,11 @@ class Parser {
   }
 
   private interfaceType(): Node {
-    const kids = new Kids().add(this.token()).add(this.expect('{'));
+    const kids = Kids.take().add(this.token()).add(this.expect('{'));
     this.nested(false, () => {
       while (this.kind() !== '}') {
         if (this.kind() === IDENT && this.peek() === '(') {
-          const method = new Kids().add(this.leaf('field_identifier'), 'name');
+          const method = Kids.take().add(this.leaf('field_identifier'), 'name');
           this.signature(method);
           kids.add(node('method_elem', method));
         } else kids.add(node('type_elem', this.typeElemKids()));
@@ -815,7 +866,7 @@ class Parser {
   // statements
 
   private block(): Node {
-    const kids = new Kids().add(this.expect('{'));
+    const kids = Kids.take().add(this.expect('{'));
     const list = this.nested(false, () => this.statements(() => this.statementList(BLOCK_END)));
     kids.add(list).add(this.expect('}'));
     return node('block', kids);
@@ -823,10 +874,10 @@ class Parser {
 
   /** statements up to one of `closers` (not consumed); undefined when there are none */
   private statementList(closers: readonly string[]): Node | undefined {
-    const kids = new Kids();
+    const kids = Kids.take();
     while (!closers.includes(this.kind())) {
       if (this.kind() === IDENT && this.peek() === ':') {
-        const label = new Kids().add(this.leaf('label_name'), 'label').add(this.token());
+        const label = Kids.take().add(this.leaf('label_name'), 'label').add(this.token());
         if (closers.includes(this.kind())) {
           kids.add(node('labeled_statement', label));
           break;
@@ -835,7 +886,7 @@ class Parser {
       } else kids.add(this.statement());
       if (!this.terminator(kids, closers)) break;
     }
-    return kids.nodes.length ? node('statement_list', kids) : undefined;
+    return kids.length ? node('statement_list', kids) : undefined;
   }
 
   private statement(): Node {
@@ -845,13 +896,13 @@ class Parser {
       case 'type':
         return this.declaration();
       case 'return': {
-        const kids = new Kids().add(this.token());
+        const kids = Kids.take().add(this.token());
         if (!this.lineBreak && !RETURN_ALONE.has(this.kind())) kids.add(this.expressionList());
         return node('return_statement', kids);
       }
       case 'go':
       case 'defer':
-        return node(`${this.kind()}_statement`, new Kids().add(this.token()).add(this.expression()));
+        return node(`${this.kind()}_statement`, Kids.take().add(this.token()).add(this.expression()));
       case 'if':
         return this.ifStatement();
       case 'for':
@@ -859,18 +910,18 @@ class Parser {
       case 'switch':
         return this.switchStatement();
       case 'select': {
-        const kids = new Kids().add(this.token()).add(this.expect('{'));
+        const kids = Kids.take().add(this.token()).add(this.expect('{'));
         while (this.kind() === 'case' || this.kind() === 'default') kids.add(this.kind() === 'default' ? this.defaultCase() : this.communicationCase());
         return node('select_statement', kids.add(this.expect('}')));
       }
       case 'break':
       case 'continue': {
-        const kids = new Kids().add(this.token());
+        const kids = Kids.take().add(this.token());
         if (this.kind() === IDENT && !this.lineBreak) kids.add(this.leaf('label_name'));
-        return node(`${typeOf(kids.nodes[0]!)}_statement`, kids);
+        return node(`${typeOf(kids.first()!)}_statement`, kids);
       }
       case 'goto':
-        return node('goto_statement', new Kids().add(this.token()).add(this.identifier('label_name')));
+        return node('goto_statement', Kids.take().add(this.token()).add(this.identifier('label_name')));
       case 'fallthrough': {
         const keyword = this.token();
         return new Built('fallthrough_statement', true, startOf(keyword), endOf(keyword), [keyword], null);
@@ -887,34 +938,34 @@ class Parser {
   private simpleStatement(left = this.expressionListKids()): Node {
     const op = this.atLineEnd ? ';' : this.kind();
     if (op === ':=' || ASSIGNMENT.has(op)) {
-      const kids = new Kids().add(node('expression_list', left), 'left');
+      const kids = Kids.take().add(node('expression_list', left), 'left');
       if (op === ':=') kids.add(this.token());
       else kids.add(this.token(), 'operator');
       kids.add(this.expressionList(), 'right');
       return node(op === ':=' ? 'short_var_declaration' : 'assignment_statement', kids);
     }
-    if (left.nodes.length !== 1) this.fail('expression list as a statement');
-    const expression = left.nodes[0]!;
-    if (op === '++' || op === '--') return node(op === '++' ? 'inc_statement' : 'dec_statement', new Kids().add(expression).add(this.token()));
-    if (op === '<-') return node('send_statement', new Kids().add(expression, 'channel').add(this.token()).add(this.expression(), 'value'));
-    return node('expression_statement', new Kids().add(expression));
+    if (left.length !== 1) this.fail('expression list as a statement');
+    const expression = left.first()!;
+    if (op === '++' || op === '--') return node(op === '++' ? 'inc_statement' : 'dec_statement', Kids.take().add(expression).add(this.token()));
+    if (op === '<-') return node('send_statement', Kids.take().add(expression, 'channel').add(this.token()).add(this.expression(), 'value'));
+    return node('expression_statement', Kids.take().add(expression));
   }
 
   /** a for header's first part: a range clause, or the simple statement before `;` */
   private forHeader(): Node {
     if (this.kind() === 'range') {
-      return node('range_clause', new Kids().add(this.token()).add(this.expression(), 'right'));
+      return node('range_clause', Kids.take().add(this.token()).add(this.expression(), 'right'));
     }
     const left = this.expressionListKids();
     if ((this.kind() === ':=' || this.kind() === '=') && this.peek() === 'range') {
-      const kids = new Kids().add(node('expression_list', left), 'left').add(this.token()).add(this.token()).add(this.expression(), 'right');
+      const kids = Kids.take().add(node('expression_list', left), 'left').add(this.token()).add(this.token()).add(this.expression(), 'right');
       return node('range_clause', kids);
     }
     return this.simpleStatement(left);
   }
 
   private ifStatement(): Node {
-    const kids = new Kids().add(this.token());
+    const kids = Kids.take().add(this.token());
     this.nested(true, () => {
       const first = this.simpleStatement();
       if (this.kind() === ';') {
@@ -931,7 +982,7 @@ class Parser {
   }
 
   private forStatement(): Node {
-    const kids = new Kids().add(this.token());
+    const kids = Kids.take().add(this.token());
     this.nested(true, () => {
       if (this.kind() === '{') return;
       if (this.kind() === ';') {
@@ -948,7 +999,7 @@ class Parser {
   }
 
   private forClause(initializer: Node | undefined): Node {
-    const kids = new Kids().add(initializer, 'initializer').add(this.expect(';'));
+    const kids = Kids.take().add(initializer, 'initializer').add(this.expect(';'));
     if (this.kind() !== ';') kids.add(this.expression(), 'condition');
     kids.add(this.expect(';'));
     if (this.kind() !== '{') kids.add(this.simpleStatement(), 'update');
@@ -956,7 +1007,7 @@ class Parser {
   }
 
   private switchStatement(): Node {
-    const kids = new Kids().add(this.token());
+    const kids = Kids.take().add(this.token());
     let typeSwitch = false;
     this.nested(true, () => {
       this.typeGuard = true;
@@ -993,35 +1044,35 @@ class Parser {
   }
 
   private expressionCase(): Node {
-    const kids = new Kids().add(this.token()).add(this.expressionList(), 'value');
+    const kids = Kids.take().add(this.token()).add(this.expressionList(), 'value');
     this.caseBody(kids);
     return node('expression_case', kids);
   }
 
   private typeCase(): Node {
-    const kids = new Kids().add(this.token()).add(this.type_(), 'type');
+    const kids = Kids.take().add(this.token()).add(this.type_(), 'type');
     while (this.kind() === ',') kids.add(this.token(), 'type').add(this.type_(), 'type');
     this.caseBody(kids);
     return node('type_case', kids);
   }
 
   private defaultCase(): Node {
-    const kids = new Kids().add(this.token());
+    const kids = Kids.take().add(this.token());
     this.caseBody(kids);
     return node('default_case', kids);
   }
 
   private communicationCase(): Node {
-    const kids = new Kids().add(this.token());
+    const kids = Kids.take().add(this.token());
     const left = this.expressionListKids();
     let communication: Node;
     if (this.kind() === '=' || this.kind() === ':=') {
-      const receive = new Kids().add(node('expression_list', left), 'left').add(this.token()).add(this.expression(), 'right');
+      const receive = Kids.take().add(node('expression_list', left), 'left').add(this.token()).add(this.expression(), 'right');
       communication = node('receive_statement', receive);
     } else {
-      if (left.nodes.length !== 1) this.fail('communication');
-      if (this.kind() === '<-') communication = node('send_statement', new Kids().add(left.nodes[0], 'channel').add(this.token()).add(this.expression(), 'value'));
-      else communication = node('receive_statement', new Kids().add(left.nodes[0], 'right'));
+      if (left.length !== 1) this.fail('communication');
+      if (this.kind() === '<-') communication = node('send_statement', Kids.take().add(left.first(), 'channel').add(this.token()).add(this.expression(), 'value'));
+      else communication = node('receive_statement', Kids.take().add(left.first(), 'right'));
     }
     kids.add(communication, 'communication');
     this.caseBody(kids);
@@ -1035,7 +1086,7 @@ class Parser {
   }
 
   private expressionListKids(): Kids {
-    const kids = new Kids().add(this.expression());
+    const kids = Kids.take().add(this.expression());
     while (this.kind() === ',') kids.add(this.token()).add(this.expression());
     return kids;
   }
@@ -1045,7 +1096,7 @@ class Parser {
     for (;;) {
       const precedence = BINARY_PRECEDENCE[this.kind()];
       if (precedence === undefined || precedence <= minPrecedence || this.atLineEnd) return left;
-      const kids = new Kids().add(left, 'left').add(this.token(), 'operator').add(this.expression(precedence), 'right');
+      const kids = Kids.take().add(left, 'left').add(this.token(), 'operator').add(this.expression(precedence), 'right');
       left = node('binary_expression', kids);
     }
   }
@@ -1053,7 +1104,7 @@ class Parser {
   private unary(): Node {
     if (UNARY.has(this.kind())) {
       if (this.kind() === '<-' && this.peek() === 'chan') this.fail('channel type in an expression');
-      const kids = new Kids().add(this.token(), 'operator').add(this.unary(), 'operand');
+      const kids = Kids.take().add(this.token(), 'operator').add(this.unary(), 'operand');
       return node('unary_expression', kids);
     }
     return this.primary();
@@ -1073,13 +1124,13 @@ class Parser {
               if (this.typeGuard) return x;
               this.fail('.(type) outside a type switch');
             }
-            const kids = new Kids().add(x, 'operand').add(this.token()).add(this.token());
+            const kids = Kids.take().add(x, 'operand').add(this.token()).add(this.token());
             kids.add(this.nested(false, () => this.type_()), 'type').add(this.expect(')'));
             x = node('type_assertion_expression', kids);
             typeLike = 0;
             break;
           }
-          const kids = new Kids().add(x, 'operand').add(this.token());
+          const kids = Kids.take().add(x, 'operand').add(this.token());
           if (this.kind() !== IDENT) this.fail('selector');
           kids.add(this.leaf('field_identifier'), 'field');
           x = node('selector_expression', kids);
@@ -1087,7 +1138,7 @@ class Parser {
           break;
         }
         case '(':
-          x = node('call_expression', new Kids().add(x, 'function').add(this.argumentList(), 'arguments'));
+          x = node('call_expression', Kids.take().add(x, 'function').add(this.argumentList(), 'arguments'));
           typeLike = 0;
           break;
         case '[': {
@@ -1116,7 +1167,7 @@ class Parser {
    * its grammar, and where the type reading wins but is not one built here, the parser gives up.
    */
   private indexOrSlice(operand: Node, operandStart: number): Node {
-    const kids = new Kids().add(operand, 'operand').add(this.token());
+    const kids = Kids.take().add(operand, 'operand').add(this.token());
     return this.nested(false, () => {
       let first: Node | undefined;
       if (this.kind() !== ':') first = this.expression();
@@ -1132,7 +1183,7 @@ class Parser {
         this.p = operandStart;
         const type = this.type_();
         if (typeOf(type) !== 'generic_type' || this.p !== call) this.fail('generic conversion');
-        const conversion = new Kids().add(type, 'type').add(this.expect('('));
+        const conversion = Kids.take().add(type, 'type').add(this.expect('('));
         conversion.add(this.expression(), 'operand');
         if (this.kind() === ',') conversion.add(this.token());
         if (this.kind() !== ')') this.fail('generic call with several arguments');
@@ -1147,11 +1198,11 @@ class Parser {
   }
 
   private argumentList(): Node {
-    const kids = new Kids().add(this.expect('('));
+    const kids = Kids.take().add(this.expect('('));
     this.nested(false, () => {
       while (this.kind() !== ')') {
         const value = this.expression();
-        if (this.kind() === '...') kids.add(node('variadic_argument', new Kids().add(value).add(this.token())));
+        if (this.kind() === '...') kids.add(node('variadic_argument', Kids.take().add(value).add(this.token())));
         else kids.add(value);
         if (this.kind() !== ',') break;
         kids.add(this.token());
@@ -1162,7 +1213,7 @@ class Parser {
 
   /** `make(T, n)`, `new(T)`: a type first */
   private specialArgumentList(): Node {
-    const kids = new Kids().add(this.expect('('));
+    const kids = Kids.take().add(this.expect('('));
     this.nested(false, () => {
       if (this.kind() === ')') return;
       kids.add(this.type_());
@@ -1178,12 +1229,11 @@ class Parser {
   private operand(): Node {
     switch (this.kind()) {
       case IDENT: {
-        const word = this.text();
-        if ((word === 'make' || word === 'new') && this.peek() === '(') {
-          const kids = new Kids().add(this.leaf('identifier'), 'function').add(this.specialArgumentList(), 'arguments');
+        if ((this.textIs('make') || this.textIs('new')) && this.peek() === '(') {
+          const kids = Kids.take().add(this.leaf('identifier'), 'function').add(this.specialArgumentList(), 'arguments');
           return node('call_expression', kids);
         }
-        return this.leaf(LITERAL_KEYWORDS.has(word) ? word : 'identifier');
+        return this.leaf(LITERAL_KEYWORDS.find((word) => this.textIs(word)) ?? 'identifier');
       }
       case 'int_literal':
       case 'float_literal':
@@ -1194,7 +1244,7 @@ class Parser {
       case '`':
         return this.stringLiteral();
       case '(': {
-        const kids = new Kids().add(this.token());
+        const kids = Kids.take().add(this.token());
         const inner = this.nested(false, () => this.expression());
         kids.add(inner).add(this.expect(')'));
         // `(*Pointer[T])(v)`: tree-sitter reads a conversion to a pointer to a generic type
@@ -1202,7 +1252,7 @@ class Parser {
         return node('parenthesized_expression', kids);
       }
       case 'func': {
-        const kids = new Kids().add(this.token());
+        const kids = Kids.take().add(this.token());
         this.signature(kids);
         if (this.kind() !== '{') this.fail('function type in an expression');
         kids.add(this.nested(false, () => this.block()), 'body');
@@ -1216,7 +1266,7 @@ class Parser {
         const type = this.type_();
         if (this.kind() === '{' && typeOf(type) !== 'channel_type' && typeOf(type) !== 'interface_type') return this.compositeLiteral(type);
         if (this.kind() === '(') {
-          const kids = new Kids().add(type, 'type').add(this.token());
+          const kids = Kids.take().add(type, 'type').add(this.token());
           kids.add(this.nested(false, () => this.expression()), 'operand');
           if (this.kind() === ',') kids.add(this.token());
           return node('type_conversion_expression', kids.add(this.expect(')')));
@@ -1229,15 +1279,15 @@ class Parser {
   }
 
   private compositeLiteral(type: Node): Node {
-    return node('composite_literal', new Kids().add(type, 'type').add(this.literalValue(), 'body'));
+    return node('composite_literal', Kids.take().add(type, 'type').add(this.literalValue(), 'body'));
   }
 
   private literalValue(): Node {
-    const kids = new Kids().add(this.expect('{'));
+    const kids = Kids.take().add(this.expect('{'));
     this.nested(false, () => {
       while (this.kind() !== '}') {
         const key = this.literalElement();
-        if (this.kind() === ':') kids.add(node('keyed_element', new Kids().add(key, 'key').add(this.token()).add(this.literalElement(), 'value')));
+        if (this.kind() === ':') kids.add(node('keyed_element', Kids.take().add(key, 'key').add(this.token()).add(this.literalElement(), 'value')));
         else kids.add(key);
         if (this.kind() !== ',') break;
         kids.add(this.token());
@@ -1248,7 +1298,7 @@ class Parser {
 
   private literalElement(): Node {
     const value = this.kind() === '{' ? this.literalValue() : this.expression();
-    return node('literal_element', new Kids().add(value));
+    return node('literal_element', Kids.take().add(value));
   }
 
   private stringLiteral(): Node {
