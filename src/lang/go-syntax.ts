@@ -8,37 +8,91 @@
 
 import { fieldId, NodeStore, SyntaxTree, typeId } from './go-syntax-tree.js';
 
-/** A node as the parser builds it; the tree it returns keeps nodes in a NodeStore instead. */
-class Built {
-  /** nodes in this subtree, itself included */
-  size: number;
-  /** where store() puts it, and its parent */
-  at = 0;
-  parentAt = -1;
-
-  constructor(
-    readonly type: string,
-    readonly isNamed: boolean,
-    public startIndex: number,
-    public endIndex: number,
-    readonly children: Node[],
-    /** the field of each child, or null where no child has one */
-    public fields: (string | null)[] | null,
-  ) {
-    let size = 1;
-    for (const c of children) size += typeof c === 'number' ? 1 : c.size;
-    this.size = size;
-  }
-}
+/**
+ * A node being built is a number: a lexer token's index (>= 0, a leaf: most nodes are), or `~i` for node
+ * `i` of BUILT (< 0). A token is anonymous unless the parser named it (`identifier`, `field_identifier`, ...).
+ */
+type Node = number;
 
 /**
- * A node being built: a Node, or a lexer token's index (a leaf: most nodes are, and a number is no
- * allocation). A token is anonymous unless the parser named it (`identifier`, `field_identifier`, ...).
+ * The nodes the parser builds for one file, in arrays kept from file to file (a file is parsed and stored
+ * before the next is read): as objects, with an array of children each, they were most of what a
+ * whole-tree scan allocated. Node `i`'s children are `refs[childFrom[i]]` onwards, their fields
+ * `refFields` there (read only where `hasFields[i]`). store() copies the tree into a NodeStore.
  */
-type Node = Built | number;
+const BUILT = {
+  count: 0,
+  types: [] as string[],
+  named: new Uint8Array(1024),
+  start: new Int32Array(1024),
+  end: new Int32Array(1024),
+  /** nodes in the subtree, itself included */
+  size: new Int32Array(1024),
+  childFrom: new Int32Array(1024),
+  childCount: new Int32Array(1024),
+  hasFields: new Uint8Array(1024),
+  refCount: 0,
+  refs: new Int32Array(4096),
+  refFields: [] as (string | null)[],
+};
 
-/** the children of every leaf: one array, not one per leaf */
-const NO_CHILDREN: Node[] = [];
+function grown<T extends Int32Array | Uint8Array>(array: T, wanted: number): T {
+  if (wanted <= array.length) return array;
+  const bigger = new (array.constructor as new (length: number) => T)(Math.max(wanted, 2 * array.length));
+  bigger.set(array);
+  return bigger;
+}
+
+/** Room for `children` more child references; their place. */
+function reserveRefs(children: number): number {
+  const b = BUILT;
+  const from = b.refCount;
+  b.refCount += children;
+  b.refs = grown(b.refs, b.refCount);
+  return from;
+}
+
+/** A new node over children already in `refs` from `from`; it is named unless said otherwise. */
+function builtNode(type: string, named: boolean, start: number, end: number, from: number, count: number, hasFields: boolean): Node {
+  const b = BUILT;
+  const i = b.count++;
+  if (i >= b.named.length) {
+    b.named = grown(b.named, i + 1);
+    b.start = grown(b.start, i + 1);
+    b.end = grown(b.end, i + 1);
+    b.size = grown(b.size, i + 1);
+    b.childFrom = grown(b.childFrom, i + 1);
+    b.childCount = grown(b.childCount, i + 1);
+    b.hasFields = grown(b.hasFields, i + 1);
+  }
+  let size = 1;
+  for (let k = from; k < from + count; k++) {
+    const c = b.refs[k]!;
+    size += c >= 0 ? 1 : b.size[~c]!;
+  }
+  b.types[i] = type;
+  b.named[i] = named ? 1 : 0;
+  b.start[i] = start;
+  b.end[i] = end;
+  b.size[i] = size;
+  b.childFrom[i] = from;
+  b.childCount[i] = count;
+  b.hasFields[i] = hasFields ? 1 : 0;
+  return ~i;
+}
+
+/** A node with no children the parser makes itself (a piece of a string literal, a comment). */
+function builtLeaf(type: string, named: boolean, start: number, end: number): Node {
+  return builtNode(type, named, start, end, 0, 0, false);
+}
+
+/** A named node around one token (`dot`, `fallthrough_statement`). */
+function builtAround(type: string, token: Node): Node {
+  const from = reserveRefs(1);
+  BUILT.refs[from] = token;
+  BUILT.refFields[from] = null;
+  return builtNode(type, true, startOf(token), endOf(token), from, 1, false);
+}
 
 /**
  * The type the parser gave each token of the file being parsed (TOKENS) that it made a named leaf (kept
@@ -47,19 +101,24 @@ const NO_CHILDREN: Node[] = [];
 const leafTypes: (string | undefined)[] = [];
 
 function typeOf(n: Node): string {
-  return typeof n === 'number' ? (leafTypes[n] ?? TOKENS.types[n]!) : n.type;
+  return n >= 0 ? (leafTypes[n] ?? TOKENS.types[n]!) : BUILT.types[~n]!;
 }
 
 function startOf(n: Node): number {
-  return typeof n === 'number' ? TOKENS.starts[n]! : n.startIndex;
+  return n >= 0 ? TOKENS.starts[n]! : BUILT.start[~n]!;
 }
 
 function endOf(n: Node): number {
-  return typeof n === 'number' ? TOKENS.ends[n]! : n.endIndex;
+  return n >= 0 ? TOKENS.ends[n]! : BUILT.end[~n]!;
 }
 
-function childrenOf(n: Node): Node[] {
-  return typeof n === 'number' ? NO_CHILDREN : n.children;
+function childCountOf(n: Node): number {
+  return n >= 0 ? 0 : BUILT.childCount[~n]!;
+}
+
+/** child `k` of `n` (which has one) */
+function childOf(n: Node, k: number): Node {
+  return BUILT.refs[BUILT.childFrom[~n]! + k]!;
 }
 
 /** Thrown where the parser is not sure of tree-sitter's reading; parseGoSyntax returns undefined. */
@@ -343,10 +402,14 @@ class Kids {
   }
 
   /** A node of these children; the Kids goes back to the pool. */
-  build(type: string, start: number, end: number): Built {
+  build(type: string, start: number, end: number): Node {
     if (this.released) throw new Error(`go-syntax: ${type} made of children already used`);
-    // copies of exactly their length: a tree holds a million of these arrays until it is stored
-    const built = new Built(type, true, start, end, this.nodes.slice(0, this.length), this.hasFields ? this.fields.slice(0, this.length) : null);
+    const from = reserveRefs(this.length);
+    const { refs, refFields } = BUILT;
+    for (let k = 0; k < this.length; k++) refs[from + k] = this.nodes[k]!;
+    // written even where no child has a field: the array stays packed
+    for (let k = 0; k < this.length; k++) refFields[from + k] = this.hasFields ? this.fields[k]! : null;
+    const built = builtNode(type, true, start, end, from, this.length, this.hasFields);
     this.released = true;
     this.length = 0;
     this.hasFields = false;
@@ -357,7 +420,7 @@ class Kids {
 }
 
 /** A node of the children gathered. */
-function node(type: string, kids: Kids): Built {
+function node(type: string, kids: Kids): Node {
   const first = kids.first();
   if (first === undefined) throw new GiveUp(`empty ${type}`);
   const end = kids.hiddenEnd >= 0 ? kids.hiddenEnd : endOf(kids.nodes[kids.length - 1]!);
@@ -495,7 +558,7 @@ class Parser {
 
   // the file
 
-  parseFile(): Built {
+  parseFile(): Node {
     const kids = Kids.take();
     while (this.kind() !== EOF) {
       switch (this.kind()) {
@@ -541,7 +604,7 @@ class Parser {
     if (this.kind() === '.') {
       // tree-sitter-go's dot is a node around the `.` token
       const dot = this.token();
-      kids.add(new Built('dot', true, startOf(dot), endOf(dot), [dot], null), 'name');
+      kids.add(builtAround('dot', dot), 'name');
     }
     else if (this.kind() === IDENT) kids.add(this.textIs('_') ? this.leaf('blank_identifier') : this.leaf('package_identifier'), 'name');
     kids.add(this.stringLiteral(), 'path');
@@ -923,8 +986,7 @@ class Parser {
       case 'goto':
         return node('goto_statement', Kids.take().add(this.token()).add(this.identifier('label_name')));
       case 'fallthrough': {
-        const keyword = this.token();
-        return new Built('fallthrough_statement', true, startOf(keyword), endOf(keyword), [keyword], null);
+        return builtAround('fallthrough_statement', this.token());
       }
       case '{':
         return this.block();
@@ -1021,9 +1083,8 @@ class Parser {
       if (this.kind() === '.' && this.peek() === '(' && this.peek(2) === 'type') {
         typeSwitch = true;
         if (typeOf(header) === 'short_var_declaration') {
-          const [left, assign, right] = childrenOf(header);
-          if (childrenOf(header).length !== 3 || childrenOf(right!).length !== 1) this.fail('type switch alias');
-          kids.add(left!, 'alias').add(assign!).add(childrenOf(right!)[0]!, 'value');
+          if (childCountOf(header) !== 3 || childCountOf(childOf(header, 2)) !== 1) this.fail('type switch alias');
+          kids.add(childOf(header, 0), 'alias').add(childOf(header, 1)).add(childOf(childOf(header, 2), 0), 'value');
         } else kids.add(unwrapExpression(header), 'value');
         kids.add(this.token()).add(this.token()).add(this.token()).add(this.expect(')'));
       } else kids.add(unwrapExpression(header), 'value');
@@ -1248,7 +1309,7 @@ class Parser {
         const inner = this.nested(false, () => this.expression());
         kids.add(inner).add(this.expect(')'));
         // `(*Pointer[T])(v)`: tree-sitter reads a conversion to a pointer to a generic type
-        if (this.kind() === '(' && typeOf(inner) === 'unary_expression' && typeOf(childrenOf(inner)[1]!) === 'index_expression') this.fail('conversion to a generic pointer type');
+        if (this.kind() === '(' && typeOf(inner) === 'unary_expression' && typeOf(childOf(inner, 1)) === 'index_expression') this.fail('conversion to a generic pointer type');
         return node('parenthesized_expression', kids);
       }
       case 'func': {
@@ -1308,8 +1369,8 @@ class Parser {
     if (!raw && this.kind() !== '"') this.fail('string');
     this.p++;
     const quote = raw ? '`' : '"';
-    const kids = [new Built(quote, false, start, start + 1, NO_CHILDREN, null)];
-    if (raw) kids.push(new Built('raw_string_literal_content', true, start + 1, end - 1, NO_CHILDREN, null));
+    const kids = Kids.take().add(builtLeaf(quote, false, start, start + 1));
+    if (raw) kids.add(builtLeaf('raw_string_literal_content', true, start + 1, end - 1));
     else {
       let i = start + 1;
       let run = i;
@@ -1318,15 +1379,15 @@ class Parser {
           i++;
           continue;
         }
-        if (i > run) kids.push(new Built('interpreted_string_literal_content', true, run, i, NO_CHILDREN, null));
+        if (i > run) kids.add(builtLeaf('interpreted_string_literal_content', true, run, i));
         const escapeEnd = escapeSequenceEnd(this.src, i, end - 1);
-        kids.push(new Built('escape_sequence', true, i, escapeEnd, NO_CHILDREN, null));
+        kids.add(builtLeaf('escape_sequence', true, i, escapeEnd));
         i = run = escapeEnd;
       }
-      if (i > run) kids.push(new Built('interpreted_string_literal_content', true, run, i, NO_CHILDREN, null));
+      if (i > run) kids.add(builtLeaf('interpreted_string_literal_content', true, run, i));
     }
-    kids.push(new Built(quote, false, end - 1, end, NO_CHILDREN, null));
-    return new Built(raw ? 'raw_string_literal' : 'interpreted_string_literal', true, start, end, kids, null);
+    kids.add(builtLeaf(quote, false, end - 1, end));
+    return kids.build(raw ? 'raw_string_literal' : 'interpreted_string_literal', start, end);
   }
 }
 
@@ -1371,11 +1432,11 @@ function typeScore(n: Node, generic = false): number {
     case 'identifier':
       return generic ? 0 : -1;
     case 'selector_expression':
-      return typeOf(childrenOf(n)[0]!) === 'identifier' ? 0 : -Infinity;
+      return typeOf(childOf(n, 0)) === 'identifier' ? 0 : -Infinity;
     case 'index_expression':
-      return generic ? -Infinity : 3 + typeScore(childrenOf(n)[0]!, true) + typeScore(childrenOf(n)[2]!);
+      return generic ? -Infinity : 3 + typeScore(childOf(n, 0), true) + typeScore(childOf(n, 2));
     case 'unary_expression':
-      return !generic && typeOf(childrenOf(n)[0]!) === '*' ? typeScore(childrenOf(n)[1]!) : -Infinity;
+      return !generic && typeOf(childOf(n, 0)) === '*' ? typeScore(childOf(n, 1)) : -Infinity;
     default:
       return -Infinity;
   }
@@ -1385,11 +1446,11 @@ function typeScore(n: Node, generic = false): number {
 function indexCount(n: Node): number {
   switch (typeOf(n)) {
     case 'index_expression':
-      return 1 + indexCount(childrenOf(n)[0]!) + indexCount(childrenOf(n)[2]!);
+      return 1 + indexCount(childOf(n, 0)) + indexCount(childOf(n, 2));
     case 'selector_expression':
-      return indexCount(childrenOf(n)[0]!);
+      return indexCount(childOf(n, 0));
     case 'unary_expression':
-      return indexCount(childrenOf(n)[1]!);
+      return indexCount(childOf(n, 1));
     default:
       return 0;
   }
@@ -1397,7 +1458,7 @@ function indexCount(n: Node): number {
 
 /** A node parsed as a type although read as an expression (`T` in `T{}`): the same token, another type. */
 function retype(leaf: Node, type: string): Node {
-  if (typeof leaf !== 'number') throw new GiveUp('retype of a built node');
+  if (leaf < 0) throw new GiveUp('retype of a built node');
   leafTypes[leaf] = type;
   return leaf;
 }
@@ -1405,69 +1466,103 @@ function retype(leaf: Node, type: string): Node {
 /** The expression of an expression statement (a header's condition or value). */
 function unwrapExpression(statement: Node): Node {
   if (typeOf(statement) !== 'expression_statement') throw new GiveUp(`${typeOf(statement)} where an expression is wanted`);
-  return childrenOf(statement)[0]!;
+  return childOf(statement, 0);
 }
 
 /**
  * Comments are tree-sitter "extras": each is a child of the deepest node whose children come both
  * before and after it (a comment trailing a node's last child belongs to the node's parent).
  */
-function placeComments(root: Built, comments: { start: number; end: number }[]): void {
+function placeComments(root: Node, comments: { start: number; end: number }[]): void {
+  const b = BUILT;
+  // where each comment goes, found in the children as parsed: a parent, and the place among them
+  const byParent = new Map<number, { place: number; comment: Node }[]>();
   for (const c of comments) {
-    let parent = root;
+    let parent = ~root;
     for (;;) {
-      parent.size++;
-      const children = parent.children;
+      b.size[parent]!++;
+      const from = b.childFrom[parent]!;
       let lo = 0;
-      let hi = children.length;
+      let hi = b.childCount[parent]!;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (startOf(children[mid]!) < c.start) lo = mid + 1;
+        if (startOf(b.refs[from + mid]!) < c.start) lo = mid + 1;
         else hi = mid;
       }
       // lo: the first child starting at or after the comment; the one before may span it (a token cannot)
-      const before = children[lo - 1];
-      if (before !== undefined && typeof before !== 'number' && before.endIndex > c.start && before.children.length) {
-        parent = before;
+      const before = lo > 0 ? b.refs[from + lo - 1]! : 0;
+      if (before < 0 && b.end[~before]! > c.start && b.childCount[~before]! > 0) {
+        parent = ~before;
         continue;
       }
-      const comment = new Built('comment', true, c.start, c.end, NO_CHILDREN, null);
-      children.splice(lo, 0, comment);
-      if (parent.fields) parent.fields.splice(lo, 0, null);
+      let placed = byParent.get(parent);
+      if (!placed) byParent.set(parent, (placed = []));
+      placed.push({ place: lo, comment: builtLeaf('comment', true, c.start, c.end) });
       break;
     }
   }
+  // each parent's children once more, at the end of refs, with its comments among them (in document
+  // order, so their places do not decrease): inserting them one by one was quadratic in a file of comments
+  for (const [parent, placed] of byParent) {
+    const from = b.childFrom[parent]!;
+    const count = b.childCount[parent]!;
+    const to = reserveRefs(count + placed.length);
+    const { refs, refFields } = b;
+    let out = to;
+    let next = 0;
+    for (let k = 0; k <= count; k++) {
+      for (; next < placed.length && placed[next]!.place === k; next++) {
+        refs[out] = placed[next]!.comment;
+        refFields[out++] = null;
+      }
+      if (k === count) break;
+      refs[out] = refs[from + k]!;
+      refFields[out++] = refFields[from + k]!;
+    }
+    b.childFrom[parent] = to;
+    b.childCount[parent] = count + placed.length;
+  }
 }
 
+/** where store() is in the built tree: (built node, its place, its parent's place) triples */
+const STORE_STACK: number[] = [];
+
 /** The built tree, copied into a NodeStore in document order: a node's subtree is the range after it. */
-function store(root: Built, src: string): SyntaxTree {
-  const { store, first } = NodeStore.reserve(root.size);
+function store(root: Node, src: string): SyntaxTree {
+  const b = BUILT;
+  const { store, first } = NodeStore.reserve(b.size[~root]!);
   const { kind, flags, start, end, parent, subtreeEnd, childStart, childCount, childList, childField } = store;
-  root.at = first;
-  const stack: Built[] = [root];
+  const { refs, refFields } = b;
+  const stack = STORE_STACK;
+  let top = 0;
+  stack[top++] = ~root;
+  stack[top++] = first;
+  stack[top++] = -1;
   let run = first;
-  while (stack.length) {
-    const n = stack.pop()!;
-    const at = n.at;
-    kind[at] = typeId(n.type);
-    flags[at] = n.isNamed ? 1 : 0;
-    start[at] = n.startIndex;
-    end[at] = n.endIndex;
-    parent[at] = n.parentAt;
-    subtreeEnd[at] = at + n.size;
-    const children = n.children;
-    const fields = n.fields;
+  while (top > 0) {
+    const parentAt = stack[--top]!;
+    const at = stack[--top]!;
+    const i = stack[--top]!;
+    kind[at] = typeId(b.types[i]!);
+    flags[at] = b.named[i]!;
+    start[at] = b.start[i]!;
+    end[at] = b.end[i]!;
+    parent[at] = parentAt;
+    subtreeEnd[at] = at + b.size[i]!;
+    const from = b.childFrom[i]!;
+    const count = b.childCount[i]!;
+    const fields = b.hasFields[i] === 1;
     // the tree's child runs fill its range of childList in the order the nodes are stored (every node but
     // the root is one child, so they fit)
     childStart[at] = run;
-    childCount[at] = children.length;
+    childCount[at] = count;
     let next = at + 1;
-    for (let k = 0; k < children.length; k++) {
-      const child = children[k]!;
+    for (let k = from; k < from + count; k++) {
+      const child = refs[k]!;
       childList[run] = next;
-      const field = fields === null ? null : fields[k]!;
+      const field = fields ? refFields[k] : null;
       childField[run++] = field ? fieldId(field) : 0;
-      if (typeof child === 'number') {
+      if (child >= 0) {
         // a token: stored here; a named one has the type the parser gave it
         const named = leafTypes[child];
         kind[next] = typeId(named ?? TOKENS.types[child]!);
@@ -1479,35 +1574,37 @@ function store(root: Built, src: string): SyntaxTree {
         childStart[next] = 0;
         childCount[next] = 0;
         next++;
-      } else if (child.children.length === 0) {
+      } else if (b.childCount[~child] === 0) {
         // a leaf the parser made itself (a piece of a string literal, a comment)
-        kind[next] = typeId(child.type);
-        flags[next] = child.isNamed ? 1 : 0;
-        start[next] = child.startIndex;
-        end[next] = child.endIndex;
+        const c = ~child;
+        kind[next] = typeId(b.types[c]!);
+        flags[next] = b.named[c]!;
+        start[next] = b.start[c]!;
+        end[next] = b.end[c]!;
         parent[next] = at;
         subtreeEnd[next] = next + 1;
         childStart[next] = 0;
         childCount[next] = 0;
         next++;
       } else {
-        child.at = next;
-        child.parentAt = at;
-        stack.push(child);
-        next += child.size;
+        stack[top++] = ~child;
+        stack[top++] = next;
+        stack[top++] = at;
+        next += b.size[~child]!;
       }
     }
   }
   return new SyntaxTree(src, store, first);
 }
 
-/** The tree tree-sitter-go would give for `src`, or undefined where this parser is not sure of it. */
 /** The file's tree as built, comments placed; throws GiveUp (or RangeError, nested too deep). */
-function build(src: string): Built {
+function build(src: string): Node {
+  BUILT.count = 0;
+  BUILT.refCount = 0;
   const tokens = lex(src);
   const root = new Parser(src, tokens).parseFile();
   const first = Math.min(tokens.starts[0]!, tokens.comments[0]?.start ?? Infinity);
-  root.startIndex = first === Infinity || first >= src.length ? 0 : first;
+  BUILT.start[~root] = first === Infinity || first >= src.length ? 0 : first;
   placeComments(root, tokens.comments);
   return root;
 }
