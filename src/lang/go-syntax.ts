@@ -581,6 +581,10 @@ class Parser {
       }
       if (this.kind() !== EOF) this.terminator(kids, NO_CLOSER);
     }
+    // a declaration other than a function's ending the file with no line break after it: tree-sitter-go
+    // gives it a zero-width terminator node, which is not copied here
+    const last = kids.length ? typeOf(kids.nodes[kids.length - 1]!) : 'function_declaration';
+    if (this.t.breaks[this.p]! < 0 && last !== 'function_declaration' && last !== 'method_declaration') this.fail('no line break after the last declaration');
     return kids.build('source_file', 0, this.src.length);
   }
 

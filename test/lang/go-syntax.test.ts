@@ -103,6 +103,7 @@ describe('the JavaScript Go parser reads as tree-sitter-go does', () => {
     ['struct fields: embedded, tagged, arrays', file('type S struct {\n\tsync.Mutex\n\t*Base\n\tbuf [64]byte\n\ta, b int `json:"a"`\n\tList[int]\n}')],
     ['parameters: grouped names, unnamed types, variadics', file('func f(a, b int, c ...string) (int, error) { return 0, nil }\n\nfunc g(int, string) {}\n\nfunc h(buf [8]byte, fn func() error) {}')],
     ['nine names in one parameter group', file('func f(a, b, c, d, e, f, g, h, i int) {}')],
+    ['a function ending the file with no line break after it', 'package p\n\nfunc f() {\n}'],
   ];
   it.each(parsed)('%s', (_, text) => {
     expect(goSyntaxGiveUpReason(text)).toBeUndefined();
@@ -120,6 +121,7 @@ describe('the JavaScript Go parser reads as tree-sitter-go does', () => {
     ['a syntax error', inFunction('\tx := ')],
     ['a carriage return', 'package p\r\n'],
     ['a non-ASCII identifier', inFunction('\tπ := 3')],
+    ['a declaration ending the file with no line break after it (tree-sitter adds a zero-width terminator)', 'package p\n\nvar x = f(1)'],
   ];
   it.each(givenUp)('gives up on %s, and tree-sitter reads it', (_, text) => {
     expect(parseGoSyntax(text)).toBeUndefined();
