@@ -86,19 +86,22 @@ function versionedImports(imports: Map<string, string>): { backoff?: string; ava
  * Classify a Go `call_expression` as a wait, or undefined when it is not one.
  * `imports` is `goImports(root)`: import path -> local name, so aliased imports are honoured.
  */
+/** A call's first argument: read only for a time call, as building the argument nodes of every call costs more than the rest. */
+function firstArgument(call: GoNode): GoNode | undefined {
+  return call.childForFieldName('arguments')?.namedChildren.find((n): n is GoNode => n !== null);
+}
+
 export function goWaitCall(call: GoNode, imports: Map<string, string>): GoWait | undefined {
   if (call.type !== 'call_expression') return undefined;
   const callee = calleeText(call);
   const dot = callee.lastIndexOf('.');
   const qualifier = dot === -1 ? '' : callee.slice(0, dot);
   const name = dot === -1 ? callee : callee.slice(dot + 1);
-  // read only for a time call: building the argument nodes of every call costs more than the rest
-  const first = () => call.childForFieldName('arguments')?.namedChildren.find((n): n is GoNode => n !== null);
-  const time = imports.get('time');
+    const time = imports.get('time');
   if (time && qualifies(qualifier, time)) {
-    if (name === 'Sleep') return { kind: 'sleep', callee, timeFunction: name, duration: first() };
-    if (name === 'After' || name === 'NewTimer' || name === 'AfterFunc') return { kind: 'delay', callee, timeFunction: name, duration: first() };
-    if (name === 'NewTicker' || name === 'Tick') return { kind: 'periodic', callee, timeFunction: name, duration: first() };
+    if (name === 'Sleep') return { kind: 'sleep', callee, timeFunction: name, duration: firstArgument(call) };
+    if (name === 'After' || name === 'NewTimer' || name === 'AfterFunc') return { kind: 'delay', callee, timeFunction: name, duration: firstArgument(call) };
+    if (name === 'NewTicker' || name === 'Tick') return { kind: 'periodic', callee, timeFunction: name, duration: firstArgument(call) };
     return undefined;
   }
   const wait = imports.get('k8s.io/apimachinery/pkg/util/wait');

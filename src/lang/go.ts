@@ -292,16 +292,16 @@ export function nodesOf(scope: Node, types: readonly string[], prune?: { types: 
   return found;
 }
 
-/** A call as the call-graph analyses see it: `name(...)`, or `operand.name(...)`. */
+/** A call as the call-graph analyses see it: `name(...)`, or `operand.name(...)`. Shared by every analysis that asks, so read-only. */
 export interface CallSite {
-  node: Node;
+  readonly node: Node;
   /** `identifier` for `name(...)`, `selector_expression` for `operand.name(...)`, `other` for anything else called */
-  calleeType: 'identifier' | 'selector_expression' | 'other';
+  readonly calleeType: 'identifier' | 'selector_expression' | 'other';
   /** the identifier, or the selector's field */
-  name: string;
+  readonly name: string;
   /** a selector's operand, as written (whitespace removed), and whether it is a plain identifier */
-  operand?: string;
-  operandType?: 'identifier' | 'other';
+  readonly operand?: string;
+  readonly operandType?: 'identifier' | 'other';
 }
 
 const callSitesByTree = new WeakMap<GoTree, Map<number, CallSite[]>>();
@@ -331,8 +331,19 @@ export function callSites(scope: Node): CallSite[] {
   return sites;
 }
 
-/** One call as a CallSite, from its callee's text (which every check reads anyway), not from its nodes. */
+const siteByTree = new WeakMap<GoTree, Map<number, CallSite>>();
+
+/** One call as a CallSite, read once per call: the wait, goroutine and call-graph analyses each ask. */
 export function callSiteOf(node: Node): CallSite {
+  let byId = siteByTree.get(node.tree);
+  if (!byId) siteByTree.set(node.tree, (byId = new Map()));
+  let site = byId.get(node.id);
+  if (!site) byId.set(node.id, (site = readCallSite(node)));
+  return site;
+}
+
+/** A call as a CallSite, from its callee's text (which every check reads anyway), not from its nodes. */
+function readCallSite(node: Node): CallSite {
   const callee = calleeText(node);
   // a comment inside a chained call (`.Sleep(d). // why`): the nodes say what is called
   if (callee.includes('/')) return callSiteOfNodes(node);
