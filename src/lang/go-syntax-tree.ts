@@ -72,8 +72,31 @@ const FIELDS = new Names([null]);
 const TYPE_NAMES = TYPES.names as string[];
 const FIELD_NAMES = FIELDS.names;
 
-export const typeId = (type: string): number => TYPES.id(type);
-export const fieldId = (field: string): number => FIELDS.id(field);
+/**
+ * The last type name seen for each (length, first character) and its id: store() asks for the type of
+ * every node it copies, millions a scan, and a name it saw before is found here without hashing it.
+ */
+class RecentNames {
+  private readonly names: (string | undefined)[] = new Array<string | undefined>(1024).fill(undefined);
+  private readonly ids = new Uint16Array(1024);
+
+  constructor(private readonly all: Names) {}
+
+  id(name: string): number {
+    const slot = ((name.length << 7) ^ name.charCodeAt(0)) & 1023;
+    if (this.names[slot] === name) return this.ids[slot]!;
+    const id = this.all.id(name);
+    this.names[slot] = name;
+    this.ids[slot] = id;
+    return id;
+  }
+}
+
+const RECENT_TYPES = new RecentNames(TYPES);
+const RECENT_FIELDS = new RecentNames(FIELDS);
+
+export const typeId = (type: string): number => RECENT_TYPES.id(type);
+export const fieldId = (field: string): number => RECENT_FIELDS.id(field);
 
 const NAMED = 1;
 
@@ -159,6 +182,16 @@ export class NodeStore {
   private static retire(store: NodeStore): void {
     if (store.trees === 0 && NodeStore.free.length < NodeStore.MAX_FREE && !NodeStore.free.includes(store)) NodeStore.free.push(store);
   }
+}
+
+/** The first k in [lo, hi) with sorted[k] >= value, else hi. */
+function firstAtOrAfter(sorted: Int32Array, lo: number, hi: number, value: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** A view of one node of a SyntaxTree: made on each access, as web-tree-sitter's nodes are. */
@@ -322,21 +355,33 @@ export class SyntaxNode implements GoNode {
   descendantsOfType(types: string | string[]): SyntaxNode[] {
     const { tree, at } = this;
     const end = tree.store.subtreeEnd[at]!;
+    const { groupStart, places } = tree.kindIndex();
     const found: SyntaxNode[] = [];
-    if (typeof types === 'string') {
-      const id = TYPES.find(types);
-      if (id !== undefined) tree.forEachOfKind(id, at, end, (i) => found.push(new SyntaxNode(tree, i)));
+    // for each type asked, its run of `places` inside this subtree: [from[t], to[t])
+    const from: number[] = [];
+    const to: number[] = [];
+    for (const type of typeof types === 'string' ? [types] : types) {
+      const kind = TYPES.find(type);
+      // a type first named after the index was made has no node in this tree
+      if (kind === undefined || kind + 1 >= groupStart.length) continue;
+      const last = groupStart[kind + 1]!;
+      const first = firstAtOrAfter(places, groupStart[kind]!, last, at);
+      if (first < last && places[first]! < end && !from.includes(first)) {
+        from.push(first);
+        to.push(firstAtOrAfter(places, first, last, end));
+      }
+    }
+    // one run is in document order already; several are merged (a node's place is its document order)
+    if (from.length === 1) {
+      for (let k = from[0]!; k < to[0]!; k++) found.push(new SyntaxNode(tree, places[k]!));
       return found;
     }
-    const places: number[] = [];
-    for (const type of new Set(types)) {
-      const id = TYPES.find(type);
-      if (id !== undefined) tree.forEachOfKind(id, at, end, (i) => places.push(i));
+    for (;;) {
+      let next = -1;
+      for (let t = 0; t < from.length; t++) if (from[t]! < to[t]! && (next === -1 || places[from[t]!]! < places[from[next]!]!)) next = t;
+      if (next === -1) return found;
+      found.push(new SyntaxNode(tree, places[from[next]!++]!));
     }
-    // stored in document order: a node's place orders it
-    if (places.length > 1) places.sort((a, b) => a - b);
-    for (const i of places) found.push(new SyntaxNode(tree, i));
-    return found;
   }
 
   /**
@@ -396,7 +441,7 @@ export class SyntaxTree implements GoTree {
    */
   private byKind: { groupStart: Int32Array; places: Int32Array } | undefined;
 
-  private kindIndex(): { groupStart: Int32Array; places: Int32Array } {
+  kindIndex(): { groupStart: Int32Array; places: Int32Array } {
     if (this.byKind) return this.byKind;
     const { kind, subtreeEnd } = this.store;
     const from = this.root;
@@ -409,23 +454,6 @@ export class SyntaxTree implements GoTree {
     const places = new Int32Array(to - from);
     for (let i = from; i < to; i++) places[next[kind[i]!]!++] = i;
     return (this.byKind = { groupStart, places });
-  }
-
-  /** Call `visit` with the place of each node of type id `kind` in [from, to), in document order. */
-  forEachOfKind(kind: number, from: number, to: number, visit: (place: number) => void): void {
-    const { groupStart, places } = this.kindIndex();
-    // a type first named after the index was made has no node in this tree
-    if (kind + 1 >= groupStart.length) return;
-    let lo = groupStart[kind]!;
-    let hi = groupStart[kind + 1]!;
-    const last = hi;
-    // the first of the group at or after `from`
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (places[mid]! < from) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let k = lo; k < last && places[k]! < to; k++) visit(places[k]!);
   }
 
   private deleted = false;
