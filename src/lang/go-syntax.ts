@@ -1298,7 +1298,8 @@ class Parser {
           const kids = Kids.take().add(this.leaf('identifier'), 'function').add(this.specialArgumentList(), 'arguments');
           return node('call_expression', kids);
         }
-        return this.leaf(LITERAL_KEYWORDS.find((word) => this.textIs(word)) ?? 'identifier');
+        for (const word of LITERAL_KEYWORDS) if (this.textIs(word)) return this.leaf(word);
+        return this.leaf('identifier');
       }
       case 'int_literal':
       case 'float_literal':
@@ -1536,7 +1537,9 @@ function store(root: Node, src: string): SyntaxTree {
   const b = BUILT;
   const { store, first } = NodeStore.reserve(b.size[~root]!);
   const { kind, flags, start, end, parent, subtreeEnd, childStart, childCount, childList, childField } = store;
-  const { refs, refFields } = b;
+  // every array read in locals: the loop calls typeId, after which fields of objects are read again
+  const { refs, refFields, types, named: isNamed, start: starts, end: ends, size, childFrom, childCount: childCounts, hasFields } = b;
+  const { types: tokenTypes, starts: tokenStarts, ends: tokenEnds } = TOKENS;
   const stack = STORE_STACK;
   let top = 0;
   stack[top++] = ~root;
@@ -1547,15 +1550,15 @@ function store(root: Node, src: string): SyntaxTree {
     const parentAt = stack[--top]!;
     const at = stack[--top]!;
     const i = stack[--top]!;
-    kind[at] = typeId(b.types[i]!);
-    flags[at] = b.named[i]!;
-    start[at] = b.start[i]!;
-    end[at] = b.end[i]!;
+    kind[at] = typeId(types[i]!);
+    flags[at] = isNamed[i]!;
+    start[at] = starts[i]!;
+    end[at] = ends[i]!;
     parent[at] = parentAt;
-    subtreeEnd[at] = at + b.size[i]!;
-    const from = b.childFrom[i]!;
-    const count = b.childCount[i]!;
-    const fields = b.hasFields[i] === 1;
+    subtreeEnd[at] = at + size[i]!;
+    const from = childFrom[i]!;
+    const count = childCounts[i]!;
+    const fields = hasFields[i] === 1;
     // the tree's child runs fill its range of childList in the order the nodes are stored (every node but
     // the root is one child, so they fit)
     childStart[at] = run;
@@ -1568,23 +1571,23 @@ function store(root: Node, src: string): SyntaxTree {
       childField[run++] = field ? fieldId(field) : 0;
       if (child >= 0) {
         // a token: stored here; a named one has the type the parser gave it
-        const named = leafTypes[child];
-        kind[next] = typeId(named ?? TOKENS.types[child]!);
-        flags[next] = named === undefined ? 0 : 1;
-        start[next] = TOKENS.starts[child]!;
-        end[next] = TOKENS.ends[child]!;
+        const leafType = leafTypes[child];
+        kind[next] = typeId(leafType ?? tokenTypes[child]!);
+        flags[next] = leafType === undefined ? 0 : 1;
+        start[next] = tokenStarts[child]!;
+        end[next] = tokenEnds[child]!;
         parent[next] = at;
         subtreeEnd[next] = next + 1;
         childStart[next] = 0;
         childCount[next] = 0;
         next++;
-      } else if (b.childCount[~child] === 0) {
+      } else if (childCounts[~child] === 0) {
         // a leaf the parser made itself (a piece of a string literal, a comment)
         const c = ~child;
-        kind[next] = typeId(b.types[c]!);
-        flags[next] = b.named[c]!;
-        start[next] = b.start[c]!;
-        end[next] = b.end[c]!;
+        kind[next] = typeId(types[c]!);
+        flags[next] = isNamed[c]!;
+        start[next] = starts[c]!;
+        end[next] = ends[c]!;
         parent[next] = at;
         subtreeEnd[next] = next + 1;
         childStart[next] = 0;
@@ -1594,7 +1597,7 @@ function store(root: Node, src: string): SyntaxTree {
         stack[top++] = ~child;
         stack[top++] = next;
         stack[top++] = at;
-        next += b.size[~child]!;
+        next += size[~child]!;
       }
     }
   }
