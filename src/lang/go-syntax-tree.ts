@@ -102,7 +102,7 @@ const NAMED = 1;
 
 /**
  * Nodes of many trees, one after another: each tree's nodes in document order (a subtree is the range
- * from its node to `subtreeEnd`), each node's children a run of `childList`. Once all its trees are
+ * from its node to `subtreeEnd`). Once all its trees are
  * deleted a store is used again (see `free`); a store whose trees are never deleted goes to the garbage
  * collector with them.
  */
@@ -122,29 +122,27 @@ export class NodeStore {
   trees = 0;
   readonly kind: Uint16Array;
   readonly flags: Uint8Array;
+  /** the field (a FIELDS id, 0 for none) the node is in its parent */
+  readonly field: Uint8Array;
   readonly start: Int32Array;
   readonly end: Int32Array;
   readonly parent: Int32Array;
+  /**
+   * the end of the node's subtree: its children are the nodes at place + 1, then at the subtreeEnd of
+   * each child in turn, up to its own subtreeEnd (20 bytes a node in all, not 36 with lists of children)
+   */
   readonly subtreeEnd: Int32Array;
-  readonly childStart: Int32Array;
-  readonly childCount: Int32Array;
-  readonly childList: Int32Array;
-  readonly childField: Uint8Array;
   used = 0;
 
   constructor(readonly capacity: number) {
     this.idBase = NodeStore.takeIds(capacity);
     this.kind = new Uint16Array(capacity);
     this.flags = new Uint8Array(capacity);
+    this.field = new Uint8Array(capacity);
     this.start = new Int32Array(capacity);
     this.end = new Int32Array(capacity);
     this.parent = new Int32Array(capacity);
     this.subtreeEnd = new Int32Array(capacity);
-    this.childStart = new Int32Array(capacity);
-    this.childCount = new Int32Array(capacity);
-    // every node but a root is one child of one parent
-    this.childList = new Int32Array(capacity);
-    this.childField = new Uint8Array(capacity);
   }
 
   private static takeIds(count: number): number {
@@ -246,104 +244,100 @@ export class SyntaxNode implements GoNode {
   }
 
   get childCount(): number {
-    return this.tree.store.childCount[this.at]!;
+    const { subtreeEnd } = this.tree.store;
+    let count = 0;
+    for (let c = this.at + 1; c < subtreeEnd[this.at]!; c = subtreeEnd[c]!) count++;
+    return count;
   }
 
   get children(): SyntaxNode[] {
-    const { childStart, childCount, childList } = this.tree.store;
-    const from = childStart[this.at]!;
-    const to = from + childCount[this.at]!;
+    const { subtreeEnd } = this.tree.store;
     const children: SyntaxNode[] = [];
-    for (let k = from; k < to; k++) children.push(new SyntaxNode(this.tree, childList[k]!));
+    for (let c = this.at + 1; c < subtreeEnd[this.at]!; c = subtreeEnd[c]!) children.push(new SyntaxNode(this.tree, c));
     return children;
   }
 
   get namedChildren(): SyntaxNode[] {
-    const { childStart, childCount, childList, flags } = this.tree.store;
-    const from = childStart[this.at]!;
-    const to = from + childCount[this.at]!;
+    const { subtreeEnd, flags } = this.tree.store;
     const children: SyntaxNode[] = [];
-    for (let k = from; k < to; k++) if (flags[childList[k]!]! & NAMED) children.push(new SyntaxNode(this.tree, childList[k]!));
+    for (let c = this.at + 1; c < subtreeEnd[this.at]!; c = subtreeEnd[c]!) if (flags[c]! & NAMED) children.push(new SyntaxNode(this.tree, c));
     return children;
   }
 
   get namedChildCount(): number {
-    const { childStart, childCount, childList, flags } = this.tree.store;
-    const from = childStart[this.at]!;
+    const { subtreeEnd, flags } = this.tree.store;
     let count = 0;
-    for (let k = from; k < from + childCount[this.at]!; k++) if (flags[childList[k]!]! & NAMED) count++;
+    for (let c = this.at + 1; c < subtreeEnd[this.at]!; c = subtreeEnd[c]!) if (flags[c]! & NAMED) count++;
     return count;
   }
 
   get firstNamedChild(): SyntaxNode | null {
-    return this.namedChildAfter(-1);
-  }
-
-  /** this node's place among its parent's children (-1 for the root) */
-  private place(): number {
-    const { parent, childStart, childCount, childList } = this.tree.store;
-    const p = parent[this.at]!;
-    if (p < 0) return -1;
-    const from = childStart[p]!;
-    for (let k = from; k < from + childCount[p]!; k++) if (childList[k] === this.at) return k - from;
-    return -1;
+    return this.namedFrom(this.at + 1, this.at);
   }
 
   get nextNamedSibling(): SyntaxNode | null {
-    const p = this.parent;
-    return p ? p.namedChildAfter(this.place()) : null;
+    const p = this.tree.store.parent[this.at]!;
+    return p < 0 ? null : this.namedFrom(this.tree.store.subtreeEnd[this.at]!, p);
   }
 
   get previousSibling(): SyntaxNode | null {
-    const p = this.parent;
-    return p ? p.child(this.place() - 1) : null;
+    return this.before(false);
   }
 
   get previousNamedSibling(): SyntaxNode | null {
-    const p = this.parent;
-    if (!p) return null;
-    for (let k = this.place() - 1; k >= 0; k--) {
-      const c = p.child(k)!;
-      if (c.isNamed) return c;
-    }
+    return this.before(true);
+  }
+
+  /** the first named node among `parent`'s children from `from` on */
+  private namedFrom(from: number, parent: number): SyntaxNode | null {
+    const { subtreeEnd, flags } = this.tree.store;
+    for (let c = from; c < subtreeEnd[parent]!; c = subtreeEnd[c]!) if (flags[c]! & NAMED) return new SyntaxNode(this.tree, c);
     return null;
   }
 
-  private namedChildAfter(place: number): SyntaxNode | null {
-    const { childStart, childCount, childList, flags } = this.tree.store;
-    const from = childStart[this.at]!;
-    for (let k = from + place + 1; k < from + childCount[this.at]!; k++) if (flags[childList[k]!]! & NAMED) return new SyntaxNode(this.tree, childList[k]!);
-    return null;
+  /** the (named) sibling before this node: its parent's children are read from the first */
+  private before(named: boolean): SyntaxNode | null {
+    const { parent, subtreeEnd, flags } = this.tree.store;
+    const p = parent[this.at]!;
+    if (p < 0) return null;
+    let found = -1;
+    for (let c = p + 1; c < this.at; c = subtreeEnd[c]!) if (!named || flags[c]! & NAMED) found = c;
+    return found < 0 ? null : new SyntaxNode(this.tree, found);
+  }
+
+  /** the place of child `index`, or -1 */
+  private childAt(index: number): number {
+    if (index < 0) return -1;
+    const { subtreeEnd } = this.tree.store;
+    let k = 0;
+    for (let c = this.at + 1; c < subtreeEnd[this.at]!; c = subtreeEnd[c]!) if (k++ === index) return c;
+    return -1;
   }
 
   child(index: number): SyntaxNode | null {
-    const { childStart, childCount, childList } = this.tree.store;
-    if (index < 0 || index >= childCount[this.at]!) return null;
-    return new SyntaxNode(this.tree, childList[childStart[this.at]! + index]!);
+    const c = this.childAt(index);
+    return c < 0 ? null : new SyntaxNode(this.tree, c);
   }
 
   fieldNameForChild(index: number): string | null {
-    const { childStart, childCount, childField } = this.tree.store;
-    if (index < 0 || index >= childCount[this.at]!) return null;
-    return FIELD_NAMES[childField[childStart[this.at]! + index]!] ?? null;
+    const c = this.childAt(index);
+    return c < 0 ? null : (FIELD_NAMES[this.tree.store.field[c]!] ?? null);
   }
 
   childForFieldName(fieldName: string): SyntaxNode | null {
-    const field = FIELDS.find(fieldName);
-    if (field === undefined) return null;
-    const { childStart, childCount, childList, childField } = this.tree.store;
-    const from = childStart[this.at]!;
-    for (let k = from; k < from + childCount[this.at]!; k++) if (childField[k] === field) return new SyntaxNode(this.tree, childList[k]!);
+    const wanted = FIELDS.find(fieldName);
+    if (wanted === undefined) return null;
+    const { subtreeEnd, field } = this.tree.store;
+    for (let c = this.at + 1; c < subtreeEnd[this.at]!; c = subtreeEnd[c]!) if (field[c] === wanted) return new SyntaxNode(this.tree, c);
     return null;
   }
 
   childrenForFieldName(fieldName: string): SyntaxNode[] {
-    const field = FIELDS.find(fieldName);
+    const wanted = FIELDS.find(fieldName);
     const found: SyntaxNode[] = [];
-    if (field === undefined) return found;
-    const { childStart, childCount, childList, childField } = this.tree.store;
-    const from = childStart[this.at]!;
-    for (let k = from; k < from + childCount[this.at]!; k++) if (childField[k] === field) found.push(new SyntaxNode(this.tree, childList[k]!));
+    if (wanted === undefined) return found;
+    const { subtreeEnd, field } = this.tree.store;
+    for (let c = this.at + 1; c < subtreeEnd[this.at]!; c = subtreeEnd[c]!) if (field[c] === wanted) found.push(new SyntaxNode(this.tree, c));
     return found;
   }
 

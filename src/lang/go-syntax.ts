@@ -1536,16 +1536,16 @@ const STORE_STACK: number[] = [];
 function store(root: Node, src: string): SyntaxTree {
   const b = BUILT;
   const { store, first } = NodeStore.reserve(b.size[~root]!);
-  const { kind, flags, start, end, parent, subtreeEnd, childStart, childCount, childList, childField } = store;
+  const { kind, flags, field, start, end, parent, subtreeEnd } = store;
   // every array read in locals: the loop calls typeId, after which fields of objects are read again
-  const { refs, refFields, types, named: isNamed, start: starts, end: ends, size, childFrom, childCount: childCounts, hasFields } = b;
+  const { refs, refFields, types, named: isNamed, start: starts, end: ends, size, childFrom, childCount, hasFields } = b;
   const { types: tokenTypes, starts: tokenStarts, ends: tokenEnds } = TOKENS;
   const stack = STORE_STACK;
   let top = 0;
   stack[top++] = ~root;
   stack[top++] = first;
   stack[top++] = -1;
-  let run = first;
+  field[first] = 0;
   while (top > 0) {
     const parentAt = stack[--top]!;
     const at = stack[--top]!;
@@ -1557,18 +1557,13 @@ function store(root: Node, src: string): SyntaxTree {
     parent[at] = parentAt;
     subtreeEnd[at] = at + size[i]!;
     const from = childFrom[i]!;
-    const count = childCounts[i]!;
     const fields = hasFields[i] === 1;
-    // the tree's child runs fill its range of childList in the order the nodes are stored (every node but
-    // the root is one child, so they fit)
-    childStart[at] = run;
-    childCount[at] = count;
+    // the children follow their parent, each after the subtree of the one before
     let next = at + 1;
-    for (let k = from; k < from + count; k++) {
+    for (let k = from; k < from + childCount[i]!; k++) {
       const child = refs[k]!;
-      childList[run] = next;
-      const field = fields ? refFields[k] : null;
-      childField[run++] = field ? fieldId(field) : 0;
+      const name = fields ? refFields[k] : null;
+      field[next] = name ? fieldId(name) : 0;
       if (child >= 0) {
         // a token: stored here; a named one has the type the parser gave it
         const leafType = leafTypes[child];
@@ -1578,10 +1573,8 @@ function store(root: Node, src: string): SyntaxTree {
         end[next] = tokenEnds[child]!;
         parent[next] = at;
         subtreeEnd[next] = next + 1;
-        childStart[next] = 0;
-        childCount[next] = 0;
         next++;
-      } else if (childCounts[~child] === 0) {
+      } else if (childCount[~child] === 0) {
         // a leaf the parser made itself (a piece of a string literal, a comment)
         const c = ~child;
         kind[next] = typeId(types[c]!);
@@ -1590,8 +1583,6 @@ function store(root: Node, src: string): SyntaxTree {
         end[next] = ends[c]!;
         parent[next] = at;
         subtreeEnd[next] = next + 1;
-        childStart[next] = 0;
-        childCount[next] = 0;
         next++;
       } else {
         stack[top++] = ~child;
