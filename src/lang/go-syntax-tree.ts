@@ -102,9 +102,8 @@ const NAMED = 1;
 
 /**
  * Nodes of many trees, one after another: each tree's nodes in document order (a subtree is the range
- * from its node to `subtreeEnd`). Once all its trees are
- * deleted a store is used again (see `free`); a store whose trees are never deleted goes to the garbage
- * collector with them.
+ * from its node to `subtreeEnd`). Once all its trees are deleted a store is used again (see `free`); a
+ * store whose trees are never deleted goes to the garbage collector with them.
  */
 export class NodeStore {
   static current: NodeStore | undefined;
@@ -180,16 +179,6 @@ export class NodeStore {
   private static retire(store: NodeStore): void {
     if (store.trees === 0 && NodeStore.free.length < NodeStore.MAX_FREE && !NodeStore.free.includes(store)) NodeStore.free.push(store);
   }
-}
-
-/** The first k in [lo, hi) with sorted[k] >= value, else hi. */
-function firstAtOrAfter(sorted: Int32Array, lo: number, hi: number, value: number): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** A view of one node of a SyntaxTree: made on each access, as web-tree-sitter's nodes are. */
@@ -359,10 +348,10 @@ export class SyntaxNode implements GoNode {
       // a type first named after the index was made has no node in this tree
       if (kind === undefined || kind + 1 >= groupStart.length) continue;
       const last = groupStart[kind + 1]!;
-      const first = firstAtOrAfter(places, groupStart[kind]!, last, at);
+      const first = lowerBound(places, at, groupStart[kind]!, last);
       if (first < last && places[first]! < end && !from.includes(first)) {
         from.push(first);
-        to.push(firstAtOrAfter(places, first, last, end));
+        to.push(lowerBound(places, end, first, last));
       }
     }
     // one run is in document order already; several are merged (a node's place is its document order)
