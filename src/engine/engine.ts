@@ -125,7 +125,8 @@ export async function collectFindings(snapshot: PullRequestSnapshot, options: Re
     for (const check of checks) {
       findings.push(...(await runCheck(check, snapshot, check.shardable ? mine : parsed, cache, options, now, notes)));
     }
-    return { findings, notes: [...cache.skipped, ...notes] };
+    // files skipped in the order their reads finished, which varies from run to run: sorted, so the output does not vary
+    return { findings, notes: [...[...cache.skipped].sort(), ...notes] };
   } finally {
     cache.dispose();
   }

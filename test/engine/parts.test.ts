@@ -4,6 +4,7 @@ import { CHECKS } from '../../checks/index.js';
 import { DEFAULT_CONFIG } from '../../src/config/schema.js';
 import { collectFindings, finishReview, partsNeeded, PART_FILES, review, shardOf } from '../../src/engine/engine.js';
 import { gitSnapshot } from '../../src/git/snapshot.js';
+import { memorySnapshot } from '../../src/engine/memory.js';
 import { cleanTemps, tempDir } from '../git/repo.js';
 
 afterAll(cleanTemps);
@@ -28,6 +29,32 @@ describe('a review in parts', () => {
     expect(partsNeeded(files(9_500, 9_500))).toBe(1);
     // removed files and other languages do not count
     expect(partsNeeded([...files(1_000, 10), ...Array.from({ length: 2_000 }, (_, i) => ({ path: `docs/${i}.md`, status: 'added' as const, hunks: [] }))])).toBe(1);
+  });
+
+  it('lists the files it skipped in the same order however their reads finish', async () => {
+    const big = `package p\n\n// ${'x'.repeat(1200)}\n`;
+    const head = Object.fromEntries(['a/1.go', 'a/2.go', 'b/3.go', 'c/4.go'].map((path) => [path, big]));
+    const config = structuredClone(DEFAULT_CONFIG);
+    config.limits.maxFileBytes = 1000;
+    const skipped = async (order: 'forward' | 'backward') => {
+      const snapshot = memorySnapshot({ base: {}, head });
+      // each read finishes after those of the files listed after it (backward) or before it (forward)
+      const paths = Object.keys(head);
+      const queue: (() => void)[] = [];
+      const read = (path: string, rev: 'head' | 'base') => {
+        // the first read of each file is held until all four are asked for (the suppression pass reads them again)
+        if (rev !== 'head' || queue.length === paths.length) return snapshot.read(path, rev);
+        return new Promise<string | undefined>((done) => {
+          queue.push(() => void snapshot.read(path, rev).then(done));
+          if (queue.length === paths.length) (order === 'forward' ? queue : [...queue].reverse()).forEach((finish) => finish());
+        });
+      };
+      const verdict = await review({ ...snapshot, read }, { config, checks: CHECKS });
+      return verdict.notes.filter((n) => n.includes('over the 1000-byte limit'));
+    };
+    const forward = await skipped('forward');
+    expect(forward).toHaveLength(4);
+    expect(await skipped('backward')).toEqual(forward);
   });
 
   it('finds, joined, what one review finds: on a 50-file PR over 400 controllers, in 1, 2 and 3 parts', async () => {
