@@ -50,6 +50,10 @@ const GO_POLLS = new Set([
 ]);
 const GO_PERIODIC = new Set(['Until', 'UntilWithContext', 'Forever', 'JitterUntil', 'JitterUntilWithContext', 'NonSlidingUntil', 'NonSlidingUntilWithContext']);
 const GO_BACKOFF = new Set(['ExponentialBackoff', 'ExponentialBackoffWithContext', 'OnError', 'RetryOnConflict', 'Retry', 'RetryNotify', 'RetryWithData']);
+const GO_TIME_WAITS = ['Sleep', 'After', 'NewTimer', 'AfterFunc', 'NewTicker', 'Tick'];
+const GO_GOMEGA_POLLS = ['Eventually', 'Consistently', 'EventuallyWithT', 'EventuallyWithOffset'];
+/** every name goWaitCall knows: any other call is no wait, whatever it is called on */
+const GO_WAIT_NAMES = new Set([...GO_TIME_WAITS, ...GO_POLLS, ...GO_PERIODIC, ...GO_BACKOFF, 'Do', 'DoWithData', ...GO_GOMEGA_POLLS]);
 
 /** The local name a Go file gives an import whose path is `path` or starts with `path/v` (major versions). */
 export function goImportName(imports: Map<string, string>, path: string): string | undefined {
@@ -95,9 +99,11 @@ export function goWaitCall(call: GoNode, imports: Map<string, string>): GoWait |
   if (call.type !== 'call_expression') return undefined;
   const callee = calleeText(call);
   const dot = callee.lastIndexOf('.');
-  const qualifier = dot === -1 ? '' : callee.slice(0, dot);
   const name = dot === -1 ? callee : callee.slice(dot + 1);
-    const time = imports.get('time');
+  // most calls are none of these: told apart before the imports are looked at
+  if (!GO_WAIT_NAMES.has(name)) return undefined;
+  const qualifier = dot === -1 ? '' : callee.slice(0, dot);
+  const time = imports.get('time');
   if (time && qualifies(qualifier, time)) {
     if (name === 'Sleep') return { kind: 'sleep', callee, timeFunction: name, duration: firstArgument(call) };
     if (name === 'After' || name === 'NewTimer' || name === 'AfterFunc') return { kind: 'delay', callee, timeFunction: name, duration: firstArgument(call) };
@@ -117,7 +123,7 @@ export function goWaitCall(call: GoNode, imports: Map<string, string>): GoWait |
   if (backoff && qualifies(qualifier, backoff) && GO_BACKOFF.has(name)) return { kind: 'backoff', callee };
   if (avastRetry && qualifies(qualifier, avastRetry) && (name === 'Do' || name === 'DoWithData')) return { kind: 'backoff', callee };
   // Gomega is usually dot-imported (`Eventually(...)`) or reached through a `g Gomega` (`g.Eventually`).
-  if (name === 'Eventually' || name === 'Consistently' || name === 'EventuallyWithT' || name === 'EventuallyWithOffset') {
+  if (GO_GOMEGA_POLLS.includes(name)) {
     const testify = qualifier === (imports.get('github.com/stretchr/testify/require') ?? '\0') || qualifier === (imports.get('github.com/stretchr/testify/assert') ?? '\0');
     if (testify || gomega !== undefined) return { kind: 'poll', callee };
   }
