@@ -297,9 +297,9 @@ interface GoWaitFound {
   helper?: boolean;
 }
 
-/** Is this call a wait: `time.Sleep`, a blocking `<-time.After`, a call of a package sleep helper? */
 const toMs = (ns: number | undefined) => (ns === undefined ? undefined : ns / NS_PER_MS);
 
+/** Is this call a wait: `time.Sleep`, a blocking `<-time.After`, a call of a package sleep helper? */
 function goWaitAt(call: GoNode, imports: Map<string, string>, constants: Map<string, GoNode>, helpers: Map<string, GoHelper>): GoWaitFound | undefined {
   const wait = goWaitCall(call, imports);
   if (wait?.kind === 'sleep') return { callee: wait.callee, shown: call, duration: wait.duration, ms: toMs(goDurationNs(wait.duration, imports, constants)) };

@@ -86,15 +86,15 @@ function versionedImports(imports: Map<string, string>): { backoff?: string; ava
   return names;
 }
 
-/**
- * Classify a Go `call_expression` as a wait, or undefined when it is not one.
- * `imports` is `goImports(root)`: import path -> local name, so aliased imports are honoured.
- */
 /** A call's first argument: read only for a time call, as building the argument nodes of every call costs more than the rest. */
 function firstArgument(call: GoNode): GoNode | undefined {
   return call.childForFieldName('arguments')?.namedChildren.find((n): n is GoNode => n !== null);
 }
 
+/**
+ * Classify a Go `call_expression` as a wait, or undefined when it is not one.
+ * `imports` is `goImports(root)`: import path -> local name, so aliased imports are honoured.
+ */
 export function goWaitCall(call: GoNode, imports: Map<string, string>): GoWait | undefined {
   if (call.type !== 'call_expression') return undefined;
   const callee = calleeText(call);

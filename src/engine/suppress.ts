@@ -6,8 +6,10 @@ const DIRECTIVE_ANY_CASE = /causal-review:ignore/gi;
 
 /** Could `text` hold a directive? False means findSuppressions finds none in it. */
 export function mayHoldDirective(text: string): boolean {
-  return /causal-review:ignore/i.test(text);
+  // search(), unlike test(), does not depend on the global regex's lastIndex
+  return text.search(DIRECTIVE_ANY_CASE) !== -1;
 }
+
 const COMMENT_MARKERS = ['//', '#', '/*', '<!--', '--', ';', '*'];
 
 export interface Suppression {

@@ -383,13 +383,14 @@ export class SyntaxNode implements GoNode {
 
   /** tree-sitter's S-expression: named nodes, with their fields */
   toString(): string {
-    const parts: string[] = [];
-    const children = this.children;
-    for (let i = 0; i < children.length; i++) {
-      const field = this.fieldNameForChild(i);
-      if (children[i]!.isNamed) parts.push(`${field ? `${field}: ` : ''}${children[i]!.toString()}`);
+    const { subtreeEnd, flags, field } = this.tree.store;
+    let out = `(${this.type}`;
+    for (let c = this.at + 1; c < subtreeEnd[this.at]!; c = subtreeEnd[c]!) {
+      if (!(flags[c]! & NAMED)) continue;
+      const name = FIELD_NAMES[field[c]!];
+      out += ` ${name ? `${name}: ` : ''}${new SyntaxNode(this.tree, c).toString()}`;
     }
-    return `(${this.type}${parts.map((p) => ` ${p}`).join('')})`;
+    return `${out})`;
   }
 }
 

