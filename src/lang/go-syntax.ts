@@ -204,6 +204,16 @@ function isIdentPart(c: number): boolean {
 
 const TOKENS: Tokens = { types: [], starts: new Int32Array(0), ends: new Int32Array(0), breaks: new Int32Array(0), count: 0, comments: [] };
 
+/** Token `t.count`, of `type` over [start, end), after a line break at `lineBreak` (-1 for none); its end. */
+function pushToken(t: Tokens, type: string, start: number, end: number, lineBreak: number): number {
+  const k = t.count++;
+  t.types[k] = type;
+  t.starts[k] = start;
+  t.ends[k] = end;
+  t.breaks[k] = lineBreak;
+  return end;
+}
+
 function lex(src: string): Tokens {
   // a carriage return, even in a comment or a string: whether tree-sitter's tokens take it is not copied here
   if (src.includes('\r')) throw new GiveUp('carriage return');
@@ -219,18 +229,11 @@ function lex(src: string): Tokens {
     t.breaks = new Int32Array(size);
   }
   t.comments = [];
+  t.count = 0;
   let i = 0;
-  let count = 0;
+  // the line break before the next token: each pushToken() takes it, and it is reset (no closure here:
+  // variables a closure writes are read from memory at every step of the loop)
   let lineBreak = -1;
-  const push = (type: string, start: number, end: number) => {
-    t.types[count] = type;
-    t.starts[count] = start;
-    t.ends[count] = end;
-    t.breaks[count++] = lineBreak;
-    t.count = count;
-    lineBreak = -1;
-    i = end;
-  };
   while (i < n) {
     const c = src.charCodeAt(i);
     if (c === 32 || c === 9) {
@@ -246,12 +249,14 @@ function lex(src: string): Tokens {
       let j = i + 1;
       while (j < n && isIdentPart(src.charCodeAt(j))) j++;
       if (j < n && src.charCodeAt(j) >= 128) throw new GiveUp('non-ASCII identifier');
-      push(c >= 97 ? keywordAt(src, i, j) : IDENT, i, j);
+      i = pushToken(t, c >= 97 ? keywordAt(src, i, j) : IDENT, i, j, lineBreak);
+      lineBreak = -1;
       continue;
     }
     if (isDigit(c) || (c === 46 && isDigit(src.charCodeAt(i + 1)))) {
       const [type, end] = number(src, i);
-      push(type, i, end);
+      i = pushToken(t, type, i, end, lineBreak);
+      lineBreak = -1;
       continue;
     }
     if (c === 47 /* / */) {
@@ -279,28 +284,32 @@ function lex(src: string): Tokens {
         if (d === 34) break;
         j += d === 92 ? 2 : 1;
       }
-      push('"', i, j + 1);
+      i = pushToken(t, '"', i, j + 1, lineBreak);
+      lineBreak = -1;
       continue;
     }
     if (c === 96 /* ` */) {
       const j = src.indexOf('`', i + 1);
       if (j === -1) throw new GiveUp('unterminated raw string');
-      push('`', i, j + 1);
+      i = pushToken(t, '`', i, j + 1, lineBreak);
+      lineBreak = -1;
       continue;
     }
     if (c === 39 /* ' */) {
-      push('rune_literal', i, rune(src, i));
+      i = pushToken(t, 'rune_literal', i, rune(src, i), lineBreak);
+      lineBreak = -1;
       continue;
     }
     const operator = operatorAt(src, i, c);
     if (operator) {
-      push(operator, i, i + operator.length);
+      i = pushToken(t, operator, i, i + operator.length, lineBreak);
+      lineBreak = -1;
       continue;
     }
     // a carriage return, a form feed, a NUL, a non-ASCII letter or space: tree-sitter's reading of these is not copied here
     throw new GiveUp(`unexpected character ${c}`);
   }
-  push(EOF, n, n);
+  pushToken(t, EOF, n, n, lineBreak);
   return t;
 }
 
