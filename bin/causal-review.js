@@ -2,7 +2,8 @@
 // Entry point. The TypeScript sources run with no build step: on the first run they are bundled with
 // esbuild into node_modules/.cache/causal-review/<hash of the sources>/, and later runs load that bundle,
 // which starts ~0.2 s sooner than compiling module by module. When no bundle can be made (a read-only
-// install, no esbuild) or CAUSAL_REVIEW_NO_BUNDLE is set, tsx runs the sources as they are.
+// install, no esbuild) or CAUSAL_REVIEW_NO_BUNDLE is set, tsx runs the sources as they are;
+// CAUSAL_REVIEW_BUNDLE_REQUIRED makes a bundle that cannot be made or loaded an error instead (tests).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,8 +23,10 @@ async function loadMain() {
     try {
       const bundle = await bundled();
       if (bundle) return (await import(pathToFileURL(bundle).href)).main;
-    } catch {
-      // a bundle is only a faster start: the sources run through tsx below
+    } catch (error) {
+      // a bundle is only a faster start: the sources run through tsx below (a test asks for the bundle, so
+      // that a bundle that fails to load cannot hide behind the slower start)
+      if (process.env.CAUSAL_REVIEW_BUNDLE_REQUIRED) throw error;
     }
   }
   const { register } = await import('tsx/esm/api');
@@ -52,8 +55,12 @@ async function bundled() {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    // dependencies stay in node_modules, found from the cache directory as from the sources
-    packages: 'external',
+    // dependencies stay in node_modules, found from the cache directory as from the sources, except the
+    // small pure-JavaScript ones every run loads: from a hundred and fifty files of node_modules they
+    // took ~50 ms to load (and a worker thread, which loads them again, longer)
+    external: externalPackages(),
+    // CommonJS bundled into ES modules asks `require` for Node's own modules
+    banner: { js: "import { createRequire as causalReviewRequire } from 'node:module'; const require = causalReviewRequire(import.meta.url);" },
     // the sources find package files relative to their own URL; every such module sits in src/cli or only resolves packages
     define: {
       'import.meta.url': JSON.stringify(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href),
@@ -70,6 +77,16 @@ async function bundled() {
   }
   prune(dirname(dir), dir);
   return existsSync(entry) ? entry : undefined;
+}
+
+/** The dependencies left in node_modules (with their subpaths): package.json's, but for the small pure-JavaScript ones every review loads. */
+function externalPackages() {
+  // (a function's constant: this module's top level is still waiting on loadMain() when it runs)
+  const BUNDLED = new Set(['yaml', 'ajv', 'picomatch']);
+  const { dependencies = {}, devDependencies = {} } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  return Object.keys({ ...dependencies, ...devDependencies })
+    .filter((name) => !BUNDLED.has(name))
+    .flatMap((name) => [name, `${name}/*`]);
 }
 
 /** Bundles of sources edited since: gone after a day (a process started an hour ago may still load from one). */

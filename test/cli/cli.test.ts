@@ -384,16 +384,29 @@ describe('the real bin/causal-review.js process', () => {
 
   it('runs the same from its start-up bundle and from the sources through tsx', async () => {
     const repo = sleepPr();
+    // the bundle must load: falling back to the sources would pass this test at the slower start
+    const fromBundle = { CAUSAL_REVIEW_BUNDLE_REQUIRED: '1' };
+    const fromSources = { CAUSAL_REVIEW_NO_BUNDLE: '1' };
     const args = ['analyze', '--repo', repo.dir, '--base', 'main', '--format', 'json'];
-    const [bundled, sources] = await Promise.all([spawnCli(args), spawnCli(args, { CAUSAL_REVIEW_NO_BUNDLE: '1' })]);
+    const [bundled, sources] = await Promise.all([spawnCli(args, fromBundle), spawnCli(args, fromSources)]);
     expect(bundled.code).toBe(1);
     expect(sources.code).toBe(1);
     expect(JSON.parse(bundled.out)).toEqual(JSON.parse(sources.out));
-    for (const command of [['--version'], ['chaos', '--help'], ['protect', '--help'], ['docs', '--help']]) {
-      const [b, t] = await Promise.all([spawnCli(command), spawnCli(command, { CAUSAL_REVIEW_NO_BUNDLE: '1' })]);
+    // yaml, ajv and picomatch are in the bundle: a configuration read and checked there, a good one and a bad one
+    const dir = tempDir();
+    const good = join(dir, 'good.yml');
+    const bad = join(dir, 'bad.yml');
+    writeFileSync(good, 'enforce: all\npaths:\n  ignore: ["docs/**"]\n');
+    writeFileSync(bad, 'enforce: always\n');
+    const commands = [['--version'], ['chaos', '--help'], ['protect', '--help'], ['docs', '--help'], [...args, '--config', good], [...args, '--config', bad]];
+    for (const command of commands) {
+      const [b, t] = await Promise.all([spawnCli(command, fromBundle), spawnCli(command, fromSources)]);
       expect([b.code, b.out, b.err], command.join(' ')).toEqual([t.code, t.out, t.err]);
-      expect(b.code).toBe(0);
     }
+    const [withGood, withBad] = await Promise.all([spawnCli([...args, '--config', good], fromBundle), spawnCli([...args, '--config', bad], fromBundle)]);
+    expect(withGood.code).toBe(1);
+    expect(withBad.code).toBe(2);
+    expect(withBad.err).toMatch(/enforce/);
   });
 
   it.runIf(existsSync('/dev/full'))('a report it cannot write (a full disk) is one line on stderr and exit 2, not a verdict', async () => {
