@@ -67,7 +67,8 @@ class Names {
   }
 }
 
-const TYPES = new Names();
+/** id 0 is no type: the parser's mark for a token it did not name (go-syntax.ts leafKinds) */
+const TYPES = new Names(['']);
 const FIELDS = new Names([null]);
 const TYPE_NAMES = TYPES.names as string[];
 const FIELD_NAMES = FIELDS.names;
@@ -97,6 +98,8 @@ const RECENT_FIELDS = new RecentNames(FIELDS);
 
 export const typeId = (type: string): number => RECENT_TYPES.id(type);
 export const fieldId = (field: string): number => RECENT_FIELDS.id(field);
+/** the type whose id is `id` (typeId's inverse) */
+export const typeName = (id: number): string => TYPE_NAMES[id]!;
 
 const NAMED = 1;
 

@@ -6,7 +6,7 @@
 // gives up, and the caller parses the file with tree-sitter. test/lang/go-syntax.test.ts compares the
 // two trees node for node on every fixture and, where Go is installed, on Go's own sources.
 
-import { fieldId, NodeStore, SyntaxTree, typeId } from './go-syntax-tree.js';
+import { fieldId, NodeStore, SyntaxTree, typeId, typeName } from './go-syntax-tree.js';
 
 /**
  * A node being built is a number: a lexer token's index (>= 0, a leaf: most nodes are), or `~i` for node
@@ -17,12 +17,13 @@ type Node = number;
 /**
  * The nodes the parser builds for one file, in arrays kept from file to file (a file is parsed and stored
  * before the next is read): as objects, with an array of children each, they were most of what a
- * whole-tree scan allocated. Node `i`'s children are `refs[childFrom[i]]` onwards, their fields (null for
+ * whole-tree scan allocated. Node `i`'s children are `refs[childFrom[i]]` onwards, their fields (F, 0 for
  * none) `refFields` there. store() copies the tree into a NodeStore.
  */
 const BUILT = {
   count: 0,
-  types: [] as string[],
+  /** each node's type (T: its typeId) */
+  kinds: new Uint16Array(1024),
   named: new Uint8Array(1024),
   start: new Int32Array(1024),
   end: new Int32Array(1024),
@@ -32,12 +33,12 @@ const BUILT = {
   childCount: new Int32Array(1024),
   refCount: 0,
   refs: new Int32Array(4096),
-  refFields: [] as (string | null)[],
+  refFields: new Uint8Array(4096),
 };
 
-function grown<T extends Int32Array | Uint8Array>(array: T, wanted: number): T {
+function grown<A extends Int32Array | Uint16Array | Uint8Array>(array: A, wanted: number): A {
   if (wanted <= array.length) return array;
-  const bigger = new (array.constructor as new (length: number) => T)(Math.max(wanted, 2 * array.length));
+  const bigger = new (array.constructor as new (length: number) => A)(Math.max(wanted, 2 * array.length));
   bigger.set(array);
   return bigger;
 }
@@ -48,14 +49,16 @@ function reserveRefs(children: number): number {
   const from = b.refCount;
   b.refCount += children;
   b.refs = grown(b.refs, b.refCount);
+  b.refFields = grown(b.refFields, b.refCount);
   return from;
 }
 
-/** A new node over children already in `refs` from `from`; it is named unless said otherwise. */
-function builtNode(type: string, named: boolean, start: number, end: number, from: number, count: number): Node {
+/** A new node of type `kind` (T) over children already in `refs` from `from`. */
+function builtNode(kind: number, named: boolean, start: number, end: number, from: number, count: number): Node {
   const b = BUILT;
   const i = b.count++;
   if (i >= b.named.length) {
+    b.kinds = grown(b.kinds, i + 1);
     b.named = grown(b.named, i + 1);
     b.start = grown(b.start, i + 1);
     b.end = grown(b.end, i + 1);
@@ -68,7 +71,7 @@ function builtNode(type: string, named: boolean, start: number, end: number, fro
     const c = b.refs[k]!;
     size += c >= 0 ? 1 : b.size[~c]!;
   }
-  b.types[i] = type;
+  b.kinds[i] = kind;
   b.named[i] = named ? 1 : 0;
   b.start[i] = start;
   b.end[i] = end;
@@ -79,26 +82,29 @@ function builtNode(type: string, named: boolean, start: number, end: number, fro
 }
 
 /** A node with no children the parser makes itself (a piece of a string literal, a comment). */
-function builtLeaf(type: string, named: boolean, start: number, end: number): Node {
-  return builtNode(type, named, start, end, 0, 0);
+function builtLeaf(kind: number, named: boolean, start: number, end: number): Node {
+  return builtNode(kind, named, start, end, 0, 0);
 }
 
 /** A named node around one token (`dot`, `fallthrough_statement`). */
-function builtAround(type: string, token: Node): Node {
+function builtAround(kind: number, token: Node): Node {
   const from = reserveRefs(1);
   BUILT.refs[from] = token;
-  BUILT.refFields[from] = null;
-  return builtNode(type, true, startOf(token), endOf(token), from, 1);
+  BUILT.refFields[from] = 0;
+  return builtNode(kind, true, startOf(token), endOf(token), from, 1);
 }
 
 /**
- * The type the parser gave each token of the file being parsed (TOKENS) that it made a named leaf (kept
- * from file to file: every token in a tree was set by token() or leaf() of this parse).
+ * The type (T) the parser gave each token of the file being parsed (TOKENS) that it made a named leaf, 0
+ * for an anonymous one (kept from file to file: every token in a tree was set by token() or leaf() of this
+ * parse). Sized with TOKENS' arrays.
  */
-const leafTypes: (string | undefined)[] = [];
+let leafKinds = new Uint16Array(0);
 
 function typeOf(n: Node): string {
-  return n >= 0 ? (leafTypes[n] ?? TOKENS.types[n]!) : BUILT.types[~n]!;
+  if (n < 0) return typeName(BUILT.kinds[~n]!);
+  const kind = leafKinds[n]!;
+  return kind ? typeName(kind) : TOKENS.types[n]!;
 }
 
 function startOf(n: Node): number {
@@ -118,6 +124,46 @@ function childOf(n: Node, k: number): Node {
   return BUILT.refs[BUILT.childFrom[~n]! + k]!;
 }
 
+/** The types of the nodes the parser makes (tokens have theirs from the lexer: TokenType). */
+const TYPES = [
+  'argument_list', 'array_type', 'assignment_statement', 'binary_expression', 'blank_identifier', 'block',
+  'call_expression', 'channel_type', 'comment', 'communication_case', 'composite_literal', 'const_spec',
+  'dec_statement', 'default_case', 'dot', 'escape_sequence', 'expression_case', 'expression_list',
+  'expression_statement', 'expression_switch_statement', 'fallthrough_statement', 'false', 'field_declaration',
+  'field_declaration_list', 'field_identifier', 'for_clause', 'for_statement', 'func_literal',
+  'function_declaration', 'function_type', 'generic_type', 'goto_statement', 'identifier', 'if_statement',
+  'implicit_length_array_type', 'import_declaration', 'import_spec', 'import_spec_list', 'inc_statement',
+  'index_expression', 'interface_type', 'interpreted_string_literal', 'interpreted_string_literal_content',
+  'iota', 'keyed_element', 'label_name', 'labeled_statement', 'literal_element', 'literal_value', 'map_type',
+  'method_declaration', 'method_elem', 'negated_type', 'nil', 'package_clause', 'package_identifier',
+  'parameter_declaration', 'parameter_list', 'parenthesized_expression', 'parenthesized_type', 'pointer_type',
+  'qualified_type', 'range_clause', 'raw_string_literal', 'raw_string_literal_content', 'receive_statement',
+  'return_statement', 'select_statement', 'selector_expression', 'send_statement', 'short_var_declaration',
+  'slice_expression', 'slice_type', 'source_file', 'statement_list', 'struct_type', 'true', 'type_alias',
+  'type_arguments', 'type_assertion_expression', 'type_case', 'type_constraint', 'type_conversion_expression',
+  'type_elem', 'type_identifier', 'type_parameter_declaration', 'type_parameter_list', 'type_spec',
+  'type_switch_statement', 'unary_expression', 'var_spec', 'var_spec_list', 'variadic_argument',
+  'variadic_parameter_declaration',
+] as const;
+
+/**
+ * Each type as the NodeStore keeps it (its typeId), taken once, and F the same for fields: store() copies
+ * numbers. It looked up the name of every node and field it copied, millions in a whole-tree scan, and that
+ * was about half its time; the parse of the generated 3,000-file tree is 13-15% faster without it.
+ */
+const T = Object.fromEntries(TYPES.map((name) => [name, typeId(name)])) as Record<(typeof TYPES)[number], number>;
+
+/** The fields the parser puts children in. */
+const FIELDS = [
+  'alias', 'alternative', 'arguments', 'body', 'capacity', 'channel', 'communication', 'condition',
+  'consequence', 'element', 'end', 'field', 'function', 'index', 'initializer', 'key', 'label', 'left',
+  'length', 'name', 'operand', 'operator', 'package', 'parameters', 'path', 'receiver', 'result', 'right',
+  'start', 'tag', 'type', 'type_arguments', 'type_parameters', 'update', 'value',
+] as const;
+
+/** Each field as the NodeStore keeps it (its fieldId), taken once (see T). */
+const F = Object.fromEntries(FIELDS.map((name) => [name, fieldId(name)])) as Record<(typeof FIELDS)[number], number>;
+
 /** Thrown where the parser is not sure of tree-sitter's reading; parseGoSyntax returns undefined. */
 class GiveUp extends Error {}
 
@@ -126,32 +172,48 @@ const KEYWORDS = new Set([
   'if', 'import', 'interface', 'map', 'package', 'range', 'return', 'select', 'struct', 'switch', 'type', 'var',
 ]);
 
+/** A type of token the lexer gives: the parser reads `type`, the tree keeps `kind` (its typeId). */
+interface TokenType {
+  readonly type: string;
+  readonly kind: number;
+}
+
+const tokenType = (type: string): TokenType => ({ type, kind: typeId(type) });
+
+/** interned token types: a token's type is one of these strings or a keyword/operator from the sets below */
+const IDENT = 'identifier';
+const EOF = 'EOF';
+const IDENT_TOKEN = tokenType(IDENT);
+const EOF_TOKEN = tokenType(EOF);
+const STRING_TOKEN = tokenType('"');
+const RAW_STRING_TOKEN = tokenType('`');
+const RUNE_TOKEN = tokenType('rune_literal');
+const INT_TOKEN = tokenType('int_literal');
+const FLOAT_TOKEN = tokenType('float_literal');
+const IMAGINARY_TOKEN = tokenType('imaginary_literal');
+
 /** the keywords by their first character (all are lower-case) */
-const KEYWORDS_BY_FIRST: (string[] | undefined)[] = [];
-for (const keyword of KEYWORDS) (KEYWORDS_BY_FIRST[keyword.charCodeAt(0)] ??= []).push(keyword);
+const KEYWORDS_BY_FIRST: (TokenType[] | undefined)[] = [];
+for (const keyword of KEYWORDS) (KEYWORDS_BY_FIRST[keyword.charCodeAt(0)] ??= []).push(tokenType(keyword));
 
 /** The keyword src[i, j) is, else IDENT: compared in place, as slicing out every name to look it up was a twentieth of the parse's allocation. */
-function keywordAt(src: string, i: number, j: number): string {
+function keywordAt(src: string, i: number, j: number): TokenType {
   const candidates = KEYWORDS_BY_FIRST[src.charCodeAt(i)];
-  if (candidates) for (const keyword of candidates) if (keyword.length === j - i && src.startsWith(keyword, i)) return keyword;
-  return IDENT;
+  if (candidates) for (const keyword of candidates) if (keyword.type.length === j - i && src.startsWith(keyword.type, i)) return keyword;
+  return IDENT_TOKEN;
 }
 
 /** Go's operators and punctuation by their first character, longest first (the lexer takes the longest) */
-const OPERATORS_BY_FIRST: (string[] | undefined)[] = [];
+const OPERATORS_BY_FIRST: (TokenType[] | undefined)[] = [];
 for (const op of ['<<=', '>>=', '&^=', '...', ...['&&', '||', '<-', '++', '--', '==', '!=', '<=', '>=', ':=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<', '>>', '&^'], ...'+-*/%&|^<>=!()[]{},;.:~']) {
-  (OPERATORS_BY_FIRST[op.charCodeAt(0)] ??= []).push(op);
+  (OPERATORS_BY_FIRST[op.charCodeAt(0)] ??= []).push(tokenType(op));
 }
 /** The operator at src[i] (its first character `c`), the longest that matches. */
-function operatorAt(src: string, i: number, c: number): string | undefined {
+function operatorAt(src: string, i: number, c: number): TokenType | undefined {
   const candidates = OPERATORS_BY_FIRST[c];
-  if (candidates) for (const op of candidates) if (src.startsWith(op, i)) return op;
+  if (candidates) for (const op of candidates) if (src.startsWith(op.type, i)) return op;
   return undefined;
 }
-
-/** interned token types: a token's type is one of these strings or a keyword/operator from the sets above */
-const IDENT = 'identifier';
-const EOF = 'EOF';
 
 const ASSIGNMENT = new Set(['=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<=', '>>=', '&^=']);
 const BINARY_PRECEDENCE: Record<string, number> = {
@@ -162,7 +224,8 @@ const BINARY_PRECEDENCE: Record<string, number> = {
   '||': 1,
 };
 const UNARY = new Set(['+', '-', '!', '^', '*', '&', '<-']);
-const LITERAL_KEYWORDS = ['nil', 'true', 'false', 'iota'];
+/** identifiers tree-sitter-go reads as literals */
+const LITERAL_KEYWORDS = ['nil', 'true', 'false', 'iota'] as const;
 /** tokens a type can start with */
 const TYPE_START = new Set([IDENT, '*', '[', 'map', 'chan', 'func', 'struct', 'interface', '<-', '(', '~']);
 /** what follows a type parameter's name in `type T[P C]` or `type T[P, Q C]` (not `[N * 2]`: an array length) */
@@ -178,6 +241,8 @@ const FIELD_ALONE = new Set([';', '}', '"', '`']);
 /** Where one file's tokens are: parallel arrays, so the parser can look ahead and back up freely. */
 interface Tokens {
   types: string[];
+  /** the typeId of each type */
+  kinds: Uint16Array;
   starts: Int32Array;
   ends: Int32Array;
   /** the first line break between the token before and this one, outside comments; -1 when none */
@@ -202,12 +267,13 @@ function isIdentPart(c: number): boolean {
   return isIdentStart(c) || isDigit(c);
 }
 
-const TOKENS: Tokens = { types: [], starts: new Int32Array(0), ends: new Int32Array(0), breaks: new Int32Array(0), count: 0, comments: [] };
+const TOKENS: Tokens = { types: [], kinds: new Uint16Array(0), starts: new Int32Array(0), ends: new Int32Array(0), breaks: new Int32Array(0), count: 0, comments: [] };
 
 /** Token `t.count`, of `type` over [start, end), after a line break at `lineBreak` (-1 for none); its end. */
-function pushToken(t: Tokens, type: string, start: number, end: number, lineBreak: number): number {
+function pushToken(t: Tokens, type: TokenType, start: number, end: number, lineBreak: number): number {
   const k = t.count++;
-  t.types[k] = type;
+  t.types[k] = type.type;
+  t.kinds[k] = type.kind;
   t.starts[k] = start;
   t.ends[k] = end;
   t.breaks[k] = lineBreak;
@@ -224,6 +290,8 @@ function lex(src: string): Tokens {
   const t = TOKENS;
   if (t.starts.length < n + 1) {
     const size = Math.max(n + 1, 2 * t.starts.length);
+    t.kinds = new Uint16Array(size);
+    leafKinds = new Uint16Array(size);
     t.starts = new Int32Array(size);
     t.ends = new Int32Array(size);
     t.breaks = new Int32Array(size);
@@ -249,7 +317,7 @@ function lex(src: string): Tokens {
       let j = i + 1;
       while (j < n && isIdentPart(src.charCodeAt(j))) j++;
       if (j < n && src.charCodeAt(j) >= 128) throw new GiveUp('non-ASCII identifier');
-      i = pushToken(t, c >= 97 ? keywordAt(src, i, j) : IDENT, i, j, lineBreak);
+      i = pushToken(t, c >= 97 ? keywordAt(src, i, j) : IDENT_TOKEN, i, j, lineBreak);
       lineBreak = -1;
       continue;
     }
@@ -284,32 +352,32 @@ function lex(src: string): Tokens {
         if (d === 34) break;
         j += d === 92 ? 2 : 1;
       }
-      i = pushToken(t, '"', i, j + 1, lineBreak);
+      i = pushToken(t, STRING_TOKEN, i, j + 1, lineBreak);
       lineBreak = -1;
       continue;
     }
     if (c === 96 /* ` */) {
       const j = src.indexOf('`', i + 1);
       if (j === -1) throw new GiveUp('unterminated raw string');
-      i = pushToken(t, '`', i, j + 1, lineBreak);
+      i = pushToken(t, RAW_STRING_TOKEN, i, j + 1, lineBreak);
       lineBreak = -1;
       continue;
     }
     if (c === 39 /* ' */) {
-      i = pushToken(t, 'rune_literal', i, rune(src, i), lineBreak);
+      i = pushToken(t, RUNE_TOKEN, i, rune(src, i), lineBreak);
       lineBreak = -1;
       continue;
     }
     const operator = operatorAt(src, i, c);
     if (operator) {
-      i = pushToken(t, operator, i, i + operator.length, lineBreak);
+      i = pushToken(t, operator, i, i + operator.type.length, lineBreak);
       lineBreak = -1;
       continue;
     }
     // a carriage return, a form feed, a NUL, a non-ASCII letter or space: tree-sitter's reading of these is not copied here
     throw new GiveUp(`unexpected character ${c}`);
   }
-  pushToken(t, EOF, n, n, lineBreak);
+  pushToken(t, EOF_TOKEN, n, n, lineBreak);
   return t;
 }
 
@@ -323,8 +391,8 @@ function digits(src: string, i: number, test: (c: number) => boolean): number {
 }
 
 /** A number literal's type and end, as Go (and tree-sitter-go) read it. */
-function number(src: string, i: number): [string, number] {
-  let type = 'int_literal';
+function number(src: string, i: number): [TokenType, number] {
+  let type = INT_TOKEN;
   const c = src.charCodeAt(i);
   const x = src.charCodeAt(i + 1) | 32;
   let j: number;
@@ -336,18 +404,18 @@ function number(src: string, i: number): [string, number] {
   } else {
     j = digits(src, i, isDigit);
     if (src.charCodeAt(j) === 46) {
-      type = 'float_literal';
+      type = FLOAT_TOKEN;
       j = digits(src, j + 1, isDigit);
     }
     if ((src.charCodeAt(j) | 32) === 101 /* e */) {
       let k = j + 1;
       if (src.charCodeAt(k) === 43 || src.charCodeAt(k) === 45) k++;
       if (!isDigit(src.charCodeAt(k))) throw new GiveUp('exponent without digits');
-      type = 'float_literal';
+      type = FLOAT_TOKEN;
       j = digits(src, k, isDigit);
     }
   }
-  if (src.charCodeAt(j) === 105 /* i */) return ['imaginary_literal', j + 1];
+  if (src.charCodeAt(j) === 105 /* i */) return [IMAGINARY_TOKEN, j + 1];
   if (isIdentPart(src.charCodeAt(j)) || src.charCodeAt(j) === 46) throw new GiveUp('number followed by a letter or dot');
   return [type, j];
 }
@@ -377,7 +445,8 @@ class Kids {
   private static readonly pool: Kids[] = [];
   /** the first `length` are this node's children (the arrays are kept at their longest, for the next user) */
   readonly nodes: Node[] = [];
-  readonly fields: (string | null)[] = [];
+  /** fieldIds (F), 0 for none */
+  readonly fields: number[] = [];
   length = 0;
   /** the span of hidden tokens (a newline terminator) at the end, which tree-sitter counts in the node */
   hiddenEnd = -1;
@@ -391,12 +460,12 @@ class Kids {
     return kids;
   }
 
-  add(node: Node | undefined | null, field?: string): this {
+  add(node: Node | undefined | null, field = 0): this {
     if (this.released) throw new Error('go-syntax: children added to a node already made');
     // not `!node`: the file's first token is node 0
     if (node === undefined || node === null) return this;
     this.nodes[this.length] = node;
-    this.fields[this.length++] = field ?? null;
+    this.fields[this.length++] = field;
     this.hiddenEnd = -1;
     return this;
   }
@@ -406,15 +475,15 @@ class Kids {
   }
 
   /** A node of these children; the Kids goes back to the pool. */
-  build(type: string, start: number, end: number): Node {
-    if (this.released) throw new Error(`go-syntax: ${type} made of children already used`);
+  build(kind: number, start: number, end: number): Node {
+    if (this.released) throw new Error(`go-syntax: ${typeName(kind)} made of children already used`);
     const from = reserveRefs(this.length);
     const { refs, refFields } = BUILT;
     for (let k = 0; k < this.length; k++) {
       refs[from + k] = this.nodes[k]!;
       refFields[from + k] = this.fields[k]!;
     }
-    const built = builtNode(type, true, start, end, from, this.length);
+    const built = builtNode(kind, true, start, end, from, this.length);
     this.released = true;
     this.length = 0;
     this.hiddenEnd = -1;
@@ -424,11 +493,11 @@ class Kids {
 }
 
 /** A node of the children gathered. */
-function node(type: string, kids: Kids): Node {
+function node(kind: number, kids: Kids): Node {
   const first = kids.first();
-  if (first === undefined) throw new GiveUp(`empty ${type}`);
+  if (first === undefined) throw new GiveUp(`empty ${typeName(kind)}`);
   const end = kids.hiddenEnd >= 0 ? kids.hiddenEnd : endOf(kids.nodes[kids.length - 1]!);
-  return kids.build(type, startOf(first), end);
+  return kids.build(kind, startOf(first), end);
 }
 
 class Parser {
@@ -486,19 +555,19 @@ class Parser {
 
   /** the current token as an anonymous leaf */
   private token(): number {
-    leafTypes[this.p] = undefined;
+    leafKinds[this.p] = 0;
     return this.p++;
   }
 
-  /** the current token as a named leaf of the given type */
-  private leaf(type: string): number {
-    leafTypes[this.p] = type;
+  /** the current token as a named leaf of type `kind` (T) */
+  private leaf(kind: number): number {
+    leafKinds[this.p] = kind;
     return this.p++;
   }
 
-  private identifier(type = 'identifier'): number {
-    if (this.kind() !== IDENT) this.fail(`expected ${type}`);
-    return this.leaf(type);
+  private identifier(kind = T.identifier): number {
+    if (this.kind() !== IDENT) this.fail(`expected ${typeName(kind)}`);
+    return this.leaf(kind);
   }
 
   /** with the parse state switched for a nested part (inside parentheses, brackets, braces) */
@@ -567,7 +636,7 @@ class Parser {
     while (this.kind() !== EOF) {
       switch (this.kind()) {
         case 'package':
-          kids.add(node('package_clause', Kids.take().add(this.token()).add(this.identifier('package_identifier'))));
+          kids.add(node(T.package_clause, Kids.take().add(this.token()).add(this.identifier(T.package_identifier))));
           break;
         case 'import':
           kids.add(this.importDeclaration());
@@ -589,7 +658,7 @@ class Parser {
     // gives it a zero-width terminator node, which is not copied here
     const last = kids.length ? typeOf(kids.nodes[kids.length - 1]!) : 'function_declaration';
     if (this.t.breaks[this.p]! < 0 && last !== 'function_declaration' && last !== 'method_declaration') this.fail('no line break after the last declaration');
-    return kids.build('source_file', 0, this.src.length);
+    return kids.build(T.source_file, 0, this.src.length);
   }
 
   private importDeclaration(): Node {
@@ -602,9 +671,9 @@ class Parser {
       }
       list.add(this.expect(')'));
       list.hiddenEnd = -1;
-      kids.add(node('import_spec_list', list));
+      kids.add(node(T.import_spec_list, list));
     } else kids.add(this.importSpec());
-    return node('import_declaration', kids);
+    return node(T.import_declaration, kids);
   }
 
   private importSpec(): Node {
@@ -612,51 +681,51 @@ class Parser {
     if (this.kind() === '.') {
       // tree-sitter-go's dot is a node around the `.` token
       const dot = this.token();
-      kids.add(builtAround('dot', dot), 'name');
+      kids.add(builtAround(T.dot, dot), F.name);
     }
-    else if (this.kind() === IDENT) kids.add(this.textIs('_') ? this.leaf('blank_identifier') : this.leaf('package_identifier'), 'name');
-    kids.add(this.stringLiteral(), 'path');
-    return node('import_spec', kids);
+    else if (this.kind() === IDENT) kids.add(this.textIs('_') ? this.leaf(T.blank_identifier) : this.leaf(T.package_identifier), F.name);
+    kids.add(this.stringLiteral(), F.path);
+    return node(T.import_spec, kids);
   }
 
   private functionDeclaration(): Node {
-    const kids = Kids.take().add(this.token()).add(this.identifier(), 'name');
-    if (this.kind() === '[') kids.add(this.typeParameterList(), 'type_parameters');
+    const kids = Kids.take().add(this.token()).add(this.identifier(), F.name);
+    if (this.kind() === '[') kids.add(this.typeParameterList(), F.type_parameters);
     this.signature(kids);
-    if (this.kind() === '{' && !this.lineBreak) kids.add(this.block(), 'body');
-    return node('function_declaration', kids);
+    if (this.kind() === '{' && !this.lineBreak) kids.add(this.block(), F.body);
+    return node(T.function_declaration, kids);
   }
 
   private methodDeclaration(): Node {
-    const kids = Kids.take().add(this.token()).add(this.parameterList(), 'receiver').add(this.identifier('field_identifier'), 'name');
+    const kids = Kids.take().add(this.token()).add(this.parameterList(), F.receiver).add(this.identifier(T.field_identifier), F.name);
     this.signature(kids);
-    if (this.kind() === '{' && !this.lineBreak) kids.add(this.block(), 'body');
-    return node('method_declaration', kids);
+    if (this.kind() === '{' && !this.lineBreak) kids.add(this.block(), F.body);
+    return node(T.method_declaration, kids);
   }
 
   /** parameters and result of a function, method, function type, literal or interface method */
   private signature(kids: Kids): void {
-    kids.add(this.parameterList(), 'parameters');
+    kids.add(this.parameterList(), F.parameters);
     if (this.lineBreak) return;
-    if (this.kind() === '(') kids.add(this.parameterList(), 'result');
-    else if (this.kind() !== '{' && TYPE_START.has(this.kind())) kids.add(this.type_(), 'result');
+    if (this.kind() === '(') kids.add(this.parameterList(), F.result);
+    else if (this.kind() !== '{' && TYPE_START.has(this.kind())) kids.add(this.type_(), F.result);
   }
 
   private typeParameterList(): Node {
     const kids = Kids.take().add(this.expect('['));
     this.nested(false, () => {
       for (;;) {
-        const decl = Kids.take().add(this.identifier(), 'name');
-        while (this.kind() === ',') decl.add(this.token()).add(this.identifier(), 'name');
-        decl.add(node('type_constraint', this.typeElemKids()), 'type');
-        kids.add(node('type_parameter_declaration', decl));
+        const decl = Kids.take().add(this.identifier(), F.name);
+        while (this.kind() === ',') decl.add(this.token()).add(this.identifier(), F.name);
+        decl.add(node(T.type_constraint, this.typeElemKids()), F.type);
+        kids.add(node(T.type_parameter_declaration, decl));
         if (this.kind() !== ',') break;
         kids.add(this.token());
         if (this.kind() === ']') break;
       }
     });
     kids.add(this.expect(']'));
-    return node('type_parameter_list', kids);
+    return node(T.type_parameter_list, kids);
   }
 
   /** `(a, b int, c ...string)`, `(int, error)`: Go groups names with the type after them */
@@ -676,18 +745,18 @@ class Parser {
           entry.variadic = this.token();
           entry.type = this.type_();
         } else if (this.kind() === IDENT && (this.peek() === ',' || this.peek() === ')')) {
-          entry.name = this.leaf('identifier');
+          entry.name = this.leaf(T.identifier);
         } else if (this.kind() === IDENT && this.peek() === '...') {
-          entry.name = this.leaf('identifier');
+          entry.name = this.leaf(T.identifier);
           entry.variadic = this.token();
           entry.type = this.type_();
         } else if (this.kind() === IDENT && this.peek() !== '.' && this.peek() !== '[' && TYPE_START.has(this.peek())) {
-          entry.name = this.leaf('identifier');
+          entry.name = this.leaf(T.identifier);
           entry.type = this.type_();
         } else if (this.kind() === IDENT && this.peek() === '[') {
           // `name []T` or `name [N]T`, against a generic type `List[T]`
           const named = this.attempt(() => {
-            const name = this.leaf('identifier');
+            const name = this.leaf(T.identifier);
             const type = this.type_();
             return this.kind() === ',' || this.kind() === ')' ? { name, type } : undefined;
           });
@@ -704,32 +773,32 @@ class Parser {
     for (const e of entries) {
       if (e.variadic) {
         const v = Kids.take();
-        if (e.name) v.add(e.name, 'name');
-        v.add(e.variadic).add(e.type!, 'type');
-        kids.add(node('variadic_parameter_declaration', v));
+        if (e.name) v.add(e.name, F.name);
+        v.add(e.variadic).add(e.type!, F.type);
+        kids.add(node(T.variadic_parameter_declaration, v));
         if (group.length) this.fail('names without a type');
       } else if (!named) {
-        const type = e.type ?? retype(e.name!, 'type_identifier');
-        kids.add(node('parameter_declaration', Kids.take().add(type, 'type')));
+        const type = e.type ?? retype(e.name!, T.type_identifier);
+        kids.add(node(T.parameter_declaration, Kids.take().add(type, F.type)));
       } else {
         if (!e.name) this.fail('unnamed parameter among named ones');
-        group.add(e.name, 'name');
+        group.add(e.name, F.name);
         if (!e.type) {
           if (!e.comma) this.fail('names without a type');
           group.add(e.comma);
           continue;
         }
-        group.add(e.type, 'type');
+        group.add(e.type, F.type);
         // tree-sitter's GLR parse keeps so few readings of a long run of names that it splits one (`a1, ... a9 uintptr`)
         if (group.length > 2 * MAX_NAMES_IN_GROUP) this.fail('long run of parameter names');
-        kids.add(node('parameter_declaration', group));
+        kids.add(node(T.parameter_declaration, group));
         group = Kids.take();
       }
       if (e.comma) kids.add(e.comma);
     }
     if (group.length) this.fail('names without a type');
     kids.add(this.expect(')'));
-    return node('parameter_list', kids);
+    return node(T.parameter_list, kids);
   }
 
   // declarations
@@ -740,7 +809,7 @@ class Parser {
     const spec = keyword === 'var' ? () => this.varSpec() : keyword === 'const' ? () => this.constSpec() : () => this.typeSpec();
     if (this.kind() !== '(') {
       kids.add(spec());
-      return node(`${keyword}_declaration`, kids);
+      return node(typeId(`${keyword}_declaration`), kids);
     }
     const group = keyword === 'var' ? Kids.take() : kids;
     group.add(this.token());
@@ -753,39 +822,39 @@ class Parser {
     });
     group.add(this.expect(')'));
     group.hiddenEnd = -1;
-    if (keyword === 'var') kids.add(node('var_spec_list', group));
-    return node(`${keyword}_declaration`, kids);
+    if (keyword === 'var') kids.add(node(T.var_spec_list, group));
+    return node(typeId(`${keyword}_declaration`), kids);
   }
 
   private constSpec(): Node {
-    const kids = Kids.take().add(this.identifier(), 'name');
-    while (this.kind() === ',') kids.add(this.token(), 'name').add(this.identifier(), 'name');
-    if (this.kind() !== '=' && TYPE_START.has(this.kind()) && !this.lineBreak) kids.add(this.type_(), 'type');
-    if (this.kind() === '=') kids.add(this.token()).add(this.expressionList(), 'value');
-    return node('const_spec', kids);
+    const kids = Kids.take().add(this.identifier(), F.name);
+    while (this.kind() === ',') kids.add(this.token(), F.name).add(this.identifier(), F.name);
+    if (this.kind() !== '=' && TYPE_START.has(this.kind()) && !this.lineBreak) kids.add(this.type_(), F.type);
+    if (this.kind() === '=') kids.add(this.token()).add(this.expressionList(), F.value);
+    return node(T.const_spec, kids);
   }
 
   private varSpec(): Node {
-    const kids = Kids.take().add(this.identifier(), 'name');
-    while (this.kind() === ',') kids.add(this.token()).add(this.identifier(), 'name');
-    if (this.kind() !== '=') kids.add(this.type_(), 'type');
-    if (this.kind() === '=') kids.add(this.token()).add(this.expressionList(), 'value');
-    return node('var_spec', kids);
+    const kids = Kids.take().add(this.identifier(), F.name);
+    while (this.kind() === ',') kids.add(this.token()).add(this.identifier(), F.name);
+    if (this.kind() !== '=') kids.add(this.type_(), F.type);
+    if (this.kind() === '=') kids.add(this.token()).add(this.expressionList(), F.value);
+    return node(T.var_spec, kids);
   }
 
   private typeSpec(): Node {
-    const kids = Kids.take().add(this.identifier('type_identifier'), 'name');
+    const kids = Kids.take().add(this.identifier(T.type_identifier), F.name);
     if (this.kind() === '[' && this.peek() === IDENT && this.peek(2) !== ']') {
       // `type List[T any] ...` against an array type `type A [N]int` (`[N]` was passed over above)
       if (!TYPE_PARAMETER_NEXT.has(this.peek(2))) this.fail('type parameter or array length');
-      kids.add(this.typeParameterList(), 'type_parameters');
+      kids.add(this.typeParameterList(), F.type_parameters);
     }
     if (this.kind() === '=') {
-      kids.add(this.token()).add(this.type_(), 'type');
-      return node('type_alias', kids);
+      kids.add(this.token()).add(this.type_(), F.type);
+      return node(T.type_alias, kids);
     }
-    kids.add(this.type_(), 'type');
-    return node('type_spec', kids);
+    kids.add(this.type_(), F.type);
+    return node(T.type_spec, kids);
   }
 
   // types
@@ -795,57 +864,57 @@ class Parser {
       case IDENT: {
         let name: Node;
         if (this.peek() === '.' && this.peek(2) === IDENT) {
-          const q = Kids.take().add(this.leaf('package_identifier'), 'package').add(this.token()).add(this.leaf('type_identifier'), 'name');
-          name = node('qualified_type', q);
-        } else name = this.leaf('type_identifier');
-        if (this.kind() === '[' && !this.lineBreak) return node('generic_type', Kids.take().add(name, 'type').add(this.typeArguments(), 'type_arguments'));
+          const q = Kids.take().add(this.leaf(T.package_identifier), F.package).add(this.token()).add(this.leaf(T.type_identifier), F.name);
+          name = node(T.qualified_type, q);
+        } else name = this.leaf(T.type_identifier);
+        if (this.kind() === '[' && !this.lineBreak) return node(T.generic_type, Kids.take().add(name, F.type).add(this.typeArguments(), F.type_arguments));
         return name;
       }
       case '*':
-        return node('pointer_type', Kids.take().add(this.token()).add(this.type_()));
+        return node(T.pointer_type, Kids.take().add(this.token()).add(this.type_()));
       case '[': {
         const kids = Kids.take().add(this.token());
-        if (this.kind() === ']') return node('slice_type', kids.add(this.token()).add(this.type_(), 'element'));
-        if (this.kind() === '...') return node('implicit_length_array_type', kids.add(this.token()).add(this.expect(']')).add(this.type_(), 'element'));
+        if (this.kind() === ']') return node(T.slice_type, kids.add(this.token()).add(this.type_(), F.element));
+        if (this.kind() === '...') return node(T.implicit_length_array_type, kids.add(this.token()).add(this.expect(']')).add(this.type_(), F.element));
         kids.add(
           this.nested(false, () => this.expression()),
-          'length',
+          F.length,
         );
-        return node('array_type', kids.add(this.expect(']')).add(this.type_(), 'element'));
+        return node(T.array_type, kids.add(this.expect(']')).add(this.type_(), F.element));
       }
       case 'map': {
         const kids = Kids.take().add(this.token()).add(this.expect('['));
         kids.add(
           this.nested(false, () => this.type_()),
-          'key',
+          F.key,
         );
-        return node('map_type', kids.add(this.expect(']')).add(this.type_(), 'value'));
+        return node(T.map_type, kids.add(this.expect(']')).add(this.type_(), F.value));
       }
       case 'chan': {
         const kids = Kids.take().add(this.token());
         if (this.kind() === '<-') kids.add(this.token());
-        return node('channel_type', kids.add(this.type_(), 'value'));
+        return node(T.channel_type, kids.add(this.type_(), F.value));
       }
       case '<-': {
         const kids = Kids.take().add(this.token()).add(this.expect('chan'));
-        return node('channel_type', kids.add(this.type_(), 'value'));
+        return node(T.channel_type, kids.add(this.type_(), F.value));
       }
       case 'func': {
         const kids = Kids.take().add(this.token());
         this.signature(kids);
-        return node('function_type', kids);
+        return node(T.function_type, kids);
       }
       case 'struct':
-        return node('struct_type', Kids.take().add(this.token()).add(this.fieldDeclarationList()));
+        return node(T.struct_type, Kids.take().add(this.token()).add(this.fieldDeclarationList()));
       case 'interface':
         return this.interfaceType();
       case '(': {
         const kids = Kids.take().add(this.token());
         kids.add(this.nested(false, () => this.type_()));
-        return node('parenthesized_type', kids.add(this.expect(')')));
+        return node(T.parenthesized_type, kids.add(this.expect(')')));
       }
       case '~':
-        return node('negated_type', Kids.take().add(this.token()).add(this.type_()));
+        return node(T.negated_type, Kids.take().add(this.token()).add(this.type_()));
       default:
         this.fail('type');
     }
@@ -855,13 +924,13 @@ class Parser {
     const kids = Kids.take().add(this.expect('['));
     this.nested(false, () => {
       for (;;) {
-        kids.add(node('type_elem', this.typeElemKids()));
+        kids.add(node(T.type_elem, this.typeElemKids()));
         if (this.kind() !== ',') break;
         kids.add(this.token());
         if (this.kind() === ']') break;
       }
     });
-    return node('type_arguments', kids.add(this.expect(']')));
+    return node(T.type_arguments, kids.add(this.expect(']')));
   }
 
   /** `T`, `~int | ~string`: types separated by `|` */
@@ -881,34 +950,34 @@ class Parser {
     });
     kids.add(this.expect('}'));
     kids.hiddenEnd = -1;
-    return node('field_declaration_list', kids);
+    return node(T.field_declaration_list, kids);
   }
 
   private fieldDeclaration(): Node {
     const kids = Kids.take();
     const embeddedEnd = (k: number) => this.t.breaks[this.p + k]! >= 0 || FIELD_ALONE.has(this.peek(k));
     if (this.kind() === '*') {
-      kids.add(this.token()).add(this.embeddedType(), 'type');
+      kids.add(this.token()).add(this.embeddedType(), F.type);
     } else if (this.kind() === IDENT && this.peek() === '.') {
-      kids.add(this.embeddedType(), 'type');
+      kids.add(this.embeddedType(), F.type);
     } else if (this.kind() === IDENT && embeddedEnd(1)) {
-      kids.add(this.leaf('type_identifier'), 'type');
+      kids.add(this.leaf(T.type_identifier), F.type);
     } else if (this.kind() === IDENT && this.peek() === '[' && this.peek(2) !== ']') {
       // `buf [N]byte`, against an embedded generic type `List[T]`
       const named = this.attempt(() => {
-        const name = this.leaf('field_identifier');
+        const name = this.leaf(T.field_identifier);
         const type = this.type_();
         return this.t.breaks[this.p]! >= 0 || FIELD_ALONE.has(this.kind()) ? { name, type } : undefined;
       });
-      if (named) kids.add(named.name, 'name').add(named.type, 'type');
-      else kids.add(this.embeddedType(), 'type');
+      if (named) kids.add(named.name, F.name).add(named.type, F.type);
+      else kids.add(this.embeddedType(), F.type);
     } else {
-      kids.add(this.identifier('field_identifier'), 'name');
-      while (this.kind() === ',') kids.add(this.token()).add(this.identifier('field_identifier'), 'name');
-      kids.add(this.type_(), 'type');
+      kids.add(this.identifier(T.field_identifier), F.name);
+      while (this.kind() === ',') kids.add(this.token()).add(this.identifier(T.field_identifier), F.name);
+      kids.add(this.type_(), F.type);
     }
-    if ((this.kind() === '"' || this.kind() === '`') && !this.lineBreak) kids.add(this.stringLiteral(), 'tag');
-    return node('field_declaration', kids);
+    if ((this.kind() === '"' || this.kind() === '`') && !this.lineBreak) kids.add(this.stringLiteral(), F.tag);
+    return node(T.field_declaration, kids);
   }
 
   private embeddedType(): Node {
@@ -922,16 +991,16 @@ class Parser {
     this.nested(false, () => {
       while (this.kind() !== '}') {
         if (this.kind() === IDENT && this.peek() === '(') {
-          const method = Kids.take().add(this.leaf('field_identifier'), 'name');
+          const method = Kids.take().add(this.leaf(T.field_identifier), F.name);
           this.signature(method);
-          kids.add(node('method_elem', method));
-        } else kids.add(node('type_elem', this.typeElemKids()));
+          kids.add(node(T.method_elem, method));
+        } else kids.add(node(T.type_elem, this.typeElemKids()));
         if (!this.terminator(kids, ['}'])) break;
       }
     });
     kids.add(this.expect('}'));
     kids.hiddenEnd = -1;
-    return node('interface_type', kids);
+    return node(T.interface_type, kids);
   }
 
   // statements
@@ -940,7 +1009,7 @@ class Parser {
     const kids = Kids.take().add(this.expect('{'));
     const list = this.nested(false, () => this.statements(() => this.statementList(BLOCK_END)));
     kids.add(list).add(this.expect('}'));
-    return node('block', kids);
+    return node(T.block, kids);
   }
 
   /** statements up to one of `closers` (not consumed); undefined when there are none */
@@ -948,16 +1017,16 @@ class Parser {
     const kids = Kids.take();
     while (!closers.includes(this.kind())) {
       if (this.kind() === IDENT && this.peek() === ':') {
-        const label = Kids.take().add(this.leaf('label_name'), 'label').add(this.token());
+        const label = Kids.take().add(this.leaf(T.label_name), F.label).add(this.token());
         if (closers.includes(this.kind())) {
-          kids.add(node('labeled_statement', label));
+          kids.add(node(T.labeled_statement, label));
           break;
         }
-        kids.add(node('labeled_statement', label.add(this.statement())));
+        kids.add(node(T.labeled_statement, label.add(this.statement())));
       } else kids.add(this.statement());
       if (!this.terminator(kids, closers)) break;
     }
-    return kids.length ? node('statement_list', kids) : undefined;
+    return kids.length ? node(T.statement_list, kids) : undefined;
   }
 
   private statement(): Node {
@@ -969,11 +1038,11 @@ class Parser {
       case 'return': {
         const kids = Kids.take().add(this.token());
         if (!this.lineBreak && !RETURN_ALONE.has(this.kind())) kids.add(this.expressionList());
-        return node('return_statement', kids);
+        return node(T.return_statement, kids);
       }
       case 'go':
       case 'defer':
-        return node(`${this.kind()}_statement`, Kids.take().add(this.token()).add(this.expression()));
+        return node(typeId(`${this.kind()}_statement`), Kids.take().add(this.token()).add(this.expression()));
       case 'if':
         return this.ifStatement();
       case 'for':
@@ -983,18 +1052,18 @@ class Parser {
       case 'select': {
         const kids = Kids.take().add(this.token()).add(this.expect('{'));
         while (this.kind() === 'case' || this.kind() === 'default') kids.add(this.kind() === 'default' ? this.defaultCase() : this.communicationCase());
-        return node('select_statement', kids.add(this.expect('}')));
+        return node(T.select_statement, kids.add(this.expect('}')));
       }
       case 'break':
       case 'continue': {
         const kids = Kids.take().add(this.token());
-        if (this.kind() === IDENT && !this.lineBreak) kids.add(this.leaf('label_name'));
-        return node(`${typeOf(kids.first()!)}_statement`, kids);
+        if (this.kind() === IDENT && !this.lineBreak) kids.add(this.leaf(T.label_name));
+        return node(typeId(`${typeOf(kids.first()!)}_statement`), kids);
       }
       case 'goto':
-        return node('goto_statement', Kids.take().add(this.token()).add(this.identifier('label_name')));
+        return node(T.goto_statement, Kids.take().add(this.token()).add(this.identifier(T.label_name)));
       case 'fallthrough': {
-        return builtAround('fallthrough_statement', this.token());
+        return builtAround(T.fallthrough_statement, this.token());
       }
       case '{':
         return this.block();
@@ -1008,28 +1077,28 @@ class Parser {
   private simpleStatement(left = this.expressionListKids()): Node {
     const op = this.atLineEnd ? ';' : this.kind();
     if (op === ':=' || ASSIGNMENT.has(op)) {
-      const kids = Kids.take().add(node('expression_list', left), 'left');
+      const kids = Kids.take().add(node(T.expression_list, left), F.left);
       if (op === ':=') kids.add(this.token());
-      else kids.add(this.token(), 'operator');
-      kids.add(this.expressionList(), 'right');
-      return node(op === ':=' ? 'short_var_declaration' : 'assignment_statement', kids);
+      else kids.add(this.token(), F.operator);
+      kids.add(this.expressionList(), F.right);
+      return node(op === ':=' ? T.short_var_declaration : T.assignment_statement, kids);
     }
     if (left.length !== 1) this.fail('expression list as a statement');
     const expression = left.first()!;
-    if (op === '++' || op === '--') return node(op === '++' ? 'inc_statement' : 'dec_statement', Kids.take().add(expression).add(this.token()));
-    if (op === '<-') return node('send_statement', Kids.take().add(expression, 'channel').add(this.token()).add(this.expression(), 'value'));
-    return node('expression_statement', Kids.take().add(expression));
+    if (op === '++' || op === '--') return node(op === '++' ? T.inc_statement : T.dec_statement, Kids.take().add(expression).add(this.token()));
+    if (op === '<-') return node(T.send_statement, Kids.take().add(expression, F.channel).add(this.token()).add(this.expression(), F.value));
+    return node(T.expression_statement, Kids.take().add(expression));
   }
 
   /** a for header's first part: a range clause, or the simple statement before `;` */
   private forHeader(): Node {
     if (this.kind() === 'range') {
-      return node('range_clause', Kids.take().add(this.token()).add(this.expression(), 'right'));
+      return node(T.range_clause, Kids.take().add(this.token()).add(this.expression(), F.right));
     }
     const left = this.expressionListKids();
     if ((this.kind() === ':=' || this.kind() === '=') && this.peek() === 'range') {
-      const kids = Kids.take().add(node('expression_list', left), 'left').add(this.token()).add(this.token()).add(this.expression(), 'right');
-      return node('range_clause', kids);
+      const kids = Kids.take().add(node(T.expression_list, left), F.left).add(this.token()).add(this.token()).add(this.expression(), F.right);
+      return node(T.range_clause, kids);
     }
     return this.simpleStatement(left);
   }
@@ -1039,16 +1108,16 @@ class Parser {
     this.nested(true, () => {
       const first = this.simpleStatement();
       if (this.kind() === ';') {
-        kids.add(first, 'initializer').add(this.token());
-        kids.add(this.expression(), 'condition');
-      } else kids.add(unwrapExpression(first), 'condition');
+        kids.add(first, F.initializer).add(this.token());
+        kids.add(this.expression(), F.condition);
+      } else kids.add(unwrapExpression(first), F.condition);
     });
-    kids.add(this.block(), 'consequence');
+    kids.add(this.block(), F.consequence);
     if (this.kind() === 'else') {
       kids.add(this.token());
-      kids.add(this.kind() === 'if' ? this.ifStatement() : this.block(), 'alternative');
+      kids.add(this.kind() === 'if' ? this.ifStatement() : this.block(), F.alternative);
     }
-    return node('if_statement', kids);
+    return node(T.if_statement, kids);
   }
 
   private forStatement(): Node {
@@ -1064,16 +1133,16 @@ class Parser {
       else if (this.kind() === ';') kids.add(this.forClause(first));
       else kids.add(unwrapExpression(first));
     });
-    kids.add(this.block(), 'body');
-    return node('for_statement', kids);
+    kids.add(this.block(), F.body);
+    return node(T.for_statement, kids);
   }
 
   private forClause(initializer: Node | undefined): Node {
-    const kids = Kids.take().add(initializer, 'initializer').add(this.expect(';'));
-    if (this.kind() !== ';') kids.add(this.expression(), 'condition');
+    const kids = Kids.take().add(initializer, F.initializer).add(this.expect(';'));
+    if (this.kind() !== ';') kids.add(this.expression(), F.condition);
     kids.add(this.expect(';'));
-    if (this.kind() !== '{') kids.add(this.simpleStatement(), 'update');
-    return node('for_clause', kids);
+    if (this.kind() !== '{') kids.add(this.simpleStatement(), F.update);
+    return node(T.for_clause, kids);
   }
 
   private switchStatement(): Node {
@@ -1084,7 +1153,7 @@ class Parser {
       if (this.kind() === '{') return;
       let header = this.simpleStatement();
       if (this.kind() === ';') {
-        kids.add(header, 'initializer').add(this.token());
+        kids.add(header, F.initializer).add(this.token());
         if (this.kind() === '{') return;
         header = this.simpleStatement();
       }
@@ -1092,10 +1161,10 @@ class Parser {
         typeSwitch = true;
         if (typeOf(header) === 'short_var_declaration') {
           if (childCountOf(header) !== 3 || childCountOf(childOf(header, 2)) !== 1) this.fail('type switch alias');
-          kids.add(childOf(header, 0), 'alias').add(childOf(header, 1)).add(childOf(childOf(header, 2), 0), 'value');
-        } else kids.add(unwrapExpression(header), 'value');
+          kids.add(childOf(header, 0), F.alias).add(childOf(header, 1)).add(childOf(childOf(header, 2), 0), F.value);
+        } else kids.add(unwrapExpression(header), F.value);
         kids.add(this.token()).add(this.token()).add(this.token()).add(this.expect(')'));
-      } else kids.add(unwrapExpression(header), 'value');
+      } else kids.add(unwrapExpression(header), F.value);
     });
     kids.add(this.expect('{'));
     while (this.kind() === 'case' || this.kind() === 'default') {
@@ -1104,7 +1173,7 @@ class Parser {
       else kids.add(this.expressionCase());
     }
     kids.add(this.expect('}'));
-    return node(typeSwitch ? 'type_switch_statement' : 'expression_switch_statement', kids);
+    return node(typeSwitch ? T.type_switch_statement : T.expression_switch_statement, kids);
   }
 
   private caseBody(kids: Kids): void {
@@ -1113,22 +1182,22 @@ class Parser {
   }
 
   private expressionCase(): Node {
-    const kids = Kids.take().add(this.token()).add(this.expressionList(), 'value');
+    const kids = Kids.take().add(this.token()).add(this.expressionList(), F.value);
     this.caseBody(kids);
-    return node('expression_case', kids);
+    return node(T.expression_case, kids);
   }
 
   private typeCase(): Node {
-    const kids = Kids.take().add(this.token()).add(this.type_(), 'type');
-    while (this.kind() === ',') kids.add(this.token(), 'type').add(this.type_(), 'type');
+    const kids = Kids.take().add(this.token()).add(this.type_(), F.type);
+    while (this.kind() === ',') kids.add(this.token(), F.type).add(this.type_(), F.type);
     this.caseBody(kids);
-    return node('type_case', kids);
+    return node(T.type_case, kids);
   }
 
   private defaultCase(): Node {
     const kids = Kids.take().add(this.token());
     this.caseBody(kids);
-    return node('default_case', kids);
+    return node(T.default_case, kids);
   }
 
   private communicationCase(): Node {
@@ -1136,22 +1205,22 @@ class Parser {
     const left = this.expressionListKids();
     let communication: Node;
     if (this.kind() === '=' || this.kind() === ':=') {
-      const receive = Kids.take().add(node('expression_list', left), 'left').add(this.token()).add(this.expression(), 'right');
-      communication = node('receive_statement', receive);
+      const receive = Kids.take().add(node(T.expression_list, left), F.left).add(this.token()).add(this.expression(), F.right);
+      communication = node(T.receive_statement, receive);
     } else {
       if (left.length !== 1) this.fail('communication');
-      if (this.kind() === '<-') communication = node('send_statement', Kids.take().add(left.first(), 'channel').add(this.token()).add(this.expression(), 'value'));
-      else communication = node('receive_statement', Kids.take().add(left.first(), 'right'));
+      if (this.kind() === '<-') communication = node(T.send_statement, Kids.take().add(left.first(), F.channel).add(this.token()).add(this.expression(), F.value));
+      else communication = node(T.receive_statement, Kids.take().add(left.first(), F.right));
     }
-    kids.add(communication, 'communication');
+    kids.add(communication, F.communication);
     this.caseBody(kids);
-    return node('communication_case', kids);
+    return node(T.communication_case, kids);
   }
 
   // expressions
 
   private expressionList(): Node {
-    return node('expression_list', this.expressionListKids());
+    return node(T.expression_list, this.expressionListKids());
   }
 
   private expressionListKids(): Kids {
@@ -1165,16 +1234,16 @@ class Parser {
     for (;;) {
       const precedence = BINARY_PRECEDENCE[this.kind()];
       if (precedence === undefined || precedence <= minPrecedence || this.atLineEnd) return left;
-      const kids = Kids.take().add(left, 'left').add(this.token(), 'operator').add(this.expression(precedence), 'right');
-      left = node('binary_expression', kids);
+      const kids = Kids.take().add(left, F.left).add(this.token(), F.operator).add(this.expression(precedence), F.right);
+      left = node(T.binary_expression, kids);
     }
   }
 
   private unary(): Node {
     if (UNARY.has(this.kind())) {
       if (this.kind() === '<-' && this.peek() === 'chan') this.fail('channel type in an expression');
-      const kids = Kids.take().add(this.token(), 'operator').add(this.unary(), 'operand');
-      return node('unary_expression', kids);
+      const kids = Kids.take().add(this.token(), F.operator).add(this.unary(), F.operand);
+      return node(T.unary_expression, kids);
     }
     return this.primary();
   }
@@ -1193,21 +1262,21 @@ class Parser {
               if (this.typeGuard) return x;
               this.fail('.(type) outside a type switch');
             }
-            const kids = Kids.take().add(x, 'operand').add(this.token()).add(this.token());
-            kids.add(this.nested(false, () => this.type_()), 'type').add(this.expect(')'));
-            x = node('type_assertion_expression', kids);
+            const kids = Kids.take().add(x, F.operand).add(this.token()).add(this.token());
+            kids.add(this.nested(false, () => this.type_()), F.type).add(this.expect(')'));
+            x = node(T.type_assertion_expression, kids);
             typeLike = 0;
             break;
           }
-          const kids = Kids.take().add(x, 'operand').add(this.token());
+          const kids = Kids.take().add(x, F.operand).add(this.token());
           if (this.kind() !== IDENT) this.fail('selector');
-          kids.add(this.leaf('field_identifier'), 'field');
-          x = node('selector_expression', kids);
+          kids.add(this.leaf(T.field_identifier), F.field);
+          x = node(T.selector_expression, kids);
           typeLike = typeLike === 1 ? 2 : 0;
           break;
         }
         case '(':
-          x = node('call_expression', Kids.take().add(x, 'function').add(this.argumentList(), 'arguments'));
+          x = node(T.call_expression, Kids.take().add(x, F.function).add(this.argumentList(), F.arguments));
           typeLike = 0;
           break;
         case '[': {
@@ -1236,12 +1305,12 @@ class Parser {
    * its grammar, and where the type reading wins but is not one built here, the parser gives up.
    */
   private indexOrSlice(operand: Node, operandStart: number): Node {
-    const kids = Kids.take().add(operand, 'operand').add(this.token());
+    const kids = Kids.take().add(operand, F.operand).add(this.token());
     return this.nested(false, () => {
       let first: Node | undefined;
       if (this.kind() !== ':') first = this.expression();
       if (this.kind() === ']') {
-        const index = node('index_expression', kids.add(first, 'index').add(this.token()));
+        const index = node(T.index_expression, kids.add(first, F.index).add(this.token()));
         const asIndex = indexCount(index);
         if (-1 + typeScore(operand) + typeScore(first!) >= asIndex) this.fail('index or generic type instantiation');
         if (this.kind() !== '(' || -1 + typeScore(index) < asIndex) return index;
@@ -1252,17 +1321,17 @@ class Parser {
         this.p = operandStart;
         const type = this.type_();
         if (typeOf(type) !== 'generic_type' || this.p !== call) this.fail('generic conversion');
-        const conversion = Kids.take().add(type, 'type').add(this.expect('('));
-        conversion.add(this.expression(), 'operand');
+        const conversion = Kids.take().add(type, F.type).add(this.expect('('));
+        conversion.add(this.expression(), F.operand);
         if (this.kind() === ',') conversion.add(this.token());
         if (this.kind() !== ')') this.fail('generic call with several arguments');
-        return node('type_conversion_expression', conversion.add(this.token()));
+        return node(T.type_conversion_expression, conversion.add(this.token()));
       }
       if (this.kind() === ',') this.fail('several type arguments');
-      kids.add(first, 'start').add(this.expect(':'));
-      if (this.kind() !== ']' && this.kind() !== ':') kids.add(this.expression(), 'end');
-      if (this.kind() === ':') kids.add(this.token()).add(this.expression(), 'capacity');
-      return node('slice_expression', kids.add(this.expect(']')));
+      kids.add(first, F.start).add(this.expect(':'));
+      if (this.kind() !== ']' && this.kind() !== ':') kids.add(this.expression(), F.end);
+      if (this.kind() === ':') kids.add(this.token()).add(this.expression(), F.capacity);
+      return node(T.slice_expression, kids.add(this.expect(']')));
     });
   }
 
@@ -1271,13 +1340,13 @@ class Parser {
     this.nested(false, () => {
       while (this.kind() !== ')') {
         const value = this.expression();
-        if (this.kind() === '...') kids.add(node('variadic_argument', Kids.take().add(value).add(this.token())));
+        if (this.kind() === '...') kids.add(node(T.variadic_argument, Kids.take().add(value).add(this.token())));
         else kids.add(value);
         if (this.kind() !== ',') break;
         kids.add(this.token());
       }
     });
-    return node('argument_list', kids.add(this.expect(')')));
+    return node(T.argument_list, kids.add(this.expect(')')));
   }
 
   /** `make(T, n)`, `new(T)`: a type first */
@@ -1292,24 +1361,24 @@ class Parser {
         kids.add(this.expression());
       }
     });
-    return node('argument_list', kids.add(this.expect(')')));
+    return node(T.argument_list, kids.add(this.expect(')')));
   }
 
   private operand(): Node {
     switch (this.kind()) {
       case IDENT: {
         if ((this.textIs('make') || this.textIs('new')) && this.peek() === '(') {
-          const kids = Kids.take().add(this.leaf('identifier'), 'function').add(this.specialArgumentList(), 'arguments');
-          return node('call_expression', kids);
+          const kids = Kids.take().add(this.leaf(T.identifier), F.function).add(this.specialArgumentList(), F.arguments);
+          return node(T.call_expression, kids);
         }
-        for (const word of LITERAL_KEYWORDS) if (this.textIs(word)) return this.leaf(word);
-        return this.leaf('identifier');
+        for (const word of LITERAL_KEYWORDS) if (this.textIs(word)) return this.leaf(T[word]);
+        return this.leaf(T.identifier);
       }
       case 'int_literal':
       case 'float_literal':
       case 'imaginary_literal':
       case 'rune_literal':
-        return this.leaf(this.kind());
+        return this.leaf(this.t.kinds[this.p]!);
       case '"':
       case '`':
         return this.stringLiteral();
@@ -1319,14 +1388,14 @@ class Parser {
         kids.add(inner).add(this.expect(')'));
         // `(*Pointer[T])(v)`: tree-sitter reads a conversion to a pointer to a generic type
         if (this.kind() === '(' && typeOf(inner) === 'unary_expression' && typeOf(childOf(inner, 1)) === 'index_expression') this.fail('conversion to a generic pointer type');
-        return node('parenthesized_expression', kids);
+        return node(T.parenthesized_expression, kids);
       }
       case 'func': {
         const kids = Kids.take().add(this.token());
         this.signature(kids);
         if (this.kind() !== '{') this.fail('function type in an expression');
-        kids.add(this.nested(false, () => this.block()), 'body');
-        return node('func_literal', kids);
+        kids.add(this.nested(false, () => this.block()), F.body);
+        return node(T.func_literal, kids);
       }
       case '[':
       case 'map':
@@ -1336,10 +1405,10 @@ class Parser {
         const type = this.type_();
         if (this.kind() === '{' && typeOf(type) !== 'channel_type' && typeOf(type) !== 'interface_type') return this.compositeLiteral(type);
         if (this.kind() === '(') {
-          const kids = Kids.take().add(type, 'type').add(this.token());
-          kids.add(this.nested(false, () => this.expression()), 'operand');
+          const kids = Kids.take().add(type, F.type).add(this.token());
+          kids.add(this.nested(false, () => this.expression()), F.operand);
           if (this.kind() === ',') kids.add(this.token());
-          return node('type_conversion_expression', kids.add(this.expect(')')));
+          return node(T.type_conversion_expression, kids.add(this.expect(')')));
         }
         return this.fail('type in an expression');
       }
@@ -1349,7 +1418,7 @@ class Parser {
   }
 
   private compositeLiteral(type: Node): Node {
-    return node('composite_literal', Kids.take().add(type, 'type').add(this.literalValue(), 'body'));
+    return node(T.composite_literal, Kids.take().add(type, F.type).add(this.literalValue(), F.body));
   }
 
   private literalValue(): Node {
@@ -1357,18 +1426,18 @@ class Parser {
     this.nested(false, () => {
       while (this.kind() !== '}') {
         const key = this.literalElement();
-        if (this.kind() === ':') kids.add(node('keyed_element', Kids.take().add(key, 'key').add(this.token()).add(this.literalElement(), 'value')));
+        if (this.kind() === ':') kids.add(node(T.keyed_element, Kids.take().add(key, F.key).add(this.token()).add(this.literalElement(), F.value)));
         else kids.add(key);
         if (this.kind() !== ',') break;
         kids.add(this.token());
       }
     });
-    return node('literal_value', kids.add(this.expect('}')));
+    return node(T.literal_value, kids.add(this.expect('}')));
   }
 
   private literalElement(): Node {
     const value = this.kind() === '{' ? this.literalValue() : this.expression();
-    return node('literal_element', Kids.take().add(value));
+    return node(T.literal_element, Kids.take().add(value));
   }
 
   private stringLiteral(): Node {
@@ -1377,9 +1446,10 @@ class Parser {
     const raw = this.kind() === '`';
     if (!raw && this.kind() !== '"') this.fail('string');
     this.p++;
-    const quote = raw ? '`' : '"';
+    // the quotes: anonymous leaves of the quote's type
+    const quote = (raw ? RAW_STRING_TOKEN : STRING_TOKEN).kind;
     const kids = Kids.take().add(builtLeaf(quote, false, start, start + 1));
-    if (raw) kids.add(builtLeaf('raw_string_literal_content', true, start + 1, end - 1));
+    if (raw) kids.add(builtLeaf(T.raw_string_literal_content, true, start + 1, end - 1));
     else {
       let i = start + 1;
       let run = i;
@@ -1388,15 +1458,15 @@ class Parser {
           i++;
           continue;
         }
-        if (i > run) kids.add(builtLeaf('interpreted_string_literal_content', true, run, i));
+        if (i > run) kids.add(builtLeaf(T.interpreted_string_literal_content, true, run, i));
         const escapeEnd = escapeSequenceEnd(this.src, i, end - 1);
-        kids.add(builtLeaf('escape_sequence', true, i, escapeEnd));
+        kids.add(builtLeaf(T.escape_sequence, true, i, escapeEnd));
         i = run = escapeEnd;
       }
-      if (i > run) kids.add(builtLeaf('interpreted_string_literal_content', true, run, i));
+      if (i > run) kids.add(builtLeaf(T.interpreted_string_literal_content, true, run, i));
     }
     kids.add(builtLeaf(quote, false, end - 1, end));
-    return kids.build(raw ? 'raw_string_literal' : 'interpreted_string_literal', start, end);
+    return kids.build(raw ? T.raw_string_literal : T.interpreted_string_literal, start, end);
   }
 }
 
@@ -1466,9 +1536,9 @@ function indexCount(n: Node): number {
 }
 
 /** A node parsed as a type although read as an expression (`T` in `T{}`): the same token, another type. */
-function retype(leaf: Node, type: string): Node {
+function retype(leaf: Node, kind: number): Node {
   if (leaf < 0) throw new GiveUp('retype of a built node');
-  leafTypes[leaf] = type;
+  leafKinds[leaf] = kind;
   return leaf;
 }
 
@@ -1506,7 +1576,7 @@ function placeComments(root: Node, comments: { start: number; end: number }[]): 
       }
       let placed = byParent.get(parent);
       if (!placed) byParent.set(parent, (placed = []));
-      placed.push({ place: lo, comment: builtLeaf('comment', true, c.start, c.end) });
+      placed.push({ place: lo, comment: builtLeaf(T.comment, true, c.start, c.end) });
       break;
     }
   }
@@ -1522,7 +1592,7 @@ function placeComments(root: Node, comments: { start: number; end: number }[]): 
     for (let k = 0; k <= count; k++) {
       for (; next < placed.length && placed[next]!.place === k; next++) {
         refs[out] = placed[next]!.comment;
-        refFields[out++] = null;
+        refFields[out++] = 0;
       }
       if (k === count) break;
       refs[out] = refs[from + k]!;
@@ -1541,9 +1611,10 @@ function store(root: Node, src: string): SyntaxTree {
   const b = BUILT;
   const { store, first } = NodeStore.reserve(b.size[~root]!);
   const { kind, flags, field, start, end, parent, subtreeEnd } = store;
-  // every array read in locals: the loop calls typeId, after which fields of objects are read again
-  const { refs, refFields, types, named: isNamed, start: starts, end: ends, size, childFrom, childCount } = b;
-  const { types: tokenTypes, starts: tokenStarts, ends: tokenEnds } = TOKENS;
+  // every array read in locals, and only numbers copied (types and fields are ids from the start)
+  const { refs, refFields, kinds, named: isNamed, start: starts, end: ends, size, childFrom, childCount } = b;
+  const { kinds: tokenKinds, starts: tokenStarts, ends: tokenEnds } = TOKENS;
+  const named = leafKinds;
   const stack = STORE_STACK;
   let top = 0;
   stack[top++] = ~root;
@@ -1554,7 +1625,7 @@ function store(root: Node, src: string): SyntaxTree {
     const parentAt = stack[--top]!;
     const at = stack[--top]!;
     const i = stack[--top]!;
-    kind[at] = typeId(types[i]!);
+    kind[at] = kinds[i]!;
     flags[at] = isNamed[i]!;
     start[at] = starts[i]!;
     end[at] = ends[i]!;
@@ -1565,13 +1636,12 @@ function store(root: Node, src: string): SyntaxTree {
     let next = at + 1;
     for (let k = from; k < from + childCount[i]!; k++) {
       const child = refs[k]!;
-      const name = refFields[k];
-      field[next] = name ? fieldId(name) : 0;
+      field[next] = refFields[k]!;
       if (child >= 0) {
         // a token: stored here; a named one has the type the parser gave it
-        const leafType = leafTypes[child];
-        kind[next] = typeId(leafType ?? tokenTypes[child]!);
-        flags[next] = leafType === undefined ? 0 : 1;
+        const leafKind = named[child]!;
+        kind[next] = leafKind || tokenKinds[child]!;
+        flags[next] = leafKind ? 1 : 0;
         start[next] = tokenStarts[child]!;
         end[next] = tokenEnds[child]!;
         parent[next] = at;
@@ -1580,7 +1650,7 @@ function store(root: Node, src: string): SyntaxTree {
       } else if (childCount[~child] === 0) {
         // a leaf the parser made itself (a piece of a string literal, a comment)
         const c = ~child;
-        kind[next] = typeId(types[c]!);
+        kind[next] = kinds[c]!;
         flags[next] = isNamed[c]!;
         start[next] = starts[c]!;
         end[next] = ends[c]!;
