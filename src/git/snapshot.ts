@@ -78,11 +78,13 @@ export async function gitSnapshot(options: GitSnapshotOptions = {}): Promise<Git
   let baseName: string;
   let files: ChangedFile[];
   let commits: Commit[];
+  /** the object id of each file at head, where the listing gave it (a whole-tree scan) */
+  let headBlobs = new Map<string, string>();
   if (options.all) {
     const format = (await git(root, ['rev-parse', '--show-object-format'])).trim();
     baseSha = EMPTY_TREE[format] ?? EMPTY_TREE.sha1!;
     baseName = '(empty tree)';
-    files = await wholeTree(root, headSha);
+    ({ files, blobs: headBlobs } = await wholeTree(root, headSha));
     // a whole-tree scan is not a PR: no commits, so authorship comes only from the description
     commits = [];
     notes.push('whole-tree scan (--all): no commits, so only the PR description can make it count as AI-authored; `enforce: all` fails on any blocking finding');
@@ -125,7 +127,10 @@ export async function gitSnapshot(options: GitSnapshotOptions = {}): Promise<Git
   /** head files read and found to hold no suppression directive (the text cache may not keep them) */
   const withoutDirectives = new Set<string>();
   const readBlob = async (sha: string, clean: string): Promise<string | undefined> => {
-    const result = await blobs.read(`${sha}:${clean}`);
+    // by object id where the listing gave one: git finds `<commit>:<path>` by walking the path's trees,
+    // which was 70 ms of git's time for a 3,000-file scan against 15 ms by id (the review waits for it)
+    const blob = sha === headSha ? headBlobs.get(clean) : undefined;
+    const result = await blobs.read(blob ?? `${sha}:${clean}`);
     if (result.kind === 'blob') return result.data.toString('utf8');
     if (result.kind === 'too-large' && !reported.has(clean)) {
       reported.add(clean);
@@ -259,17 +264,23 @@ export function underPrefix(sorted: readonly string[], prefix: string): string[]
   return sorted.slice(start, end);
 }
 
-/** Every tracked file at head, each as added in full (submodules are not files). */
-async function wholeTree(root: string, headSha: string): Promise<ChangedFile[]> {
+/** Every tracked file at head, each as added in full (submodules are not files), and its object id. */
+async function wholeTree(root: string, headSha: string): Promise<{ files: ChangedFile[]; blobs: Map<string, string> }> {
   const out = await git(root, ['ls-tree', '-r', '-z', '--full-tree', headSha], 512 * 1024 * 1024);
   const files: ChangedFile[] = [];
+  const blobs = new Map<string, string>();
   for (const entry of out.split('\0')) {
     const tab = entry.indexOf('\t');
     if (tab === -1 || entry.startsWith(SUBMODULE)) continue;
     // the hunks are left empty: `wholeFile` makes every head line count as changed without reading the file now
-    files.push({ path: entry.slice(tab + 1), status: 'added', hunks: [], wholeFile: true });
+    const path = entry.slice(tab + 1);
+    files.push({ path, status: 'added', hunks: [], wholeFile: true });
+    // `<mode> blob <id>\t<path>`; a name read back altered or with a line break is not read by id either
+    // (gitSnapshot notes it as a file it cannot read)
+    const id = entry.slice(0, tab).split(' ')[2];
+    if (id && /^[0-9a-f]{40,64}$/.test(id) && !/[\n\r\uFFFD]/.test(path)) blobs.set(path, id);
   }
-  return files;
+  return { files, blobs };
 }
 
 const STATUS: Record<string, FileStatus> = { A: 'added', C: 'added', D: 'removed', M: 'modified', T: 'modified', R: 'renamed' };

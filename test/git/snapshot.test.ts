@@ -251,6 +251,9 @@ describe('limits and odd paths', () => {
     repo.git('commit', '-q', '-m', 'latin-1');
     for (const all of [false, true]) {
       const s = await gitSnapshot({ repo: repo.dir, ...(all ? { all } : { base: 'HEAD~2' }) });
+      // as the notes say: not read, whether by path or (a whole-tree scan) by object id
+      expect(await s.read('new\nline.sh', 'head'), String(all)).toBeUndefined();
+      expect(await s.read('ok.sh', 'head'), String(all)).toBe('sleep 30\n');
       s.close();
       const notes = s.notes.filter((n) => n.includes('cannot be read'));
       expect(notes, String(all)).toEqual([
