@@ -73,31 +73,10 @@ const FIELDS = new Names([null]);
 const TYPE_NAMES = TYPES.names as string[];
 const FIELD_NAMES = FIELDS.names;
 
-/**
- * The last type name seen for each (length, first character) and its id: store() asks for the type of
- * every node it copies, millions a scan, and a name it saw before is found here without hashing it.
- */
-class RecentNames {
-  private readonly names: (string | undefined)[] = new Array<string | undefined>(1024).fill(undefined);
-  private readonly ids = new Uint16Array(1024);
-
-  constructor(private readonly all: Names) {}
-
-  id(name: string): number {
-    const slot = ((name.length << 7) ^ name.charCodeAt(0)) & 1023;
-    if (this.names[slot] === name) return this.ids[slot]!;
-    const id = this.all.id(name);
-    this.names[slot] = name;
-    this.ids[slot] = id;
-    return id;
-  }
-}
-
-const RECENT_TYPES = new RecentNames(TYPES);
-const RECENT_FIELDS = new RecentNames(FIELDS);
-
-export const typeId = (type: string): number => RECENT_TYPES.id(type);
-export const fieldId = (field: string): number => RECENT_FIELDS.id(field);
+/** A type's id, made on first use (go-syntax.ts takes every id it uses once, when it loads). */
+export const typeId = (type: string): number => TYPES.id(type);
+/** A field's id, made on first use. */
+export const fieldId = (field: string): number => FIELDS.id(field);
 /** the type whose id is `id` (typeId's inverse) */
 export const typeName = (id: number): string => TYPE_NAMES[id]!;
 

@@ -127,23 +127,25 @@ function childOf(n: Node, k: number): Node {
 /** The types of the nodes the parser makes (tokens have theirs from the lexer: TokenType). */
 const TYPES = [
   'argument_list', 'array_type', 'assignment_statement', 'binary_expression', 'blank_identifier', 'block',
-  'call_expression', 'channel_type', 'comment', 'communication_case', 'composite_literal', 'const_spec',
-  'dec_statement', 'default_case', 'dot', 'escape_sequence', 'expression_case', 'expression_list',
-  'expression_statement', 'expression_switch_statement', 'fallthrough_statement', 'false', 'field_declaration',
+  'break_statement', 'call_expression', 'channel_type', 'comment', 'communication_case', 'composite_literal',
+  'const_declaration', 'const_spec', 'continue_statement', 'dec_statement', 'default_case', 'defer_statement',
+  'dot', 'escape_sequence', 'expression_case', 'expression_list', 'expression_statement',
+  'expression_switch_statement', 'fallthrough_statement', 'false', 'field_declaration',
   'field_declaration_list', 'field_identifier', 'for_clause', 'for_statement', 'func_literal',
-  'function_declaration', 'function_type', 'generic_type', 'goto_statement', 'identifier', 'if_statement',
-  'implicit_length_array_type', 'import_declaration', 'import_spec', 'import_spec_list', 'inc_statement',
-  'index_expression', 'interface_type', 'interpreted_string_literal', 'interpreted_string_literal_content',
-  'iota', 'keyed_element', 'label_name', 'labeled_statement', 'literal_element', 'literal_value', 'map_type',
-  'method_declaration', 'method_elem', 'negated_type', 'nil', 'package_clause', 'package_identifier',
-  'parameter_declaration', 'parameter_list', 'parenthesized_expression', 'parenthesized_type', 'pointer_type',
-  'qualified_type', 'range_clause', 'raw_string_literal', 'raw_string_literal_content', 'receive_statement',
-  'return_statement', 'select_statement', 'selector_expression', 'send_statement', 'short_var_declaration',
-  'slice_expression', 'slice_type', 'source_file', 'statement_list', 'struct_type', 'true', 'type_alias',
-  'type_arguments', 'type_assertion_expression', 'type_case', 'type_constraint', 'type_conversion_expression',
-  'type_elem', 'type_identifier', 'type_parameter_declaration', 'type_parameter_list', 'type_spec',
-  'type_switch_statement', 'unary_expression', 'var_spec', 'var_spec_list', 'variadic_argument',
-  'variadic_parameter_declaration',
+  'function_declaration', 'function_type', 'generic_type', 'go_statement', 'goto_statement', 'identifier',
+  'if_statement', 'implicit_length_array_type', 'import_declaration', 'import_spec', 'import_spec_list',
+  'inc_statement', 'index_expression', 'interface_type', 'interpreted_string_literal',
+  'interpreted_string_literal_content', 'iota', 'keyed_element', 'label_name', 'labeled_statement',
+  'literal_element', 'literal_value', 'map_type', 'method_declaration', 'method_elem', 'negated_type', 'nil',
+  'package_clause', 'package_identifier', 'parameter_declaration', 'parameter_list',
+  'parenthesized_expression', 'parenthesized_type', 'pointer_type', 'qualified_type', 'range_clause',
+  'raw_string_literal', 'raw_string_literal_content', 'receive_statement', 'return_statement',
+  'select_statement', 'selector_expression', 'send_statement', 'short_var_declaration', 'slice_expression',
+  'slice_type', 'source_file', 'statement_list', 'struct_type', 'true', 'type_alias', 'type_arguments',
+  'type_assertion_expression', 'type_case', 'type_constraint', 'type_conversion_expression',
+  'type_declaration', 'type_elem', 'type_identifier', 'type_parameter_declaration', 'type_parameter_list',
+  'type_spec', 'type_switch_statement', 'unary_expression', 'var_declaration', 'var_spec', 'var_spec_list',
+  'variadic_argument', 'variadic_parameter_declaration',
 ] as const;
 
 /**
@@ -805,11 +807,12 @@ class Parser {
 
   private declaration(): Node {
     const keyword = this.kind();
+    const kind = keyword === 'var' ? T.var_declaration : keyword === 'const' ? T.const_declaration : T.type_declaration;
     const kids = Kids.take().add(this.token());
     const spec = keyword === 'var' ? () => this.varSpec() : keyword === 'const' ? () => this.constSpec() : () => this.typeSpec();
     if (this.kind() !== '(') {
       kids.add(spec());
-      return node(typeId(`${keyword}_declaration`), kids);
+      return node(kind, kids);
     }
     const group = keyword === 'var' ? Kids.take() : kids;
     group.add(this.token());
@@ -823,7 +826,7 @@ class Parser {
     group.add(this.expect(')'));
     group.hiddenEnd = -1;
     if (keyword === 'var') kids.add(node(T.var_spec_list, group));
-    return node(typeId(`${keyword}_declaration`), kids);
+    return node(kind, kids);
   }
 
   private constSpec(): Node {
@@ -1042,7 +1045,7 @@ class Parser {
       }
       case 'go':
       case 'defer':
-        return node(typeId(`${this.kind()}_statement`), Kids.take().add(this.token()).add(this.expression()));
+        return node(this.kind() === 'go' ? T.go_statement : T.defer_statement, Kids.take().add(this.token()).add(this.expression()));
       case 'if':
         return this.ifStatement();
       case 'for':
@@ -1056,9 +1059,10 @@ class Parser {
       }
       case 'break':
       case 'continue': {
+        const kind = this.kind() === 'break' ? T.break_statement : T.continue_statement;
         const kids = Kids.take().add(this.token());
         if (this.kind() === IDENT && !this.lineBreak) kids.add(this.leaf(T.label_name));
-        return node(typeId(`${typeOf(kids.first()!)}_statement`), kids);
+        return node(kind, kids);
       }
       case 'goto':
         return node(T.goto_statement, Kids.take().add(this.token()).add(this.identifier(T.label_name)));
