@@ -61,6 +61,11 @@ const EMPTY_TREE: Record<string, string> = {
 };
 
 const SUBMODULE = '160000';
+/**
+ * A name git cannot be asked for: `git cat-file --batch` reads a path per line, and a name that is not
+ * UTF-8 is read back altered. Such a file is not read, by path or by object id, and a note says so.
+ */
+const UNREADABLE_NAME = /[\n\r\uFFFD]/;
 
 /**
  * Texts kept for reading again (src/git/text-cache.ts): more than one part's files of a whole-tree scan
@@ -102,11 +107,10 @@ export async function gitSnapshot(options: GitSnapshotOptions = {}): Promise<Git
     }
   }
 
-  // git cat-file --batch reads a path per line, and a name that is not UTF-8 is read back altered: such
-  // a file cannot be read, and says so rather than passing unreviewed
+  // a file git cannot be asked for says so rather than passing unreviewed
   for (const f of files) {
     if (notes.length >= 1000) break;
-    if (f.status !== 'removed' && /[\n\r\uFFFD]/.test(f.path)) {
+    if (f.status !== 'removed' && UNREADABLE_NAME.test(f.path)) {
       notes.push(`${JSON.stringify(f.path).slice(1, -1)}: its name has a line break or is not UTF-8, so it cannot be read; not analysed`);
     }
   }
@@ -275,10 +279,9 @@ async function wholeTree(root: string, headSha: string): Promise<{ files: Change
     // the hunks are left empty: `wholeFile` makes every head line count as changed without reading the file now
     const path = entry.slice(tab + 1);
     files.push({ path, status: 'added', hunks: [], wholeFile: true });
-    // `<mode> blob <id>\t<path>`; a name read back altered or with a line break is not read by id either
-    // (gitSnapshot notes it as a file it cannot read)
+    // `<mode> blob <id>\t<path>`
     const id = entry.slice(0, tab).split(' ')[2];
-    if (id && /^[0-9a-f]{40,64}$/.test(id) && !/[\n\r\uFFFD]/.test(path)) blobs.set(path, id);
+    if (id && /^[0-9a-f]{40,64}$/.test(id) && !UNREADABLE_NAME.test(path)) blobs.set(path, id);
   }
   return { files, blobs };
 }
