@@ -47,8 +47,8 @@ async function bundled() {
   const { build } = await import('esbuild');
   const scratch = `${dir}.${process.pid}`;
   await build({
-    // the CLI, and the review worker it starts for --jobs (src/cli/parallel.ts), which then starts as fast
-    entryPoints: [join(root, 'src', 'cli', 'main.ts'), join(root, 'src', 'cli', 'review-worker.ts')],
+    // the CLI, and the threads it starts for --jobs (src/cli/parallel.ts, src/cli/parse-thread.ts), which then start as fast
+    entryPoints: [join(root, 'src', 'cli', 'main.ts'), join(root, 'src', 'cli', 'review-worker.ts'), join(root, 'src', 'cli', 'go-parse-worker.ts')],
     outdir: scratch,
     bundle: true,
     splitting: true,
@@ -65,6 +65,7 @@ async function bundled() {
     define: {
       'import.meta.url': JSON.stringify(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href),
       'globalThis.causalReviewBundledWorker': JSON.stringify(pathToFileURL(join(dir, 'review-worker.js')).href),
+      'globalThis.causalReviewBundledParseWorker': JSON.stringify(pathToFileURL(join(dir, 'go-parse-worker.js')).href),
     },
     logLevel: 'silent',
   });

@@ -12,7 +12,8 @@ import { renderSarif } from '../report/sarif.js';
 import { renderText, sourceLines, wantsColor } from '../report/text.js';
 import { parseOptions, readUserFile, version } from './args.js';
 import { ANALYZE_HELP, CONFIG_PATH } from './help.js';
-import { planFor, reviewInParts } from './parallel.js';
+import { parsesAhead, planFor, reviewInParts } from './parallel.js';
+import { GoParseThread } from './parse-thread.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 
 export const FORMATS = ['text', 'json', 'sarif'] as const;
@@ -86,25 +87,38 @@ export async function analyzeCommand(argv: string[], io: CliIo): Promise<number>
   // an explicit config file is checked before any git work, so its errors come first
   const given = configText !== undefined ? parseConfig(configText, `--config ${configFile}`, CHECKS) : undefined;
 
-  const snapshot = await gitSnapshot({
-    repo: values.repo,
-    base: values.base,
-    head: values.head,
-    all: values.all,
-    title: description.title.slice(0, 1024),
-    body: description.body.slice(0, MAX_BODY_CHARS),
-    labels: (values.label ?? []).map((l) => l.slice(0, 100)).slice(0, 100),
-  });
+  // a whole-tree scan starts its parse thread first, so that it starts while git is read; closed on every path
+  let parseThread = values.all && parsesAhead(jobs) ? new GoParseThread() : undefined;
   try {
-    if (description.body.length > MAX_BODY_CHARS) snapshot.notes.push(`the PR description is over ${MAX_BODY_CHARS} characters; only the first ${MAX_BODY_CHARS} were read`);
-    const config = given ?? (await repositoryConfig(snapshot, values.all === true));
-    const options = { config, checks: CHECKS };
-    const plan = planFor(jobs, snapshot);
-    const verdict = plan.parts > 1 ? await reviewInParts(snapshot, values.all === true, options, plan) : await review(snapshot, options);
-    await writeVerdict(io, format, verdict, snapshot.read);
-    return exitCodeOf(verdict.conclusion);
+    const snapshot = await gitSnapshot({
+      repo: values.repo,
+      base: values.base,
+      head: values.head,
+      all: values.all,
+      title: description.title.slice(0, 1024),
+      body: description.body.slice(0, MAX_BODY_CHARS),
+      labels: (values.label ?? []).map((l) => l.slice(0, 100)).slice(0, 100),
+    });
+    try {
+      if (description.body.length > MAX_BODY_CHARS) snapshot.notes.push(`the PR description is over ${MAX_BODY_CHARS} characters; only the first ${MAX_BODY_CHARS} were read`);
+      const config = given ?? (await repositoryConfig(snapshot, values.all === true));
+      const plan = planFor(jobs, snapshot);
+      if (plan.parseThread) parseThread ??= new GoParseThread();
+      else {
+        await parseThread?.close();
+        parseThread = undefined;
+      }
+      const options = { config, checks: CHECKS, parseAhead: parseThread };
+      const verdict = plan.threads > 1 ? await reviewInParts(snapshot, values.all === true, options, plan) : await review(snapshot, options);
+      if (parseThread && process.env.CAUSAL_REVIEW_THREAD_STATS) io.stderr.write(`${parseThread.stats()}\n`);
+      await parseThread?.close();
+      await writeVerdict(io, format, verdict, snapshot.read);
+      return exitCodeOf(verdict.conclusion);
+    } finally {
+      snapshot.close();
+    }
   } finally {
-    snapshot.close();
+    await parseThread?.close();
   }
 }
 

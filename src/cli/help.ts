@@ -52,11 +52,12 @@ Options:
                           base commit, or at --head with --all; else the defaults)
   --format FORMAT         text (default), json or sarif; json and sarif keep stdout
                           to the document alone
-  --jobs N|auto           analyse the changed packages in N threads (default: auto,
-                          the cores up to 4 when 200 or more source files changed,
-                          else 1); the threads take parts of whole packages from one
-                          queue, none over about 1,500 source files, to bound memory;
-                          the findings are the same whatever N is
+  --jobs N|auto           threads (default: auto, the cores up to 4 when 200 or more
+                          source files changed, else 1): with 2, one thread parses the
+                          Go files ahead of the checks in the other; with 3 or more,
+                          the threads take parts of whole packages from one queue;
+                          parts hold about 1,500 source files at most, to bound
+                          memory; the findings are the same whatever N is
   -h, --help              this help
 
 Exit codes:

@@ -17,6 +17,8 @@ export const AUTO_MIN_FILES = 200;
 export interface Plan {
   threads: number;
   parts: number;
+  /** one thread collecting, one parsing Go ahead of it (parse-thread.ts): what two threads do */
+  parseThread: boolean;
 }
 
 /**
@@ -26,12 +28,25 @@ export interface Plan {
  */
 export function planFor(jobs: number | 'auto', snapshot: GitSnapshot): Plan {
   const { sources, packages } = sourceFiles(snapshot.files);
-  const threads = jobs !== 'auto' ? jobs : sources < AUTO_MIN_FILES ? 1 : Math.min(4, availableParallelism());
+  const threads = jobs !== 'auto' ? jobs : sources < AUTO_MIN_FILES ? 1 : autoThreads();
+  // two threads do more as one analysing and one parsing than as two of each: a thread's first parts run
+  // before V8 has compiled the analyses, and two such starts cost more than they save
+  if (threads === 2) return { threads: 1, parts: partsNeeded(snapshot.files), parseThread: true };
   // threads share a queue of parts, PARTS_PER_THREAD each or more: one that started late, or got the heavy
   // packages, is not waited for at the end
   const wanted = threads > 1 ? threads * PARTS_PER_THREAD : 1;
   const parts = Math.min(packages, Math.max(wanted, partsNeeded(snapshot.files)));
-  return { threads: Math.max(1, Math.min(threads, parts)), parts: Math.max(1, parts) };
+  return { threads: Math.max(1, Math.min(threads, parts)), parts: Math.max(1, parts), parseThread: false };
+}
+
+const autoThreads = () => Math.min(4, availableParallelism());
+
+/**
+ * Does a large review with these `--jobs` have a parse thread? A whole-tree scan starts it before it
+ * reads the tree from git, which the thread's start (~0.1 s) then overlaps.
+ */
+export function parsesAhead(jobs: number | 'auto'): boolean {
+  return (jobs === 'auto' ? autoThreads() : jobs) === 2;
 }
 
 /** Parts per thread when there are several: a worker starts ~0.3 s after the main thread, and packages differ in size. */

@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.js';
 import { loadGoParser } from '../lang/go.js';
 import { languageOf, mayBeScript, serves } from '../lang/detect.js';
 import { detectAuthorship } from './authorship.js';
-import { ParseCache, changedLines } from './parse.js';
+import { ParseCache, changedLines, type GoParseAhead } from './parse.js';
 import { dirOf } from './paths.js';
 import { covers, findSuppressions, type Suppression } from './suppress.js';
 import {
@@ -42,6 +42,8 @@ export interface ReviewOptions {
    * every other check.
    */
   shard?: { index: number; count: number };
+  /** a thread that parses the head's Go files ahead of the checks (src/cli/parse-thread.ts) */
+  parseAhead?: GoParseAhead;
 }
 
 /** What checks found, before the diff, suppressions and the policy are applied: what a part sends back. */
@@ -109,7 +111,7 @@ export async function collectFindings(snapshot: PullRequestSnapshot, options: Re
   const now = options.now ?? (() => performance.now());
   const checks = enabledChecks(options.checks, config).filter((c) => !shard || shard.index === 0 || c.shardable);
   const changes = changedFiles(snapshot, config);
-  const cache = new ParseCache(snapshot, config.limits.maxFileBytes);
+  const cache = new ParseCache(snapshot, config.limits.maxFileBytes, options.parseAhead);
   const findings: Finding[] = [];
   const notes: string[] = [];
   const partOf = shard ? shardOf(snapshot.files, shard.count) : undefined;
@@ -120,7 +122,13 @@ export async function collectFindings(snapshot: PullRequestSnapshot, options: Re
     // language: reading every file in every part read a 21,505-file scan's files fifteen times over
     const everyFileIn = [...new Set(checks.filter((c) => !c.shardable && !c.changesOnly).flatMap((c) => c.languages))];
     const wanted = changes.filter((f) => f.status !== 'removed' && (!partOf || partOf(f.path) === shard!.index || mayServe(f.path, everyFileIn)));
-    const parsed = (await Promise.all(wanted.map((f) => cache.get(f.path, 'head')))).filter((f): f is ParsedFile => f !== undefined);
+    const reading = Promise.all(wanted.map((f) => cache.get(f.path, 'head')));
+    // read with this part's files, while the main thread waits for git anyway: during the checks it seldom
+    // turns to git's answers, and the parse thread would run dry at the end of this part
+    if (options.parseAhead && partOf && shard && shard.index + 1 < shard.count) {
+      await prefetchPart(snapshot, changes, options.parseAhead, (path) => partOf(path) === shard.index + 1);
+    }
+    const parsed = (await reading).filter((f): f is ParsedFile => f !== undefined);
     const mine = partOf && shard ? parsed.filter((f) => partOf(f.path) === shard.index) : parsed;
     for (const check of checks) {
       findings.push(...(await runCheck(check, snapshot, check.shardable ? mine : parsed, cache, options, now, notes)));
@@ -130,6 +138,17 @@ export async function collectFindings(snapshot: PullRequestSnapshot, options: Re
   } finally {
     cache.dispose();
   }
+}
+
+/**
+ * Hand the next part's Go files to the parse thread now, behind this part's, so that it has them at hand
+ * when this part's are done (parts run one after another where there is a parse thread: review()).
+ */
+async function prefetchPart(snapshot: PullRequestSnapshot, changes: readonly ChangedFile[], ahead: GoParseAhead, inPart: (path: string) => boolean): Promise<void> {
+  const paths = changes.filter((f) => f.status !== 'removed' && f.path.endsWith('.go') && inPart(f.path)).map((f) => f.path);
+  // in order, as the part will ask for them; a file git cannot read now is read (and its error met) when its part comes
+  const texts = await Promise.all(paths.map((path) => snapshot.read(path, 'head').catch(() => undefined)));
+  for (const text of texts) if (text !== undefined) ahead.prefetch(text);
 }
 
 /** Join what the parts collected, keep what lies in the diff, apply suppressions, and decide. */

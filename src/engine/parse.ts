@@ -22,15 +22,39 @@ export function changedLines(change: ChangedFile | undefined): Set<number> | 'al
   return lines;
 }
 
+/**
+ * Go trees parsed in another thread ahead of the analyses (src/cli/parse-thread.ts): a file's text is
+ * handed over when it is read, its tree taken when a check first asks for it.
+ */
+export interface GoParseAhead {
+  /** The file's text, to parse now; its ticket takes the tree (the ticket of a prefetched text, if there is one). */
+  enqueue(text: string): GoParseTicket;
+  /** A text a later part will ask for (enqueue), to parse once what is asked for now is done. */
+  prefetch(text: string): void;
+}
+
+export interface GoParseTicket {
+  /**
+   * The tree the other thread made, waiting for it if that thread has the file now; undefined where this
+   * thread is to parse the file itself (the other has not reached it, gave up on it, or failed).
+   */
+  take(): Tree | undefined;
+  /** The tree is not wanted (a tree of the same text is already here, or the cache is done). */
+  discard(): void;
+}
+
 export class ParseCache {
   private readonly files = new Map<string, Promise<ParsedFile | undefined>>();
   private readonly trees: Tree[] = [];
   private readonly sources: SourceFile[] = [];
+  private readonly tickets: GoParseTicket[] = [];
   readonly skipped: string[] = [];
 
   constructor(
     private readonly snapshot: PullRequestSnapshot,
     private readonly maxFileBytes: number,
+    /** parses the head's Go files ahead, in another thread */
+    private readonly ahead?: GoParseAhead,
   ) {}
 
   get(path: string, rev: Revision = 'head'): Promise<ParsedFile | undefined> {
@@ -58,6 +82,8 @@ export class ParseCache {
     }
     const change = rev === 'head' ? this.changeOf(path) : undefined;
     const changed = changedLines(change);
+    const ticket = this.ahead && rev === 'head' && language === 'go' ? this.ahead.enqueue(text) : undefined;
+    if (ticket) this.tickets.push(ticket);
     let go: Tree | undefined;
     let ts: SourceFile | undefined;
     let yaml: { docs: Document[]; lineCounter: LineCounter } | undefined;
@@ -75,7 +101,7 @@ export class ParseCache {
       change,
       isChanged: (line) => changed === 'all' || changed.has(line),
       go() {
-        return (go ??= cache.goTree(text, change?.previousPath ?? path));
+        return (go ??= cache.goTree(text, change?.previousPath ?? path, ticket));
       },
       ts() {
         if (!ts) {
@@ -113,11 +139,12 @@ export class ParseCache {
   /** the first tree parsed of each file (by its base path), to reparse its other versions from */
   private readonly goByFile = new Map<string, { tree: Tree; text: string }>();
 
-  private goTree(text: string, file: string): Tree {
+  private goTree(text: string, file: string, ticket: GoParseTicket | undefined): Tree {
     let tree = this.goByText.get(text);
-    if (!tree) {
+    if (tree) ticket?.discard();
+    else {
       const other = this.goByFile.get(file);
-      tree = other ? reparseGo(other, text) : parseGo(text);
+      tree = ticket?.take() ?? (other ? reparseGo(other, text) : parseGo(text));
       this.trees.push(tree);
       this.goByText.set(text, tree);
       if (!other) this.goByFile.set(file, { tree, text });
@@ -140,6 +167,7 @@ export class ParseCache {
     this.derived.clear();
     this.goByText.clear();
     this.goByFile.clear();
+    for (const ticket of this.tickets.splice(0)) ticket.discard();
     for (const tree of this.trees.splice(0)) tree.delete();
     for (const source of this.sources.splice(0)) forgetTypeScript(source);
     this.files.clear();

@@ -82,6 +82,17 @@ export const typeName = (id: number): string => TYPE_NAMES[id]!;
 
 const NAMED = 1;
 
+/** A NodeStore's arrays (see there). */
+export interface NodeArrays {
+  kind: Uint16Array;
+  flags: Uint8Array;
+  field: Uint8Array;
+  start: Int32Array;
+  end: Int32Array;
+  parent: Int32Array;
+  subtreeEnd: Int32Array;
+}
+
 /**
  * Nodes of many trees, one after another: each tree's nodes in document order (a subtree is the range
  * from its node to `subtreeEnd`). Once all its trees are deleted a store is used again (see `free`); a
@@ -114,16 +125,30 @@ export class NodeStore {
    */
   readonly subtreeEnd: Int32Array;
   used = 0;
+  /** a store of another thread's trees (unpackTrees) is exactly their size: not kept for more */
+  private reusable = true;
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    arrays?: NodeArrays,
+  ) {
     this.idBase = NodeStore.takeIds(capacity);
-    this.kind = new Uint16Array(capacity);
-    this.flags = new Uint8Array(capacity);
-    this.field = new Uint8Array(capacity);
-    this.start = new Int32Array(capacity);
-    this.end = new Int32Array(capacity);
-    this.parent = new Int32Array(capacity);
-    this.subtreeEnd = new Int32Array(capacity);
+    this.kind = arrays?.kind ?? new Uint16Array(capacity);
+    this.flags = arrays?.flags ?? new Uint8Array(capacity);
+    this.field = arrays?.field ?? new Uint8Array(capacity);
+    this.start = arrays?.start ?? new Int32Array(capacity);
+    this.end = arrays?.end ?? new Int32Array(capacity);
+    this.parent = arrays?.parent ?? new Int32Array(capacity);
+    this.subtreeEnd = arrays?.subtreeEnd ?? new Int32Array(capacity);
+  }
+
+  /** A store of `trees` trees already in `arrays` (all of them used). */
+  static adopt(arrays: NodeArrays, trees: number): NodeStore {
+    const store = new NodeStore(arrays.kind.length, arrays);
+    store.used = store.capacity;
+    store.trees = trees;
+    store.reusable = false;
+    return store;
   }
 
   private static takeIds(count: number): number {
@@ -151,6 +176,17 @@ export class NodeStore {
     return { store, first };
   }
 
+  /**
+   * The next trees from the start of the current store, when every tree in it has been deleted: the parse
+   * thread's trees of a batch then lie from place 0 on, where packTrees finds them with nothing to move.
+   */
+  static rewind(): void {
+    const store = NodeStore.current;
+    if (!store || store.trees > 0) return;
+    store.used = 0;
+    store.idBase = NodeStore.takeIds(store.capacity);
+  }
+
   /** A tree of this store was deleted. */
   release(): void {
     this.trees--;
@@ -159,7 +195,7 @@ export class NodeStore {
 
   /** A store no longer written to goes to the free list once its last tree is deleted. */
   private static retire(store: NodeStore): void {
-    if (store.trees === 0 && NodeStore.free.length < NodeStore.MAX_FREE && !NodeStore.free.includes(store)) NodeStore.free.push(store);
+    if (store.trees === 0 && store.reusable && NodeStore.free.length < NodeStore.MAX_FREE && !NodeStore.free.includes(store)) NodeStore.free.push(store);
   }
 }
 
@@ -434,4 +470,102 @@ export class SyntaxTree implements GoTree {
     this.byKind = undefined;
     this.store.release();
   }
+}
+
+/**
+ * Trees copied out of their stores into one set of arrays, to be sent to another thread (the arrays'
+ * buffers are transferred, not copied): src/cli/parse-thread.ts parses ahead of the analyses this way.
+ */
+export interface PackedTrees {
+  arrays: NodeArrays;
+  /** each tree's root in the arrays, in the order given; -1 for none (the parser gave up on that file) */
+  roots: number[];
+  /** the names the type and field ids stand for in the thread that packed them (ids are made on first use) */
+  types: string[];
+  fields: (string | null)[];
+}
+
+/** Copy `trees` (undefined: none) into one PackedTrees; the trees themselves are left as they were. */
+export function packTrees(trees: readonly (SyntaxTree | undefined)[]): PackedTrees {
+  const names = { types: TYPE_NAMES.slice(), fields: FIELD_NAMES.slice() };
+  let total = 0;
+  // one after another from place 0 of one store (as the parse thread makes them): the arrays' front as it is
+  let contiguous = true;
+  let store: NodeStore | undefined;
+  for (const tree of trees) {
+    if (!tree) continue;
+    contiguous &&= (store ?? tree.store) === tree.store && tree.root === total;
+    store = tree.store;
+    total += tree.store.subtreeEnd[tree.root]! - tree.root;
+  }
+  if (contiguous && store) {
+    const { kind, flags, field, start, end, parent, subtreeEnd } = store;
+    const arrays = {
+      kind: kind.slice(0, total),
+      flags: flags.slice(0, total),
+      field: field.slice(0, total),
+      start: start.slice(0, total),
+      end: end.slice(0, total),
+      parent: parent.slice(0, total),
+      subtreeEnd: subtreeEnd.slice(0, total),
+    };
+    return { arrays, roots: trees.map((tree) => tree?.root ?? -1), ...names };
+  }
+  const arrays: NodeArrays = {
+    kind: new Uint16Array(total),
+    flags: new Uint8Array(total),
+    field: new Uint8Array(total),
+    start: new Int32Array(total),
+    end: new Int32Array(total),
+    parent: new Int32Array(total),
+    subtreeEnd: new Int32Array(total),
+  };
+  const roots: number[] = [];
+  let at = 0;
+  for (const tree of trees) {
+    if (!tree) {
+      roots.push(-1);
+      continue;
+    }
+    const { store, root } = tree;
+    const to = store.subtreeEnd[root]!;
+    arrays.kind.set(store.kind.subarray(root, to), at);
+    arrays.flags.set(store.flags.subarray(root, to), at);
+    arrays.field.set(store.field.subarray(root, to), at);
+    arrays.start.set(store.start.subarray(root, to), at);
+    arrays.end.set(store.end.subarray(root, to), at);
+    // places within the tree move with it; the root keeps its parent, none
+    const shift = at - root;
+    for (let i = root; i < to; i++) {
+      arrays.parent[i + shift] = i === root ? -1 : store.parent[i]! + shift;
+      arrays.subtreeEnd[i + shift] = store.subtreeEnd[i]! + shift;
+    }
+    roots.push(at);
+    at += to - root;
+  }
+  return { arrays, roots, ...names };
+}
+
+/** The buffers to transfer with a PackedTrees. */
+export function transferablesOf(packed: PackedTrees): ArrayBuffer[] {
+  return Object.values(packed.arrays).map((a: NodeArrays[keyof NodeArrays]) => a.buffer as ArrayBuffer);
+}
+
+/** The trees of a PackedTrees (made in this thread or another) over their sources, in one new store. */
+export function unpackTrees(packed: PackedTrees, sources: readonly string[]): (SyntaxTree | undefined)[] {
+  const { arrays, roots } = packed;
+  if (sources.length !== roots.length) throw new Error(`unpackTrees: ${roots.length} trees, ${sources.length} sources`);
+  renumber(arrays.kind, packed.types, TYPES);
+  renumber(arrays.field, packed.fields, FIELDS);
+  const store = NodeStore.adopt(arrays, roots.filter((r) => r >= 0).length);
+  return roots.map((root, i) => (root < 0 ? undefined : new SyntaxTree(sources[i]!, store, root)));
+}
+
+/** Ids given under another thread's `names` as this thread's, in place (no work where the two agree, as they do when both load the same parser). */
+function renumber(ids: Uint16Array | Uint8Array, names: readonly (string | null)[], ours: Names): void {
+  let same = true;
+  for (let i = 0; i < names.length && same; i++) same = ours.names[i] === names[i];
+  if (same) return;
+  const map = names.map((name) => (name === null ? 0 : ours.id(name)));
+  for (let i = 0; i < ids.length; i++) ids[i] = map[ids[i]!]!;
 }

@@ -355,7 +355,7 @@ describe('the real bin/causal-review.js process', () => {
     expect(JSON.parse(r.out).conclusion).toBe('failure');
   });
 
-  it('--jobs 2 analyses the packages in two threads and finds exactly what one thread finds', async () => {
+  it('--jobs 2 (a parse thread) and --jobs 3 (packages in three threads) find exactly what one thread finds', async () => {
     const repo = TestRepo.init();
     const files: Record<string, string> = {};
     for (const pkg of ['alpha', 'beta', 'gamma', 'delta']) {
@@ -364,15 +364,25 @@ describe('the real bin/causal-review.js process', () => {
     }
     repo.commit('operators', files);
     const args = ['analyze', '--all', '--repo', repo.dir, '--format', 'json', '--jobs'];
-    // the worker is the bundle's own entry, or the sources through tsx when the CLI runs them
-    const [one, two, twoFromSources] = await Promise.all([
+    // the threads are the bundle's own entries, or the sources through tsx when the CLI runs them
+    const stats = { CAUSAL_REVIEW_THREAD_STATS: '1' };
+    const [one, two, twoFromSources, three, threeFromSources] = await Promise.all([
       spawnCli([...args, '1']),
-      spawnCli([...args, '2']),
-      spawnCli([...args, '2'], { CAUSAL_REVIEW_NO_BUNDLE: '1' }),
+      spawnCli([...args, '2'], stats),
+      spawnCli([...args, '2'], { ...stats, CAUSAL_REVIEW_NO_BUNDLE: '1' }),
+      spawnCli([...args, '3']),
+      spawnCli([...args, '3'], { CAUSAL_REVIEW_NO_BUNDLE: '1' }),
     ]);
     const a = JSON.parse(one.out);
     expect(a.findings).toHaveLength(4);
     for (const run of [two, twoFromSources]) {
+      // every Go text's tree came from the parse thread or was made here (where the thread had not begun
+      // it), and the thread did not fail: five texts, the four helpers.go being one
+      const [, fromThread, here] = /^parse thread: (\d+) Go trees from the parse thread, (\d+) parsed in the main thread\n$/.exec(run.err) ?? [];
+      expect(Number(fromThread) + Number(here), run.err).toBe(5);
+      run.err = '';
+    }
+    for (const run of [two, twoFromSources, three, threeFromSources]) {
       expect(run.err).toBe('');
       expect(run.code).toBe(one.code);
       const b = JSON.parse(run.out);

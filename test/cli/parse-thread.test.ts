@@ -1,0 +1,121 @@
+// The Go parse thread (src/cli/parse-thread.ts): the trees it sends are the trees this thread would
+// make; a file the checks want before it has begun it is parsed here without waiting; a thread that
+// stops answering costs a deadline, never a hang, and loses no file.
+
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GoParseThread } from '../../src/cli/parse-thread.js';
+import { ParseCache, type GoParseAhead, type GoParseTicket } from '../../src/engine/parse.js';
+import { parseGoSyntax } from '../../src/lang/go-syntax.js';
+import type { GoTree } from '../../src/lang/go-syntax-tree.js';
+import type { PullRequestSnapshot } from '../../src/engine/types.js';
+import { dump, goFixtureTexts } from '../support/go-texts.js';
+
+const HELD = new URL('../support/held-parse-worker.mjs', import.meta.url);
+const texts = goFixtureTexts(40);
+/** one turn of the event loop: the texts handed over in this one go out to the parse thread */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+const threads: GoParseThread[] = [];
+const started = (options?: ConstructorParameters<typeof GoParseThread>[0]) => {
+  const thread = new GoParseThread(options);
+  threads.push(thread);
+  return thread;
+};
+afterEach(async () => {
+  await Promise.all(threads.splice(0).map((t) => t.close()));
+});
+
+describe('the Go parse thread', () => {
+  it('sends the trees this thread would make, and none where the parser gives up', async () => {
+    const thread = started();
+    const broken = 'package p\n\nfunc f() {\n';
+    const tickets = [...texts, broken].map((text) => thread.enqueue(text));
+    await thread.idle();
+    for (const [i, text] of [...texts, broken].entries()) {
+      const here = parseGoSyntax(text);
+      const there = tickets[i]!.take();
+      if (!here) expect(there).toBeUndefined();
+      else expect(dump(there!.rootNode)).toEqual(dump(here.rootNode));
+    }
+    expect(thread.counts.fromThread).toBe(texts.filter((t) => parseGoSyntax(t)).length);
+    expect(thread.failure).toBeUndefined();
+  });
+
+  it('gives a prefetched text its ticket when the part that wants it asks', async () => {
+    const thread = started();
+    thread.prefetch(texts[0]!);
+    const ticket = thread.enqueue(texts[0]!);
+    await thread.idle();
+    expect(dump(ticket.take()!.rootNode)).toEqual(dump(parseGoSyntax(texts[0]!)!.rootNode));
+    expect(thread.counts).toEqual({ fromThread: 1, here: 0 });
+  });
+
+  it('does not wait for a file the parse thread has not begun: this thread parses it', async () => {
+    const thread = started({ entry: HELD, workerData: { begin: false } });
+    const tickets = texts.slice(0, 5).map((text) => thread.enqueue(text));
+    await nextTurn();
+    // the held thread has them all and begins none
+    expect(tickets[2]!.take()).toBeUndefined();
+    expect(tickets[0]!.take()).toBeUndefined();
+    expect(tickets[4]!.take()).toBeUndefined();
+    expect(thread.counts).toEqual({ fromThread: 0, here: 3 });
+    expect(thread.failure).toBeUndefined();
+  });
+
+  it('stops waiting for a thread that began a file and never answers, and parses everything here from then on', async () => {
+    const thread = started({ entry: HELD, workerData: { begin: true }, answerWithinMs: 0 });
+    const first = thread.enqueue(texts[0]!);
+    // the held thread says when it has taken the file (and said it began it)
+    await once(thread.worker, 'message');
+    expect(first.take()).toBeUndefined();
+    expect(thread.failure).toMatch(/no answer from the parse thread/);
+    expect(thread.enqueue(texts[1]!).take()).toBeUndefined();
+  });
+});
+
+describe('ParseCache with a parse thread', () => {
+  /** a parse thread in this thread: each text's tree parsed at once, or none for texts in `refuse` */
+  class InThread implements GoParseAhead {
+    readonly taken: string[] = [];
+    readonly discarded: string[] = [];
+    constructor(private readonly refuse = new Set<string>()) {}
+    enqueue(text: string): GoParseTicket {
+      return {
+        take: (): GoTree | undefined => {
+          this.taken.push(text);
+          return this.refuse.has(text) ? undefined : parseGoSyntax(text);
+        },
+        discard: () => void this.discarded.push(text),
+      };
+    }
+    prefetch(): void {}
+  }
+  const snapshotOf = (files: Record<string, string>) =>
+    ({
+      files: Object.keys(files).map((path) => ({ path, status: 'added', hunks: [] })),
+      read: async (path: string) => files[path],
+    }) as unknown as PullRequestSnapshot;
+
+  it("uses the parse thread's tree, parses here where it has none, and drops what no check took", async () => {
+    const [a, b, c] = texts;
+    const ahead = new InThread(new Set([b!]));
+    const cache = new ParseCache(snapshotOf({ 'a.go': a!, 'b.go': b!, 'c.go': c! }), 1_000_000, ahead);
+    const [fa, fb] = [await cache.get('a.go'), await cache.get('b.go'), await cache.get('c.go')];
+    expect(dump(fa!.go().rootNode)).toEqual(dump(parseGoSyntax(a!)!.rootNode));
+    expect(dump(fb!.go().rootNode)).toEqual(dump(parseGoSyntax(b!)!.rootNode));
+    expect(ahead.taken).toEqual([a, b]);
+    cache.dispose();
+    expect(ahead.discarded).toContain(c);
+  });
+
+  it('hands over only Go files at head, under the size limit', async () => {
+    const ahead = new InThread();
+    const big = `package p\n\n// ${'x'.repeat(200)}\n`;
+    const cache = new ParseCache(snapshotOf({ 'a.go': texts[0]!, 'big.go': big, 'deploy.yaml': 'a: 1\n' }), 100, ahead);
+    await Promise.all(['a.go', 'big.go', 'deploy.yaml'].map((p) => cache.get(p)));
+    await cache.get('a.go', 'base');
+    cache.dispose();
+    expect(ahead.discarded).toEqual([]);
+  });
+});
