@@ -321,7 +321,7 @@ async function runGo(ctx: CheckContext): Promise<void> {
   }
   for (const [dir, changed] of byDir) {
     // a polling loop counts on the reconcile path, a child on an owner reference: a package with neither has no finding
-    if (!(await packageSays(ctx, dir, 'controller', CONTROLLER_WORDS))) continue;
+    if (!(await packageSays(ctx, dir, CONTROLLER_WORDS))) continue;
     const pkg = await loadGoPackage(ctx, dir);
     const onPath = reconcilePath(pkg);
     for (const file of changed) {
@@ -432,6 +432,7 @@ export const eventOrdering: Check = {
   languages: ['go', 'ts', 'js'],
   // each changed file is judged with its own package (read whole or sliced), never with the other changed files
   shardable: true,
+  goPackageGate: CONTROLLER_WORDS,
   async run(ctx) {
     await runGo(ctx);
     await runTs(ctx);

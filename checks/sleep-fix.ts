@@ -105,6 +105,7 @@ export const sleepFix: Check = {
   languages: ['go', 'ts', 'js', 'shell', 'yaml'],
   // each changed file is judged with its own package (read whole or sliced), never with the other changed files
   shardable: true,
+  goPackageGate: GO_WAIT_WORDS,
   defaultOptions: { minimumMs: 10 },
   async run(ctx) {
     const packages = new PackageCache(ctx);
@@ -115,7 +116,7 @@ export const sleepFix: Check = {
       ctx.checkBudget();
       // a Go wait is a time.Sleep, time.After or timer, a Sleep method, or a package helper built on one
       // of those: a package whose files never name them has none to find
-      if (file.language === 'go' && !(await packageSays(ctx, dirOf(file.path), 'waits', GO_WAIT_WORDS))) continue;
+      if (file.language === 'go' && !(await packageSays(ctx, dirOf(file.path), GO_WAIT_WORDS))) continue;
       const head = await collectSites(ctx, file, true, packages);
       const onWait = (s: WaitSite) => changedWithin(file, s.line, s.endLine);
       const viaConstant = (s: WaitSite) => s.durationLines?.find((line) => file.isChanged(line));

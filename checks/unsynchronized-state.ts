@@ -542,7 +542,7 @@ async function runGo(ctx: CheckContext): Promise<void> {
   for (const [dir, changed] of byDir) {
     // every finding here is a write from a goroutine, on the reconcile path, or under a raised
     // MaxConcurrentReconciles: a package that starts no goroutine and reconciles nothing has none
-    if (!(await packageSays(ctx, dir, 'concurrency', CONCURRENCY_WORDS))) continue;
+    if (!(await packageSays(ctx, dir, CONCURRENCY_WORDS))) continue;
     const pkg = await loadGoPackage(ctx, dir);
     await concurrencyRaised(ctx, pkg);
     // one finding per variable per function: the same race written fifty times is one fix
@@ -613,6 +613,7 @@ export const unsynchronizedState: Check = {
   languages: ['go', 'ts', 'js'],
   // each changed file is judged with its own package (read whole or sliced), never with the other changed files
   shardable: true,
+  goPackageGate: CONCURRENCY_WORDS,
   async run(ctx) {
     await runGo(ctx);
     for (const file of ctx.files) {

@@ -5,6 +5,7 @@
 
 import type { CheckContext, GoNode, ParsedFile, Revision } from '../engine/types.js';
 export { dirOf } from '../engine/paths.js';
+import { goFilesIn } from '../engine/packages.js';
 import { goConstants } from './waits.js';
 import { packageSlice } from './package-slice.js';
 import { calleeText, callSites, descendants, functionName, goImports, lineOf, receiverName, receiverType, walk } from '../lang/go.js';
@@ -86,33 +87,9 @@ export function loadGoPackage(ctx: CheckContext, dir: string): Promise<GoPackage
   return memoized(ctx, `go-package:head:${dir}`, () => readGoPackage(ctx, dir));
 }
 
-/** Files a package gate asks git for at once (see packageSays). */
-const GATE_BATCH = 8;
-
-/**
- * Does any Go file of the package in `dir` (tests included) say something `words` matches? A check whose
- * findings all need such a word somewhere in the package (a `go` statement, a Reconcile, a time.Sleep)
- * skips a package that never says one, without parsing it: most of a whole-tree scan of libraries.
- * Read at head, once per snapshot and `key`; `words` must not be global (`g`).
- */
-export function packageSays(ctx: CheckContext, dir: string, key: string, words: RegExp): Promise<boolean> {
-  return memoized(ctx, `package-says:${key}:${dir}`, async () => {
-    const paths = await goFilesIn(ctx, dir);
-    // asked GATE_BATCH at a time: git answers a batch in one pipelined go, not a round trip each, and a
-    // package that says the word early (most packages a PR touches) is not read to its end
-    for (let i = 0; i < paths.length; i += GATE_BATCH) {
-      const texts = await Promise.all(paths.slice(i, i + GATE_BATCH).map((path) => ctx.read(path)));
-      if (texts.some((text) => text !== undefined && words.test(text))) return true;
-    }
-    return false;
-  });
-}
-
-/** The Go files directly in `dir` (a package: not those of its subdirectories), tests included, at `rev`. */
-export async function goFilesIn(ctx: Pick<CheckContext, 'list'>, dir: string, rev: Revision = 'head'): Promise<string[]> {
-  const prefix = dir === '' ? '' : `${dir}/`;
-  return (await ctx.list(dir, rev)).filter((p) => p.startsWith(prefix) && p.endsWith('.go') && !p.slice(prefix.length).includes('/'));
-}
+// the package gates and the listing of a package's Go files live with the engine, which asks the gates
+// too (to know which files a parse thread is to parse), and are used from here
+export { goFilesIn, packageSays } from '../engine/packages.js';
 
 /** ctx.memo when the engine gives one (it does not keep a computation that failed, e.g. over a check's budget). */
 function memoized<T>(ctx: CheckContext, key: string, compute: () => T): T {

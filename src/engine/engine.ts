@@ -8,6 +8,7 @@ import { loadGoParser } from '../lang/go.js';
 import { languageOf, mayBeScript, serves } from '../lang/detect.js';
 import { detectAuthorship } from './authorship.js';
 import { ParseCache, changedLines, type GoParseAhead } from './parse.js';
+import { packageSays } from './packages.js';
 import { dirOf } from './paths.js';
 import { covers, findSuppressions, type Suppression } from './suppress.js';
 import {
@@ -23,6 +24,7 @@ import {
   type ParsedFile,
   type PullRequestSnapshot,
   type Report,
+  type Revision,
   type ReviewedFinding,
   type Verdict,
 } from './types.js';
@@ -122,14 +124,21 @@ export async function collectFindings(snapshot: PullRequestSnapshot, options: Re
     // language: reading every file in every part read a 21,505-file scan's files fifteen times over
     const everyFileIn = [...new Set(checks.filter((c) => !c.shardable && !c.changesOnly).flatMap((c) => c.languages))];
     const wanted = changes.filter((f) => f.status !== 'removed' && (!partOf || partOf(f.path) === shard!.index || mayServe(f.path, everyFileIn)));
-    const reading = Promise.all(wanted.map((f) => cache.get(f.path, 'head')));
-    // read with this part's files, while the main thread waits for git anyway: during the checks it seldom
-    // turns to git's answers, and the parse thread would run dry at the end of this part
-    if (options.parseAhead && partOf && shard && shard.index + 1 < shard.count) {
-      await prefetchPart(snapshot, changes, options.parseAhead, (path) => partOf(path) === shard.index + 1);
-    }
-    const parsed = (await reading).filter((f): f is ParsedFile => f !== undefined);
+    const reads = wanted.map((f) => cache.get(f.path, 'head'));
+    const ahead = options.parseAhead;
+    // a package's Go files go to the parse thread as soon as they are read (git answers in order), the
+    // next part's after them, read with this part's while the main thread waits for git anyway: during
+    // the checks it seldom turns to git's answers, and the parse thread would run dry at this part's end
+    const handing = ahead ? handOver(checks, snapshot, cache, wanted, reads, (path) => !partOf || partOf(path) === shard!.index) : undefined;
+    const next = ahead && partOf && shard && shard.index + 1 < shard.count ? readPart(snapshot, changes, (path) => partOf(path) === shard.index + 1) : undefined;
+    const parsed = (await Promise.all(reads)).filter((f): f is ParsedFile => f !== undefined);
     const mine = partOf && shard ? parsed.filter((f) => partOf(f.path) === shard.index) : parsed;
+    await handing;
+    const later = await next;
+    if (ahead && later) {
+      const parsedThen = gatedBy(checks, snapshot, cache);
+      for (const [dir, files] of byPackage(later)) if (await parsedThen(dir)) for (const f of files) ahead.prefetch(f.text);
+    }
     for (const check of checks) {
       findings.push(...(await runCheck(check, snapshot, check.shardable ? mine : parsed, cache, options, now, notes)));
     }
@@ -140,15 +149,62 @@ export async function collectFindings(snapshot: PullRequestSnapshot, options: Re
   }
 }
 
-/**
- * Hand the next part's Go files to the parse thread now, behind this part's, so that it has them at hand
- * when this part's are done (parts run one after another where there is a parse thread: review()).
- */
-async function prefetchPart(snapshot: PullRequestSnapshot, changes: readonly ChangedFile[], ahead: GoParseAhead, inPart: (path: string) => boolean): Promise<void> {
+/** The Go files of the part `inPart` picks, at head, in order (a file git cannot read now is read, and its error met, when its part comes). */
+async function readPart(snapshot: PullRequestSnapshot, changes: readonly ChangedFile[], inPart: (path: string) => boolean): Promise<{ path: string; text: string }[]> {
   const paths = changes.filter((f) => f.status !== 'removed' && f.path.endsWith('.go') && inPart(f.path)).map((f) => f.path);
-  // in order, as the part will ask for them; a file git cannot read now is read (and its error met) when its part comes
   const texts = await Promise.all(paths.map((path) => snapshot.read(path, 'head').catch(() => undefined)));
-  for (const text of texts) if (text !== undefined) ahead.prefetch(text);
+  return paths.flatMap((path, i) => (texts[i] === undefined ? [] : [{ path, text: texts[i]! }]));
+}
+
+/** Files grouped by package (directory), in the order their packages first come. */
+function byPackage<F extends { path: string }>(files: readonly F[]): Map<string, F[]> {
+  const packages = new Map<string, F[]>();
+  for (const f of files) {
+    const dir = dirOf(f.path);
+    const group = packages.get(dir);
+    if (group) group.push(f);
+    else packages.set(dir, [f]);
+  }
+  return packages;
+}
+
+/**
+ * Hand this part's Go files to the parse thread package by package, each as soon as its files are read,
+ * where the checks will parse it (gatedBy).
+ */
+async function handOver(
+  checks: readonly Check[],
+  snapshot: PullRequestSnapshot,
+  cache: ParseCache,
+  wanted: readonly ChangedFile[],
+  reads: readonly Promise<ParsedFile | undefined>[],
+  inPart: (path: string) => boolean,
+): Promise<void> {
+  const parsedBy = gatedBy(checks, snapshot, cache);
+  const goFiles = wanted.map((f, i) => ({ path: f.path, read: reads[i]! })).filter((f) => f.path.endsWith('.go') && inPart(f.path));
+  for (const [dir, files] of byPackage(goFiles)) {
+    await Promise.all(files.map((f) => f.read));
+    if (await parsedBy(dir)) await cache.handOver(files.map((f) => f.path));
+  }
+}
+
+/**
+ * Will the checks parse the Go package in `dir`, as near as their package gates tell (Check.goPackageGate,
+ * asked as the checks ask them, and remembered for them)? A package none of whose files says a gate's
+ * words is parsed by no check, and its files go to no parse thread (a whole-tree scan of libraries
+ * parses a third of its files). Every package where a Go check has no gate.
+ */
+function gatedBy(checks: readonly Check[], snapshot: PullRequestSnapshot, cache: ParseCache): (dir: string) => Promise<boolean> {
+  const gates = checks.filter((c) => c.languages.includes('go') && !c.changesOnly).map((c) => c.goPackageGate);
+  const ctx = {
+    list: (dir: string, rev: Revision = 'head') => snapshot.list(dir, rev),
+    read: (path: string, rev: Revision = 'head') => snapshot.read(path, rev),
+    memo: <T>(key: string, compute: () => T) => cache.memo(key, compute),
+  };
+  return async (dir) => {
+    for (const gate of gates) if (gate === undefined || (await packageSays(ctx, dir, gate))) return true;
+    return false;
+  };
 }
 
 /** Join what the parts collected, keep what lies in the diff, apply suppressions, and decide. */

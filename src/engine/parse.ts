@@ -43,11 +43,21 @@ export interface GoParseTicket {
   discard(): void;
 }
 
+/** What is computed from a snapshot's texts alone (`snapshot:` memo keys), for as long as the snapshot lives. */
+const SNAPSHOT_FACTS = new WeakMap<PullRequestSnapshot, Map<string, unknown>>();
+
+function snapshotFacts(snapshot: PullRequestSnapshot): Map<string, unknown> {
+  let facts = SNAPSHOT_FACTS.get(snapshot);
+  if (!facts) SNAPSHOT_FACTS.set(snapshot, (facts = new Map()));
+  return facts;
+}
+
 export class ParseCache {
   private readonly files = new Map<string, Promise<ParsedFile | undefined>>();
   private readonly trees: Tree[] = [];
   private readonly sources: SourceFile[] = [];
-  private readonly tickets: GoParseTicket[] = [];
+  /** head Go files handed to the parse thread, by path, until their tree is taken */
+  private readonly tickets = new Map<string, GoParseTicket>();
   readonly skipped: string[] = [];
 
   constructor(
@@ -82,8 +92,6 @@ export class ParseCache {
     }
     const change = rev === 'head' ? this.changeOf(path) : undefined;
     const changed = changedLines(change);
-    const ticket = this.ahead && rev === 'head' && language === 'go' ? this.ahead.enqueue(text) : undefined;
-    if (ticket) this.tickets.push(ticket);
     let go: Tree | undefined;
     let ts: SourceFile | undefined;
     let yaml: { docs: Document[]; lineCounter: LineCounter } | undefined;
@@ -101,7 +109,7 @@ export class ParseCache {
       change,
       isChanged: (line) => changed === 'all' || changed.has(line),
       go() {
-        return (go ??= cache.goTree(text, change?.previousPath ?? path, ticket));
+        return (go ??= cache.goTree(text, change?.previousPath ?? path, rev === 'head' ? cache.ticketOf(path) : undefined));
       },
       ts() {
         if (!ts) {
@@ -122,6 +130,24 @@ export class ParseCache {
         return (shell ??= splitShellFile(path, text));
       },
     };
+  }
+
+  /**
+   * Hand these head files (read already) to the parse thread, in this order: those the checks will parse,
+   * as near as the caller can tell. A file not handed over is parsed in this thread when a check asks.
+   */
+  async handOver(paths: readonly string[]): Promise<void> {
+    if (!this.ahead) return;
+    for (const path of paths) {
+      const file = await this.get(path, 'head');
+      if (file?.language === 'go' && !this.tickets.has(path)) this.tickets.set(path, this.ahead.enqueue(file.text));
+    }
+  }
+
+  private ticketOf(path: string): GoParseTicket | undefined {
+    const ticket = this.tickets.get(path);
+    this.tickets.delete(path);
+    return ticket;
   }
 
   private changes: Map<string, ChangedFile> | undefined;
@@ -152,13 +178,17 @@ export class ParseCache {
     return tree;
   }
 
-  /** Per-snapshot memo of derived analysis (see CheckContext.memo): computed once, shared by every check. */
+  /**
+   * Per-snapshot memo of derived analysis (see CheckContext.memo): computed once, shared by every check;
+   * a `snapshot:` key is shared by every ParseCache of the snapshot (the parts of a large review).
+   */
   memo<T>(key: string, compute: () => T): T {
-    if (this.derived.has(key)) return this.derived.get(key) as T;
+    const derived = key.startsWith('snapshot:') ? snapshotFacts(this.snapshot) : this.derived;
+    if (derived.has(key)) return derived.get(key) as T;
     const value = compute();
-    this.derived.set(key, value);
+    derived.set(key, value);
     // a computation that failed (a check over its budget) is not kept: the next check to ask computes it again
-    if (value instanceof Promise) value.catch(() => this.derived.get(key) === value && this.derived.delete(key));
+    if (value instanceof Promise) value.catch(() => derived.get(key) === value && derived.delete(key));
     return value;
   }
 
@@ -167,7 +197,8 @@ export class ParseCache {
     this.derived.clear();
     this.goByText.clear();
     this.goByFile.clear();
-    for (const ticket of this.tickets.splice(0)) ticket.discard();
+    for (const ticket of this.tickets.values()) ticket.discard();
+    this.tickets.clear();
     for (const tree of this.trees.splice(0)) tree.delete();
     for (const source of this.sources.splice(0)) forgetTypeScript(source);
     this.files.clear();

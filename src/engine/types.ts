@@ -167,6 +167,8 @@ export interface CheckContext {
    * Derived, immutable analysis shared by every check of one snapshot (a Go package's index, its reconcile
    * path): computed on the first call for a key, then returned as is. The key must identify the content
    * it is computed from, e.g. `go-package:head:<dir>`; the value must never be changed by who reads it.
+   * A key starting `snapshot:` is kept for the whole review, across the parts a large one is taken in:
+   * only for what is computed from the files' texts, never from parse trees (freed with each part).
    */
   memo?<T>(key: string, compute: () => T): T;
 }
@@ -190,6 +192,12 @@ export interface Check {
    * `ctx.files` (given empty): the engine does not read every changed file for it.
    */
   changesOnly?: boolean;
+  /**
+   * The check parses a Go package's files only where one of them says this (its own gate, packageSays in
+   * src/analysis/controller.ts): the engine hands the files of other packages to no parse thread. Unset,
+   * it may parse any Go file. Not global (`g`): it is tested again and again.
+   */
+  goPackageGate?: RegExp;
   /** default option values; configuration overrides them key by key */
   defaultOptions?: Record<string, unknown>;
   run(ctx: CheckContext): void | Promise<void>;
