@@ -3,7 +3,7 @@
 // figures only: nothing here asserts a time. Also runs every bench/*.bench.ts module.
 // Sizes: BENCH_PR_TREE (files of the PR's repository) and BENCH_FILES (the --all tree), both 3,000 by
 // default, the issue's case (~3 minutes on 2 cores); smaller values for a quick look. BENCH_ONLY=pr|tree|extra.
-// BENCH_RUNS: runs of each --all figure, the median printed (3).
+// BENCH_RUNS: rounds of the --all figures (one thread, the threads auto takes, gofmt -l), the medians printed (5).
 
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -83,17 +83,22 @@ async function wholeTree(target: string | undefined, work: string): Promise<Benc
     generateTree(dir, files);
   }
   const size = treeSize(dir);
-  // one thread, then as many as `--jobs auto` takes on this machine; each the wall time of a whole
-  // `bin/causal-review.js` process, start-up included, as gofmt's is
-  // the median of three runs of each, alternated: one run varies by 10-15% on this machine
-  const runs = Number(process.env.BENCH_RUNS ?? 3);
+  // one thread, then as many as `--jobs auto` takes on this machine, then `gofmt -l`, in rounds: each the
+  // wall time of a whole `bin/causal-review.js` process, start-up included, as gofmt's is. The machine's
+  // speed drifts by more than a run varies (gofmt took 0.81 s to 1.2 s over one day), so each ratio is
+  // also taken within a round, and the median of those is the figure to compare
+  const runs = Number(process.env.BENCH_RUNS ?? 5);
   const threads = Math.min(4, availableParallelism());
+  const gofmt = hasCommand('gofmt');
   const ones: Awaited<ReturnType<typeof analyzeInChild>>[] = [];
   const manys: Awaited<ReturnType<typeof analyzeInChild>>[] = [];
+  const gofmts: number[] = [];
   for (let i = 0; i < runs; i++) {
     ones.push(await analyzeInChild(['analyze', '--all', '--repo', dir, '--format', 'json', '--jobs', '1'], work));
     if (threads > 1) manys.push(await analyzeInChild(['analyze', '--all', '--repo', dir, '--format', 'json', '--jobs', String(threads)], work));
+    if (gofmt) gofmts.push((await timed('gofmt', ['-l', dir])).ms);
   }
+  const middle = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const median = (xs: typeof ones) => ({ ...[...xs].sort((a, b) => a.ms - b.ms)[Math.floor(xs.length / 2)]!, maxRssKb: Math.max(...xs.map((x) => x.maxRssKb)) });
   const single = median(ones);
   const parallel = manys.length ? median(manys) : undefined;
@@ -111,14 +116,10 @@ async function wholeTree(target: string | undefined, work: string): Promise<Benc
     ...(parallel ? { [`peak RSS MB (${threads} threads)`]: round(parallel.maxRssKb / 1024, 0) } : {}),
     exit: best.exit,
   };
-  if (hasCommand('gofmt')) {
-    // the median of three: gofmt takes a second here, where the run-to-run spread shows most
-    const runs: number[] = [];
-    for (let i = 0; i < 3; i++) runs.push((await timed('gofmt', ['-l', dir])).ms);
-    const gofmt = { ms: runs.sort((a, b) => a - b)[1]! };
-    figures['gofmt -l s (median of 3)'] = round(gofmt.ms / 1000, 2);
-    figures['analyze / gofmt (one thread)'] = round(single.ms / gofmt.ms, 2);
-    if (parallel) figures[`analyze / gofmt (${threads} threads)`] = round(parallel.ms / gofmt.ms, 2);
+  if (gofmt) {
+    figures[`gofmt -l s (median of ${runs})`] = round(middle(gofmts) / 1000, 2);
+    figures['analyze / gofmt (one thread), median of the rounds'] = round(middle(ones.map((r, i) => r.ms / gofmts[i]!)), 2);
+    if (parallel) figures[`analyze / gofmt (${threads} threads), median of the rounds`] = round(middle(manys.map((r, i) => r.ms / gofmts[i]!)), 2);
     figures['target'] = 'analyze / gofmt <= 2';
   } else {
     figures['gofmt -l s'] = 'gofmt not installed (apt-get install golang-go)';

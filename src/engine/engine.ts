@@ -125,20 +125,10 @@ export async function collectFindings(snapshot: PullRequestSnapshot, options: Re
     const everyFileIn = [...new Set(checks.filter((c) => !c.shardable && !c.changesOnly).flatMap((c) => c.languages))];
     const wanted = changes.filter((f) => f.status !== 'removed' && (!partOf || partOf(f.path) === shard!.index || mayServe(f.path, everyFileIn)));
     const reads = wanted.map((f) => cache.get(f.path, 'head'));
-    const ahead = options.parseAhead;
-    // a package's Go files go to the parse thread as soon as they are read (git answers in order), the
-    // next part's after them, read with this part's while the main thread waits for git anyway: during
-    // the checks it seldom turns to git's answers, and the parse thread would run dry at this part's end
-    const handing = ahead ? handOver(checks, snapshot, cache, wanted, reads, (path) => !partOf || partOf(path) === shard!.index) : undefined;
-    const next = ahead && partOf && shard && shard.index + 1 < shard.count ? readPart(snapshot, changes, (path) => partOf(path) === shard.index + 1) : undefined;
+    const handing = options.parseAhead ? handOver(options.parseAhead, checks, snapshot, cache, changes, wanted, reads, partOf, shard) : undefined;
     const parsed = (await Promise.all(reads)).filter((f): f is ParsedFile => f !== undefined);
     const mine = partOf && shard ? parsed.filter((f) => partOf(f.path) === shard.index) : parsed;
     await handing;
-    const later = await next;
-    if (ahead && later) {
-      const parsedThen = gatedBy(checks, snapshot, cache);
-      for (const [dir, files] of byPackage(later)) if (await parsedThen(dir)) for (const f of files) ahead.prefetch(f.text);
-    }
     for (const check of checks) {
       findings.push(...(await runCheck(check, snapshot, check.shardable ? mine : parsed, cache, options, now, notes)));
     }
@@ -169,22 +159,35 @@ function byPackage<F extends { path: string }>(files: readonly F[]): Map<string,
 }
 
 /**
- * Hand this part's Go files to the parse thread package by package, each as soon as its files are read,
- * where the checks will parse it (gatedBy).
+ * Hand this part's Go files to the parse thread package by package, each as soon as its files are read
+ * (git answers in order), where the checks will parse it (gatedBy); then the next part's, read with this
+ * part's while the main thread waits for git anyway: during the checks it seldom turns to git's answers,
+ * and the parse thread would run dry at this part's end. Never fails: a file not handed over is parsed in
+ * the main thread, and an error reading one is met there.
  */
 async function handOver(
+  ahead: GoParseAhead,
   checks: readonly Check[],
   snapshot: PullRequestSnapshot,
   cache: ParseCache,
+  changes: readonly ChangedFile[],
   wanted: readonly ChangedFile[],
   reads: readonly Promise<ParsedFile | undefined>[],
-  inPart: (path: string) => boolean,
+  partOf: ((path: string) => number) | undefined,
+  shard: ReviewOptions['shard'],
 ): Promise<void> {
-  const parsedBy = gatedBy(checks, snapshot, cache);
-  const goFiles = wanted.map((f, i) => ({ path: f.path, read: reads[i]! })).filter((f) => f.path.endsWith('.go') && inPart(f.path));
-  for (const [dir, files] of byPackage(goFiles)) {
-    await Promise.all(files.map((f) => f.read));
-    if (await parsedBy(dir)) await cache.handOver(files.map((f) => f.path));
+  const index = shard?.index ?? 0;
+  const next = partOf && shard && index + 1 < shard.count ? readPart(snapshot, changes, (path) => partOf(path) === index + 1) : Promise.resolve([]);
+  try {
+    const parsedBy = gatedBy(checks, snapshot, cache);
+    const goFiles = wanted.map((f, i) => ({ path: f.path, read: reads[i]! })).filter((f) => f.path.endsWith('.go') && (!partOf || partOf(f.path) === index));
+    for (const [dir, files] of byPackage(goFiles)) {
+      await Promise.all(files.map((f) => f.read));
+      if (await parsedBy(dir)) await cache.handOver(files.map((f) => f.path));
+    }
+    for (const [dir, files] of byPackage(await next)) if (await parsedBy(dir)) for (const f of files) ahead.prefetch(f.text);
+  } catch {
+    // the same error comes to the reads' or the checks' own (see above)
   }
 }
 

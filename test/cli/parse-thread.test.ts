@@ -77,10 +77,12 @@ describe('the Go parse thread', () => {
 describe('ParseCache with a parse thread', () => {
   /** a parse thread in this thread: each text's tree parsed at once, or none for texts in `refuse` */
   class InThread implements GoParseAhead {
+    readonly enqueued: string[] = [];
     readonly taken: string[] = [];
     readonly discarded: string[] = [];
     constructor(private readonly refuse = new Set<string>()) {}
     enqueue(text: string): GoParseTicket {
+      this.enqueued.push(text);
       return {
         take: (): GoTree | undefined => {
           this.taken.push(text);
@@ -100,8 +102,11 @@ describe('ParseCache with a parse thread', () => {
   it("uses the parse thread's tree, parses here where it has none, and drops what no check took", async () => {
     const [a, b, c] = texts;
     const ahead = new InThread(new Set([b!]));
-    const cache = new ParseCache(snapshotOf({ 'a.go': a!, 'b.go': b!, 'c.go': c! }), 1_000_000, ahead);
-    const [fa, fb] = [await cache.get('a.go'), await cache.get('b.go'), await cache.get('c.go')];
+    const cache = new ParseCache(snapshotOf({ 'a.go': a!, 'b.go': b!, 'c.go': c!, 'd.go': texts[3]! }), 1_000_000, ahead);
+    await cache.handOver(['a.go', 'b.go', 'c.go']);
+    const [fa, fb, , fd] = [await cache.get('a.go'), await cache.get('b.go'), await cache.get('c.go'), await cache.get('d.go')];
+    // not handed over: parsed here
+    expect(dump(fd!.go().rootNode)).toEqual(dump(parseGoSyntax(texts[3]!)!.rootNode));
     expect(dump(fa!.go().rootNode)).toEqual(dump(parseGoSyntax(a!)!.rootNode));
     expect(dump(fb!.go().rootNode)).toEqual(dump(parseGoSyntax(b!)!.rootNode));
     expect(ahead.taken).toEqual([a, b]);
@@ -109,12 +114,18 @@ describe('ParseCache with a parse thread', () => {
     expect(ahead.discarded).toContain(c);
   });
 
-  it('hands over only Go files at head, under the size limit', async () => {
+  it('hands over only Go files under the size limit, each once, and takes a tree for the head only', async () => {
     const ahead = new InThread();
+    const small = 'package p\n\nfunc f() {}\n';
     const big = `package p\n\n// ${'x'.repeat(200)}\n`;
-    const cache = new ParseCache(snapshotOf({ 'a.go': texts[0]!, 'big.go': big, 'deploy.yaml': 'a: 1\n' }), 100, ahead);
-    await Promise.all(['a.go', 'big.go', 'deploy.yaml'].map((p) => cache.get(p)));
-    await cache.get('a.go', 'base');
+    const cache = new ParseCache(snapshotOf({ 'a.go': small, 'big.go': big, 'deploy.yaml': 'a: 1\n' }), 100, ahead);
+    await cache.handOver(['a.go', 'big.go', 'deploy.yaml', 'a.go']);
+    expect(ahead.enqueued).toEqual([small]);
+    const head = (await cache.get('a.go'))!.go();
+    expect(ahead.taken).toEqual([small]);
+    // the base's same text is the same tree, taken once
+    expect((await cache.get('a.go', 'base'))!.go()).toBe(head);
+    expect(ahead.taken).toEqual([small]);
     cache.dispose();
     expect(ahead.discarded).toEqual([]);
   });
