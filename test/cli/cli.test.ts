@@ -295,6 +295,17 @@ describe('bad input: exit 2 with one line on stderr and nothing on stdout', () =
     expect(r.err.trimEnd()).toMatch(message);
   });
 
+  it('a bad --repo with --all and --jobs 2 exits 2 and leaves no parse thread behind (it starts before git is read)', async () => {
+    const threads = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+    const before = threads();
+    for (const repo of [dir, join(dir, 'nope')]) {
+      const r = await run('analyze', '--all', '--jobs', '2', '--repo', repo, '--format', 'json');
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/^causal-review: --repo .*: (not a git repository|no such directory)/);
+    }
+    expect(threads()).toBe(before);
+  });
+
   it('an unknown command, and no command at all', async () => {
     expect(await run('analyse')).toMatchObject({ code: 2, out: '', err: 'causal-review: unknown command "analyse"; try causal-review --help\n' });
     expect((await run()).code).toBe(2);
