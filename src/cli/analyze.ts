@@ -60,6 +60,15 @@ async function repositoryConfig(snapshot: GitSnapshot, all: boolean): Promise<Co
   return parseConfig(text, `${CONFIG_PATH} at ${all ? snapshot.range.head : snapshot.range.base}`, CHECKS);
 }
 
+/** A parse thread, or none where a thread cannot be started (the files are then parsed in this one). */
+function startParseThread(): GoParseThread | undefined {
+  try {
+    return new GoParseThread();
+  } catch {
+    return undefined;
+  }
+}
+
 export async function analyzeCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseOptions(argv, {
     repo: { type: 'string' },
@@ -88,7 +97,7 @@ export async function analyzeCommand(argv: string[], io: CliIo): Promise<number>
   const given = configText !== undefined ? parseConfig(configText, `--config ${configFile}`, CHECKS) : undefined;
 
   // a whole-tree scan starts its parse thread first, so that it starts while git is read; closed on every path
-  let parseThread = values.all && parsesAhead(jobs) ? new GoParseThread() : undefined;
+  let parseThread = values.all && parsesAhead(jobs) ? startParseThread() : undefined;
   try {
     const snapshot = await gitSnapshot({
       repo: values.repo,
@@ -103,7 +112,7 @@ export async function analyzeCommand(argv: string[], io: CliIo): Promise<number>
       if (description.body.length > MAX_BODY_CHARS) snapshot.notes.push(`the PR description is over ${MAX_BODY_CHARS} characters; only the first ${MAX_BODY_CHARS} were read`);
       const config = given ?? (await repositoryConfig(snapshot, values.all === true));
       const plan = planFor(jobs, snapshot);
-      if (plan.parseThread) parseThread ??= new GoParseThread();
+      if (plan.parseThread) parseThread ??= startParseThread();
       else {
         await parseThread?.close();
         parseThread = undefined;

@@ -74,6 +74,18 @@ describe('the Go parse thread', () => {
   });
 });
 
+describe('a parse thread that cannot start', () => {
+  it('leaves every file to this thread, and says why', async () => {
+    const thread = started({ entry: new URL('../support/no-such-parse-worker.mjs', import.meta.url) });
+    const ticket = thread.enqueue(texts[0]!);
+    await once(thread.worker, 'error');
+    expect(ticket.take()).toBeUndefined();
+    expect(thread.failure).toMatch(/^the parse thread failed: /);
+    expect(thread.enqueue(texts[1]!).take()).toBeUndefined();
+    expect(thread.stats()).toMatch(/^parse thread: 0 Go trees from the parse thread, 2 parsed in the main thread \(the parse thread failed: /);
+  });
+});
+
 describe('ParseCache with a parse thread', () => {
   /** a parse thread in this thread: each text's tree parsed at once, or none for texts in `refuse` */
   class InThread implements GoParseAhead {
