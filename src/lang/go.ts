@@ -325,7 +325,10 @@ export function callSites(scope: Node): CallSite[] {
   if (!byNode) callSitesByTree.set(scope.tree, (byNode = new Map()));
   let sites = byNode.get(scope.id);
   if (!sites) {
-    sites = descendants(scope, 'call_expression').map(callSiteOf);
+    // pushed into a literal, not mapped: an empty map() result has another elements kind than a full one,
+    // and optimized code iterating both was thrown away and compiled again (V8's "wrong map")
+    sites = [];
+    for (const call of descendants(scope, 'call_expression')) sites.push(callSiteOf(call));
     byNode.set(scope.id, sites);
   }
   return sites;
