@@ -24,7 +24,8 @@ if (data?.port) {
         return undefined;
       }
     });
-    const packed = packTrees(trees);
+    // with each tree's index of nodes by type, which the checks' first question of a tree makes otherwise
+    const packed = packTrees(trees, true);
     // the copies go; the trees here free their store for the next batch
     for (const tree of trees) tree?.delete();
     port.postMessage({ batch, packed } satisfies ParseReply, transferablesOf(packed));

@@ -445,17 +445,15 @@ export class SyntaxTree implements GoTree {
 
   kindIndex(): { groupStart: Int32Array; places: Int32Array } {
     if (this.byKind) return this.byKind;
-    const { kind, subtreeEnd } = this.store;
-    const from = this.root;
-    const to = subtreeEnd[from]!;
     const kinds = TYPE_NAMES.length;
-    const groupStart = new Int32Array(kinds + 1);
-    for (let i = from; i < to; i++) groupStart[kind[i]! + 1]!++;
-    for (let k = 0; k < kinds; k++) groupStart[k + 1]! += groupStart[k]!;
-    const next = groupStart.slice(0, kinds);
-    const places = new Int32Array(to - from);
-    for (let i = from; i < to; i++) places[next[kind[i]!]!++] = i;
-    return (this.byKind = { groupStart, places });
+    const from = this.root;
+    const to = this.store.subtreeEnd[from]!;
+    return (this.byKind = kindIndexOf(this.store.kind, from, to, new Int32Array(kinds + 1), new Int32Array(to - from)));
+  }
+
+  /** The index kindIndex() would make, made elsewhere (the parse thread: packTrees). */
+  adoptKindIndex(index: { groupStart: Int32Array; places: Int32Array }): void {
+    this.byKind = index;
   }
 
   private deleted = false;
@@ -473,6 +471,19 @@ export class SyntaxTree implements GoTree {
 }
 
 /**
+ * The nodes from `from` to `to` of `kind` grouped by type (see SyntaxTree.kindIndex), by a counting sort
+ * into `groupStart` (one more than the types, zeroed) and `places` (one per node).
+ */
+function kindIndexOf(kind: Uint16Array, from: number, to: number, groupStart: Int32Array, places: Int32Array): { groupStart: Int32Array; places: Int32Array } {
+  const kinds = groupStart.length - 1;
+  for (let i = from; i < to; i++) groupStart[kind[i]! + 1]!++;
+  for (let k = 0; k < kinds; k++) groupStart[k + 1]! += groupStart[k]!;
+  const next = groupStart.slice(0, kinds);
+  for (let i = from; i < to; i++) places[next[kind[i]!]!++] = i;
+  return { groupStart, places };
+}
+
+/**
  * Trees copied out of their stores into one set of arrays, to be sent to another thread (the arrays'
  * buffers are transferred, not copied): src/cli/parse-thread.ts parses ahead of the analyses this way.
  */
@@ -483,10 +494,37 @@ export interface PackedTrees {
   /** the names the type and field ids stand for in the thread that packed them (ids are made on first use) */
   types: string[];
   fields: (string | null)[];
+  /**
+   * With `indexed`, each tree's kindIndex, made where the trees were packed: tree i's `groupStart` is
+   * `groupStarts` from i * (types.length + 1), its `places` the part of `places` over its nodes.
+   */
+  index?: { groupStarts: Int32Array; places: Int32Array };
 }
 
-/** Copy `trees` (undefined: none) into one PackedTrees; the trees themselves are left as they were. */
-export function packTrees(trees: readonly (SyntaxTree | undefined)[]): PackedTrees {
+/**
+ * Copy `trees` (undefined: none) into one PackedTrees, `indexed`: with their kind indexes (the parse thread
+ * makes them, so that the main thread does not); the trees themselves are left as they were.
+ */
+export function packTrees(trees: readonly (SyntaxTree | undefined)[], indexed = false): PackedTrees {
+  const packed = packNodes(trees);
+  if (indexed) packed.index = packIndex(packed);
+  return packed;
+}
+
+/** Each packed tree's kind index, over the packed arrays. */
+function packIndex({ arrays, roots, types }: PackedTrees): { groupStarts: Int32Array; places: Int32Array } {
+  const width = types.length + 1;
+  const groupStarts = new Int32Array(roots.length * width);
+  const places = new Int32Array(arrays.kind.length);
+  for (const [i, root] of roots.entries()) {
+    if (root < 0) continue;
+    const end = arrays.subtreeEnd[root]!;
+    kindIndexOf(arrays.kind, root, end, groupStarts.subarray(i * width, (i + 1) * width), places.subarray(root, end));
+  }
+  return { groupStarts, places };
+}
+
+function packNodes(trees: readonly (SyntaxTree | undefined)[]): PackedTrees {
   const names = { types: TYPE_NAMES.slice(), fields: FIELD_NAMES.slice() };
   let total = 0;
   // one after another from place 0 of one store (as the parse thread makes them): the arrays' front as it is
@@ -548,24 +586,36 @@ export function packTrees(trees: readonly (SyntaxTree | undefined)[]): PackedTre
 
 /** The buffers to transfer with a PackedTrees. */
 export function transferablesOf(packed: PackedTrees): ArrayBuffer[] {
-  return Object.values(packed.arrays).map((a: NodeArrays[keyof NodeArrays]) => a.buffer as ArrayBuffer);
+  const index = packed.index ? [packed.index.groupStarts.buffer as ArrayBuffer, packed.index.places.buffer as ArrayBuffer] : [];
+  return [...Object.values(packed.arrays).map((a: NodeArrays[keyof NodeArrays]) => a.buffer as ArrayBuffer), ...index];
 }
 
 /** The trees of a PackedTrees (made in this thread or another) over their sources, in one new store. */
 export function unpackTrees(packed: PackedTrees, sources: readonly string[]): (SyntaxTree | undefined)[] {
   const { arrays, roots } = packed;
   if (sources.length !== roots.length) throw new Error(`unpackTrees: ${roots.length} trees, ${sources.length} sources`);
-  renumber(arrays.kind, packed.types, TYPES);
+  // an index by the other thread's type ids holds only where the ids are this thread's
+  const sameIds = renumber(arrays.kind, packed.types, TYPES);
   renumber(arrays.field, packed.fields, FIELDS);
   const store = NodeStore.adopt(arrays, roots.filter((r) => r >= 0).length);
-  return roots.map((root, i) => (root < 0 ? undefined : new SyntaxTree(sources[i]!, store, root)));
+  const width = packed.types.length + 1;
+  return roots.map((root, i) => {
+    if (root < 0) return undefined;
+    const tree = new SyntaxTree(sources[i]!, store, root);
+    if (packed.index && sameIds) {
+      const { groupStarts, places } = packed.index;
+      tree.adoptKindIndex({ groupStart: groupStarts.subarray(i * width, (i + 1) * width), places: places.subarray(root, arrays.subtreeEnd[root]!) });
+    }
+    return tree;
+  });
 }
 
-/** Ids given under another thread's `names` as this thread's, in place (no work where the two agree, as they do when both load the same parser). */
-function renumber(ids: Uint16Array | Uint8Array, names: readonly (string | null)[], ours: Names): void {
+/** Ids given under another thread's `names` as this thread's, in place (no work where the two agree, as they do when both load the same parser); whether they agreed. */
+function renumber(ids: Uint16Array | Uint8Array, names: readonly (string | null)[], ours: Names): boolean {
   let same = true;
   for (let i = 0; i < names.length && same; i++) same = ours.names[i] === names[i];
-  if (same) return;
+  if (same) return true;
   const map = names.map((name) => (name === null ? 0 : ours.id(name)));
   for (let i = 0; i < ids.length; i++) ids[i] = map[ids[i]!]!;
+  return false;
 }

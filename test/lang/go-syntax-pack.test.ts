@@ -43,6 +43,34 @@ describe('packTrees and unpackTrees', () => {
     expect(dump(back!.rootNode)).toEqual(dump(tree.rootNode));
   });
 
+  it("sends each tree's index of nodes by type with it, which finds what the tree finds (and none where the ids were renumbered)", () => {
+    NodeStore.current = undefined;
+    const trees = texts.map((t) => parseGoSyntax(t));
+    const types = ['call_expression', 'identifier', 'comment', 'go_statement', 'func_literal', 'selector_expression'];
+    const found = (tree: SyntaxTree) => types.map((t) => tree.rootNode.descendantsOfType(t).map((n) => `${n.type}@${n.startIndex}-${n.endIndex}`));
+    for (const order of [trees, [...trees].reverse()]) {
+      const packed = packTrees(order, true);
+      expect(packed.index).toBeDefined();
+      const sources = order === trees ? texts : [...texts].reverse();
+      const back = unpackTrees(packed, sources);
+      for (const [i, tree] of order.entries()) {
+        if (!tree) continue;
+        // the index came with the tree: asking for it makes none
+        const index = back[i]!.kindIndex();
+        expect(index.places.buffer).toBe(packed.index!.places.buffer);
+        expect(found(back[i]!)).toEqual(found(tree));
+      }
+    }
+    // ids renumbered: the index is left behind and made again here
+    const packed = packTrees([trees[0]!], true);
+    const theirs: PackedTrees = { ...packed, types: [...packed.types, 'another_type'] };
+    theirs.types.splice(1, 0, 'a_type_first_named_there');
+    theirs.arrays.kind.forEach((id, i) => (theirs.arrays.kind[i] = id >= 1 ? id + 1 : id));
+    const [back] = unpackTrees(theirs, [texts[0]!]);
+    expect(back!.kindIndex().places.buffer).not.toBe(packed.index!.places.buffer);
+    expect(found(back!)).toEqual(found(trees[0]!));
+  });
+
   it('keeps node ids unique: unpacked trees get ids no other tree has', () => {
     const tree = parseGoSyntax(texts[1]!)!;
     const [a] = unpackTrees(packTrees([tree]), [texts[1]!]) as SyntaxTree[];
