@@ -23,8 +23,9 @@ export function changedLines(change: ChangedFile | undefined): Set<number> | 'al
 }
 
 /**
- * Go trees parsed in another thread ahead of the analyses (src/cli/parse-thread.ts): a file's text is
- * handed over when it is read, its tree taken when a check first asks for it.
+ * Go trees parsed in another thread ahead of the analyses (src/cli/parse-thread.ts): the engine hands a
+ * package's files over once they are read (ParseCache.handOver), where the checks will parse it, and a
+ * file's tree is taken when a check first asks for it.
  */
 export interface GoParseAhead {
   /** The file's text, to parse now; its ticket takes the tree (the ticket of a prefetched text, if there is one). */
