@@ -4,19 +4,26 @@
 import { workerData } from 'node:worker_threads';
 import { parseGoSyntax } from '../lang/go-syntax.js';
 import { NodeStore, packTrees, transferablesOf } from '../lang/go-syntax-tree.js';
-import { ANSWERED, SKIP_TO, STARTED, type ParseReply, type ParseRequest, type ParseThreadData } from './parse-protocol.js';
+import { ANSWERED, STARTED, type ParseReply, type ParseRequest, type ParseThreadData } from './parse-protocol.js';
 
 const data = workerData as ParseThreadData | undefined;
 if (data?.port) {
   const { port } = data;
   const shared = new Int32Array(data.shared);
+  const taken = new Uint8Array(data.taken);
   port.on('message', ({ batch, texts, seqs }: ParseRequest) => {
     // every batch's trees from the start of one store, where packTrees copies them in one piece
     NodeStore.rewind();
+    let skipped = 0;
     const trees = texts.map((text, i) => {
       const seq = seqs[i]!;
-      if (seq <= Atomics.load(shared, SKIP_TO)) return undefined;
+      // begun first, then the mark read: the main thread reads STARTED before it marks a file, so a file is
+      // parsed by one thread at least (by both at worst, when they cross)
       Atomics.store(shared, STARTED, seq);
+      if (seq < taken.length && Atomics.load(taken, seq)) {
+        skipped++;
+        return undefined;
+      }
       try {
         return parseGoSyntax(text);
       } catch {
@@ -28,7 +35,7 @@ if (data?.port) {
     const packed = packTrees(trees, true);
     // the copies go; the trees here free their store for the next batch
     for (const tree of trees) tree?.delete();
-    port.postMessage({ batch, packed } satisfies ParseReply, transferablesOf(packed));
+    port.postMessage({ batch, packed, skipped } satisfies ParseReply, transferablesOf(packed));
     Atomics.add(shared, ANSWERED, 1);
     Atomics.notify(shared, ANSWERED);
   });

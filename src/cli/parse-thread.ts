@@ -7,19 +7,26 @@
 //   - the parse thread has started it (or gone past it): the main thread waits for its batch's answer
 //     (Atomics.wait on a counter the parse thread bumps after each answer, to a deadline: an event, not
 //     a sleep);
-//   - the parse thread has not reached it: the main thread parses the file itself and tells the parse
-//     thread to skip everything up to it (the checks have gone past those files: packages no check
-//     needed to parse), so that neither waits for work the other does not need.
+//   - the parse thread has not reached it: the main thread parses the file itself and marks it taken, so
+//     that the parse thread skips it (the checks do not visit packages in the order they were handed
+//     over: the first check parses only the packages its own gate lets in, later ones the rest).
 // The parse thread reads what it is told through shared memory, not messages: the main thread turns to
 // its messages only when it waits, and during the checks it seldom does.
 
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { GoParseAhead, GoParseTicket } from '../engine/parse.js';
 import { unpackTrees, type SyntaxTree } from '../lang/go-syntax-tree.js';
-import { ANSWERED, SKIP_TO, STARTED, type ParseReply, type ParseRequest } from './parse-protocol.js';
+import { ANSWERED, STARTED, TAKEN_FILES, type ParseReply, type ParseRequest } from './parse-protocol.js';
 
 /** Files per batch: one message each way per batch, and a batch is a few milliseconds of parsing. */
 const BATCH_FILES = 16;
+
+/**
+ * How long the main thread waits for a batch's answer before it gives up the parse thread: a batch takes
+ * milliseconds, a batch of the largest files a second; well inside a check's own budget (20 s), so that a
+ * thread that died while the main thread waited costs time, not a finding.
+ */
+const ANSWER_WITHIN_MS = 5_000;
 
 export interface ParseThreadOptions {
   /** how long to wait for one batch's answer before parsing in this thread instead */
@@ -62,11 +69,12 @@ export class GoParseThread implements GoParseAhead {
   private readonly port: MessagePort;
   /** shared with the parse thread: see parse-protocol.ts */
   private readonly shared: Int32Array;
+  private readonly taken: Uint8Array;
   /** handed over, not sent yet */
   private queued: Ticket[] = [];
   private readonly batches = new Map<number, Ticket[]>();
   private nextBatch = 0;
-  /** tickets are numbered from 1: the parse thread's STARTED and SKIP_TO start at 0 */
+  /** tickets are numbered from 1: the parse thread's STARTED starts at 0 */
   private nextSeq = 1;
   private flushScheduled = false;
   private closed = false;
@@ -76,16 +84,17 @@ export class GoParseThread implements GoParseAhead {
   private idleWaiters: (() => void)[] = [];
   /** why the parse thread is not used any more: every file is then parsed in this thread */
   failure: string | undefined;
-  /** files whose trees came from the parse thread, and those parsed here instead */
-  readonly counts = { fromThread: 0, here: 0 };
+  /** files whose trees came from the parse thread, those parsed here instead, and those the parse thread skipped for it */
+  readonly counts = { fromThread: 0, here: 0, skippedThere: 0 };
 
   constructor(options: ParseThreadOptions = {}) {
-    this.answerWithinMs = options.answerWithinMs ?? 30_000;
+    this.answerWithinMs = options.answerWithinMs ?? ANSWER_WITHIN_MS;
     const channel = new MessageChannel();
     this.port = channel.port1;
-    this.shared = new Int32Array(new SharedArrayBuffer(12));
+    this.shared = new Int32Array(new SharedArrayBuffer(8));
+    this.taken = new Uint8Array(new SharedArrayBuffer(TAKEN_FILES));
     this.worker = new Worker(options.entry ?? workerEntry(), {
-      workerData: { ...options.workerData, port: channel.port2, shared: this.shared.buffer },
+      workerData: { ...options.workerData, port: channel.port2, shared: this.shared.buffer, taken: this.taken.buffer },
       transferList: [channel.port2],
     });
     this.port.on('message', (reply: ParseReply) => this.answer(reply));
@@ -106,11 +115,19 @@ export class GoParseThread implements GoParseAhead {
     if (!this.prefetched.has(text)) this.prefetched.set(text, this.ticketFor(text));
   }
 
+  dropPrefetched(): void {
+    for (const ticket of this.prefetched.values()) ticket.discard();
+    this.prefetched.clear();
+  }
+
   /** The ticket's tree (see GoParseTicket.take). */
   take(ticket: Ticket): SyntaxTree | undefined {
     this.receive();
-    if (ticket.state === 'sent' && Atomics.load(this.shared, STARTED) < ticket.seq) this.skipTo(ticket);
-    if (ticket.state === 'queued') this.skipTo(ticket);
+    // not begun (or not even sent): parsed here, and marked so that the parse thread skips it
+    if (ticket.state === 'queued' || (ticket.state === 'sent' && Atomics.load(this.shared, STARTED) < ticket.seq)) {
+      if (ticket.seq < TAKEN_FILES) Atomics.store(this.taken, ticket.seq, 1);
+      ticket.state = 'dropped';
+    }
     if (ticket.state === 'sent') this.waitFor(ticket);
     const tree = ticket.tree;
     ticket.tree = undefined;
@@ -138,8 +155,7 @@ export class GoParseThread implements GoParseAhead {
     if (this.closed) return;
     this.closed = true;
     this.failure ??= 'closed';
-    for (const ticket of this.prefetched.values()) ticket.discard();
-    this.prefetched.clear();
+    this.dropPrefetched();
     this.port.close();
     await this.worker.terminate();
   }
@@ -166,6 +182,7 @@ export class GoParseThread implements GoParseAhead {
 
   /** Everything queued, to the parse thread. */
   private send(): void {
+    // a ticket taken before it went out is not sent
     const queued = this.queued.filter((t) => t.state === 'queued');
     this.queued = [];
     if (this.failure !== undefined) {
@@ -181,22 +198,6 @@ export class GoParseThread implements GoParseAhead {
     }
   }
 
-  /**
-   * The checks want `ticket` before the parse thread has reached it: it and all before it are the main
-   * thread's to parse (if wanted), and the parse thread goes on after it.
-   */
-  private skipTo(ticket: Ticket): void {
-    // never lowered: a ticket taken late (a file a later check asks for first) does not undo a skip
-    let skip = Atomics.load(this.shared, SKIP_TO);
-    while (skip < ticket.seq) {
-      const was = Atomics.compareExchange(this.shared, SKIP_TO, skip, ticket.seq);
-      if (was === skip) break;
-      skip = was;
-    }
-    for (const queued of this.queued) if (queued.seq <= ticket.seq) queued.state = 'dropped';
-    ticket.state = 'dropped';
-  }
-
   /** Every answer already posted, taken now. */
   private receive(): boolean {
     let any = false;
@@ -207,9 +208,10 @@ export class GoParseThread implements GoParseAhead {
     return any;
   }
 
-  private answer({ batch, packed }: ParseReply): void {
+  private answer({ batch, packed, skipped }: ParseReply): void {
     const tickets = this.batches.get(batch);
     if (!tickets) return;
+    this.counts.skippedThere += skipped;
     this.batches.delete(batch);
     const trees = unpackTrees(packed, tickets.map((t) => t.text));
     for (const [i, ticket] of tickets.entries()) {

@@ -125,7 +125,7 @@ export async function collectFindings(snapshot: PullRequestSnapshot, options: Re
     const everyFileIn = [...new Set(checks.filter((c) => !c.shardable && !c.changesOnly).flatMap((c) => c.languages))];
     const wanted = changes.filter((f) => f.status !== 'removed' && (!partOf || partOf(f.path) === shard!.index || mayServe(f.path, everyFileIn)));
     const reads = wanted.map((f) => cache.get(f.path, 'head'));
-    const handing = options.parseAhead ? handOver(options.parseAhead, checks, snapshot, cache, changes, wanted, reads, partOf, shard) : undefined;
+    const handing = options.parseAhead ? handOver(options.parseAhead, checks, snapshot, cache, changes, wanted, reads, partOf, shard, config.limits.maxFileBytes) : undefined;
     const parsed = (await Promise.all(reads)).filter((f): f is ParsedFile => f !== undefined);
     const mine = partOf && shard ? parsed.filter((f) => partOf(f.path) === shard.index) : parsed;
     await handing;
@@ -139,11 +139,14 @@ export async function collectFindings(snapshot: PullRequestSnapshot, options: Re
   }
 }
 
-/** The Go files of the part `inPart` picks, at head, in order (a file git cannot read now is read, and its error met, when its part comes). */
-async function readPart(snapshot: PullRequestSnapshot, changes: readonly ChangedFile[], inPart: (path: string) => boolean): Promise<{ path: string; text: string }[]> {
+/**
+ * The Go files of the part `inPart` picks, at head, in order, those over the size limit left out as that
+ * part will leave them (a file git cannot read now is read, and its error met, when its part comes).
+ */
+async function readPart(snapshot: PullRequestSnapshot, changes: readonly ChangedFile[], inPart: (path: string) => boolean, maxFileBytes: number): Promise<{ path: string; text: string }[]> {
   const paths = changes.filter((f) => f.status !== 'removed' && f.path.endsWith('.go') && inPart(f.path)).map((f) => f.path);
   const texts = await Promise.all(paths.map((path) => snapshot.read(path, 'head').catch(() => undefined)));
-  return paths.flatMap((path, i) => (texts[i] === undefined ? [] : [{ path, text: texts[i]! }]));
+  return paths.flatMap((path, i) => (texts[i] === undefined || texts[i]!.length > maxFileBytes ? [] : [{ path, text: texts[i]! }]));
 }
 
 /** Files grouped by package (directory), in the order their packages first come. */
@@ -175,9 +178,10 @@ async function handOver(
   reads: readonly Promise<ParsedFile | undefined>[],
   partOf: ((path: string) => number) | undefined,
   shard: ReviewOptions['shard'],
+  maxFileBytes: number,
 ): Promise<void> {
   const index = shard?.index ?? 0;
-  const next = partOf && shard && index + 1 < shard.count ? readPart(snapshot, changes, (path) => partOf(path) === index + 1) : Promise.resolve([]);
+  const next = partOf && shard && index + 1 < shard.count ? readPart(snapshot, changes, (path) => partOf(path) === index + 1, maxFileBytes) : Promise.resolve([]);
   try {
     const parsedBy = gatedBy(checks, snapshot, cache);
     const goFiles = wanted.map((f, i) => ({ path: f.path, read: reads[i]! })).filter((f) => f.path.endsWith('.go') && (!partOf || partOf(f.path) === index));
@@ -185,6 +189,8 @@ async function handOver(
       await Promise.all(files.map((f) => f.read));
       if (await parsedBy(dir)) await cache.handOver(files.map((f) => f.path));
     }
+    // what was read ahead for this part and not asked for (a file over the size limit) goes, trees and all
+    ahead.dropPrefetched();
     for (const [dir, files] of byPackage(await next)) if (await parsedBy(dir)) for (const f of files) ahead.prefetch(f.text);
   } catch {
     // the same error comes to the reads' or the checks' own (see above)

@@ -32,6 +32,8 @@ export interface GoParseAhead {
   enqueue(text: string): GoParseTicket;
   /** A text a later part will ask for (enqueue), to parse once what is asked for now is done. */
   prefetch(text: string): void;
+  /** The prefetched texts not asked for by now are not wanted (the part that was to ask has handed its files over). */
+  dropPrefetched(): void;
 }
 
 export interface GoParseTicket {
@@ -141,9 +143,13 @@ export class ParseCache {
     if (!this.ahead) return;
     for (const path of paths) {
       const file = await this.get(path, 'head');
+      // a cache disposed meanwhile (its part failed) takes no more tickets: none would ever be discarded
+      if (this.disposed) return;
       if (file?.language === 'go' && !this.tickets.has(path)) this.tickets.set(path, this.ahead.enqueue(file.text));
     }
   }
+
+  private disposed = false;
 
   private ticketOf(path: string): GoParseTicket | undefined {
     const ticket = this.tickets.get(path);
@@ -195,6 +201,7 @@ export class ParseCache {
 
   /** Free the parse trees (tree-sitter trees live in wasm memory). */
   dispose(): void {
+    this.disposed = true;
     this.derived.clear();
     this.goByText.clear();
     this.goByFile.clear();

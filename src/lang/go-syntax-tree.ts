@@ -50,6 +50,7 @@ class Names {
 
   constructor(first: (string | null)[] = []) {
     this.names = first;
+    for (const [id, name] of first.entries()) if (name !== null) this.ids.set(name, id);
   }
 
   id(name: string): number {

@@ -48,7 +48,22 @@ describe('the Go parse thread', () => {
     const ticket = thread.enqueue(texts[0]!);
     await thread.idle();
     expect(dump(ticket.take()!.rootNode)).toEqual(dump(parseGoSyntax(texts[0]!)!.rootNode));
-    expect(thread.counts).toEqual({ fromThread: 1, here: 0 });
+    expect(thread.counts).toEqual({ fromThread: 1, here: 0, skippedThere: 0 });
+  });
+
+  it('skips a file this thread took before the parse thread began it, and parses the rest', async () => {
+    const thread = started();
+    const tickets = texts.map((text) => thread.enqueue(text));
+    // at once, before the parse thread (still starting) has begun any: the 21st went out in a batch, the
+    // 40th not yet (the last part-filled batch goes out after this turn)
+    expect(tickets[20]!.take()).toBeUndefined();
+    expect(tickets[39]!.take()).toBeUndefined();
+    await thread.idle();
+    for (const [i, ticket] of tickets.entries()) {
+      if (i === 20 || i === 39) continue;
+      expect(dump(ticket.take()!.rootNode)).toEqual(dump(parseGoSyntax(texts[i]!)!.rootNode));
+    }
+    expect(thread.counts).toEqual({ fromThread: texts.length - 2, here: 2, skippedThere: 1 });
   });
 
   it('does not wait for a file the parse thread has not begun: this thread parses it', async () => {
@@ -59,7 +74,7 @@ describe('the Go parse thread', () => {
     expect(tickets[2]!.take()).toBeUndefined();
     expect(tickets[0]!.take()).toBeUndefined();
     expect(tickets[4]!.take()).toBeUndefined();
-    expect(thread.counts).toEqual({ fromThread: 0, here: 3 });
+    expect(thread.counts).toEqual({ fromThread: 0, here: 3, skippedThere: 0 });
     expect(thread.failure).toBeUndefined();
   });
 
@@ -104,6 +119,7 @@ describe('ParseCache with a parse thread', () => {
       };
     }
     prefetch(): void {}
+    dropPrefetched(): void {}
   }
   const snapshotOf = (files: Record<string, string>) =>
     ({

@@ -28,6 +28,11 @@ class Recorder implements GoParseAhead {
   prefetch(text: string): void {
     this.prefetched.push(text);
   }
+  /** how many times the prefetched texts were given up, and how many were waiting then */
+  readonly drops: number[] = [];
+  dropPrefetched(): void {
+    this.drops.push(this.prefetched.length);
+  }
 }
 
 const sleeper = (pkg: string, n: number) => `package ${pkg}\n\nimport "time"\n\nfunc wait${n}() {\n\ttime.Sleep(${n} * time.Second)\n}\n`;
@@ -70,6 +75,8 @@ describe('a review with a parse thread', () => {
         expect(prefetched).toEqual([]);
       }
     }
+    // each part gave up what was read ahead for it and not asked for, after its own hand-over and before the next part's
+    expect(ahead.drops).toEqual([0, 2]);
     expect(withThread).toEqual(without);
     expect(withThread.flatMap((p) => p.findings).filter((f) => f.checkId === 'sleep-fix')).toHaveLength(2);
     // the checks took the trees handed over
