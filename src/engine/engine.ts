@@ -123,11 +123,21 @@ export async function collectFindings(snapshot: PullRequestSnapshot, options: Re
     // a part reads its own files, and the others only where a check that takes every file serves their
     // language: reading every file in every part read a 21,505-file scan's files fifteen times over
     const everyFileIn = [...new Set(checks.filter((c) => !c.shardable && !c.changesOnly).flatMap((c) => c.languages))];
-    const wanted = changes.filter((f) => f.status !== 'removed' && (!partOf || partOf(f.path) === shard!.index || mayServe(f.path, everyFileIn)));
+    const index = shard?.index ?? 0;
+    const inPart = (path: string, part = index) => !partOf || partOf(path) === part;
+    const wanted = changes.filter((f) => f.status !== 'removed' && (inPart(f.path) || mayServe(f.path, everyFileIn)));
     const reads = wanted.map((f) => cache.get(f.path, 'head'));
-    const handing = options.parseAhead ? handOver(options.parseAhead, checks, snapshot, cache, changes, wanted, reads, partOf, shard, config.limits.maxFileBytes) : undefined;
+    const handing = options.parseAhead
+      ? handOver(
+          options.parseAhead,
+          cache,
+          gatedBy(checks, snapshot, cache),
+          wanted.flatMap((f, i) => (f.path.endsWith('.go') && inPart(f.path) ? [{ path: f.path, read: reads[i]! }] : [])),
+          shard && index + 1 < shard.count ? readPart(snapshot, changes, (path) => inPart(path, index + 1), config.limits.maxFileBytes) : Promise.resolve([]),
+        )
+      : undefined;
     const parsed = (await Promise.all(reads)).filter((f): f is ParsedFile => f !== undefined);
-    const mine = partOf && shard ? parsed.filter((f) => partOf(f.path) === shard.index) : parsed;
+    const mine = partOf ? parsed.filter((f) => inPart(f.path)) : parsed;
     await handing;
     for (const check of checks) {
       findings.push(...(await runCheck(check, snapshot, check.shardable ? mine : parsed, cache, options, now, notes)));
@@ -163,35 +173,26 @@ function byPackage<F extends { path: string }>(files: readonly F[]): Map<string,
 
 /**
  * Hand this part's Go files to the parse thread package by package, each as soon as its files are read
- * (git answers in order), where the checks will parse it (gatedBy); then the next part's, read with this
- * part's while the main thread waits for git anyway: during the checks it seldom turns to git's answers,
- * and the parse thread would run dry at this part's end. Never fails: a file not handed over is parsed in
- * the main thread, and an error reading one is met there.
+ * (git answers in order), where the checks will parse it (`parsedBy`); then the next part's, read with
+ * this part's while the main thread waits for git anyway: during the checks it seldom turns to git's
+ * answers, and the parse thread would run dry at this part's end. Never fails: a file not handed over is
+ * parsed in the main thread, and an error reading one is met there.
  */
 async function handOver(
   ahead: GoParseAhead,
-  checks: readonly Check[],
-  snapshot: PullRequestSnapshot,
   cache: ParseCache,
-  changes: readonly ChangedFile[],
-  wanted: readonly ChangedFile[],
-  reads: readonly Promise<ParsedFile | undefined>[],
-  partOf: ((path: string) => number) | undefined,
-  shard: ReviewOptions['shard'],
-  maxFileBytes: number,
+  parsedBy: (dir: string) => Promise<boolean>,
+  thisPart: readonly { path: string; read: Promise<unknown> }[],
+  nextPart: Promise<readonly { path: string; text: string }[]>,
 ): Promise<void> {
-  const index = shard?.index ?? 0;
-  const next = partOf && shard && index + 1 < shard.count ? readPart(snapshot, changes, (path) => partOf(path) === index + 1, maxFileBytes) : Promise.resolve([]);
   try {
-    const parsedBy = gatedBy(checks, snapshot, cache);
-    const goFiles = wanted.map((f, i) => ({ path: f.path, read: reads[i]! })).filter((f) => f.path.endsWith('.go') && (!partOf || partOf(f.path) === index));
-    for (const [dir, files] of byPackage(goFiles)) {
+    for (const [dir, files] of byPackage(thisPart)) {
       await Promise.all(files.map((f) => f.read));
       if (await parsedBy(dir)) await cache.handOver(files.map((f) => f.path));
     }
     // what was read ahead for this part and not asked for (a file over the size limit) goes, trees and all
     ahead.dropPrefetched();
-    for (const [dir, files] of byPackage(await next)) if (await parsedBy(dir)) for (const f of files) ahead.prefetch(f.text);
+    for (const [dir, files] of byPackage(await nextPart)) if (await parsedBy(dir)) for (const f of files) ahead.prefetch(f.text);
   } catch {
     // the same error comes to the reads' or the checks' own (see above)
   }

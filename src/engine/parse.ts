@@ -61,6 +61,7 @@ export class ParseCache {
   private readonly sources: SourceFile[] = [];
   /** head Go files handed to the parse thread, by path, until their tree is taken */
   private readonly tickets = new Map<string, GoParseTicket>();
+  private disposed = false;
   readonly skipped: string[] = [];
 
   constructor(
@@ -148,8 +149,6 @@ export class ParseCache {
       if (file?.language === 'go' && !this.tickets.has(path)) this.tickets.set(path, this.ahead.enqueue(file.text));
     }
   }
-
-  private disposed = false;
 
   private ticketOf(path: string): GoParseTicket | undefined {
     const ticket = this.tickets.get(path);

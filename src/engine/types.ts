@@ -194,7 +194,7 @@ export interface Check {
   changesOnly?: boolean;
   /**
    * The check parses a Go package's files only where one of them says this (its own gate, packageSays in
-   * src/analysis/controller.ts): the engine hands the files of other packages to no parse thread. Unset,
+   * src/engine/packages.ts): the engine hands the files of other packages to no parse thread. Unset,
    * it may parse any Go file. Not global (`g`): it is tested again and again.
    */
   goPackageGate?: RegExp;

@@ -526,30 +526,8 @@ function packIndex({ arrays, roots, types }: PackedTrees): { groupStarts: Int32A
 }
 
 function packNodes(trees: readonly (SyntaxTree | undefined)[]): PackedTrees {
-  const names = { types: TYPE_NAMES.slice(), fields: FIELD_NAMES.slice() };
   let total = 0;
-  // one after another from place 0 of one store (as the parse thread makes them): the arrays' front as it is
-  let contiguous = true;
-  let store: NodeStore | undefined;
-  for (const tree of trees) {
-    if (!tree) continue;
-    contiguous &&= (store ?? tree.store) === tree.store && tree.root === total;
-    store = tree.store;
-    total += tree.store.subtreeEnd[tree.root]! - tree.root;
-  }
-  if (contiguous && store) {
-    const { kind, flags, field, start, end, parent, subtreeEnd } = store;
-    const arrays = {
-      kind: kind.slice(0, total),
-      flags: flags.slice(0, total),
-      field: field.slice(0, total),
-      start: start.slice(0, total),
-      end: end.slice(0, total),
-      parent: parent.slice(0, total),
-      subtreeEnd: subtreeEnd.slice(0, total),
-    };
-    return { arrays, roots: trees.map((tree) => tree?.root ?? -1), ...names };
-  }
+  for (const tree of trees) if (tree) total += tree.store.subtreeEnd[tree.root]! - tree.root;
   const arrays: NodeArrays = {
     kind: new Uint16Array(total),
     flags: new Uint8Array(total),
@@ -573,16 +551,22 @@ function packNodes(trees: readonly (SyntaxTree | undefined)[]): PackedTrees {
     arrays.field.set(store.field.subarray(root, to), at);
     arrays.start.set(store.start.subarray(root, to), at);
     arrays.end.set(store.end.subarray(root, to), at);
-    // places within the tree move with it; the root keeps its parent, none
+    // places within the tree move with it (the root's parent is none, -1, wherever it lies); the parse
+    // thread's trees lie where they go (NodeStore.rewind), and are copied in one piece
     const shift = at - root;
-    for (let i = root; i < to; i++) {
-      arrays.parent[i + shift] = i === root ? -1 : store.parent[i]! + shift;
-      arrays.subtreeEnd[i + shift] = store.subtreeEnd[i]! + shift;
+    if (shift === 0) {
+      arrays.parent.set(store.parent.subarray(root, to), at);
+      arrays.subtreeEnd.set(store.subtreeEnd.subarray(root, to), at);
+    } else {
+      for (let i = root; i < to; i++) {
+        arrays.parent[i + shift] = i === root ? -1 : store.parent[i]! + shift;
+        arrays.subtreeEnd[i + shift] = store.subtreeEnd[i]! + shift;
+      }
     }
     roots.push(at);
     at += to - root;
   }
-  return { arrays, roots, ...names };
+  return { arrays, roots, types: TYPE_NAMES.slice(), fields: FIELD_NAMES.slice() };
 }
 
 /** The buffers to transfer with a PackedTrees. */
