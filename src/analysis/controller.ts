@@ -77,6 +77,8 @@ export interface GoPackage {
   /** memo of `reconcilePath` and `setupPath`: the package is shared by checks, so each is computed once */
   reconcilePath?: Set<number>;
   setupPath?: Set<number>;
+  /** memo of what a call can reach (reachableFrom): package functions by name, methods by receiver type and name */
+  callTargets?: { functionsNamed: Map<string, GoFunction[]>; methodsNamed: Map<string, Map<string, GoFunction[]>> };
 }
 
 /**
@@ -381,28 +383,40 @@ export function setupPath(pkg: GoPackage): Set<number> {
 
 /** Node ids of `roots` and of the package functions and same-receiver methods they call, transitively. */
 function reachableFrom(pkg: GoPackage, roots: GoFunction[]): Set<number> {
-  const byName = new Map<string, GoFunction[]>();
-  for (const f of pkg.functions) {
-    const key = f.receiver ? `${f.receiver}.${f.name}` : f.name;
-    byName.set(key, [...(byName.get(key) ?? []), f]);
-  }
+  const { functionsNamed, methodsNamed } = (pkg.callTargets ??= callTargetsOf(pkg));
   // node ids: web-tree-sitter hands out a new wrapper object on every access
   const reached = new Set<number>();
   const queue = [...roots];
-  while (queue.length && reached.size < MAX_REACHABLE_FUNCTIONS) {
-    const fn = queue.shift()!;
+  for (let next = 0; next < queue.length && reached.size < MAX_REACHABLE_FUNCTIONS; next++) {
+    const fn = queue[next]!;
     if (reached.has(fn.node.id)) continue;
     reached.add(fn.node.id);
+    const ownMethods = fn.receiver ? methodsNamed.get(fn.receiver) : undefined;
     for (const call of callSites(fn.node)) {
       let targets: GoFunction[] | undefined;
-      if (call.calleeType === 'identifier') targets = byName.get(call.name);
-      else if (call.calleeType === 'selector_expression' && fn.receiver && call.operand === fn.receiverName) {
-        targets = byName.get(`${fn.receiver}.${call.name}`);
-      }
+      if (call.calleeType === 'identifier') targets = functionsNamed.get(call.name);
+      else if (ownMethods && call.calleeType === 'selector_expression' && call.operand === fn.receiverName) targets = ownMethods.get(call.name);
       for (const t of targets ?? []) if (!reached.has(t.node.id)) queue.push(t);
     }
   }
   return reached;
+}
+
+/** The package's functions by name, and its methods by receiver type and name: what a call can reach. */
+function callTargetsOf(pkg: GoPackage): NonNullable<GoPackage['callTargets']> {
+  const functionsNamed = new Map<string, GoFunction[]>();
+  const methodsNamed = new Map<string, Map<string, GoFunction[]>>();
+  for (const f of pkg.functions) {
+    let byName = functionsNamed;
+    if (f.receiver) {
+      byName = methodsNamed.get(f.receiver) ?? new Map<string, GoFunction[]>();
+      methodsNamed.set(f.receiver, byName);
+    }
+    const same = byName.get(f.name);
+    if (same) same.push(f);
+    else byName.set(f.name, [f]);
+  }
+  return { functionsNamed, methodsNamed };
 }
 
 /** The package function or method declaration around a node. */
