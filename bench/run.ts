@@ -64,9 +64,9 @@ function treeSize(dir: string): { files: number; bytes: number; goFiles: number 
 }
 
 /** One `bin/causal-review.js` process, as a user runs it: its wall time, exit code and peak RSS. */
-async function analyzeInChild(args: string[], work: string): Promise<{ exit: number; ms: number; maxRssKb: number }> {
+async function analyzeInChild(args: string[], work: string, nodeFlags: string[] = []): Promise<{ exit: number; ms: number; maxRssKb: number }> {
   const rss = join(work, 'rss.json');
-  const run = await timed(process.execPath, ['--import', pathToFileURL(join(ROOT, 'bench/peak-rss.mjs')).href, BIN, ...args], ROOT, { CAUSAL_REVIEW_BENCH_RSS: rss });
+  const run = await timed(process.execPath, [...nodeFlags, '--import', pathToFileURL(join(ROOT, 'bench/peak-rss.mjs')).href, BIN, ...args], ROOT, { CAUSAL_REVIEW_BENCH_RSS: rss });
   if (run.code !== 0 && run.code !== 1) throw new Error(`analysis exited ${run.code}: ${run.stderr.slice(-500)}`);
   const { maxRssKb } = JSON.parse(readFileSync(rss, 'utf8')) as { maxRssKb: number };
   return { exit: run.code, ms: run.ms, maxRssKb };
@@ -93,9 +93,14 @@ async function wholeTree(target: string | undefined, work: string): Promise<Benc
   const ones: Awaited<ReturnType<typeof analyzeInChild>>[] = [];
   const manys: Awaited<ReturnType<typeof analyzeInChild>>[] = [];
   const gofmts: number[] = [];
+  // and, for the figure it is there for, the threads `auto` takes with V8's own inlining budget, not the
+  // one src/cli/compiler-budget.js sets
+  const v8Defaults: number[] = [];
+  const jobs = (n: number) => ['analyze', '--all', '--repo', dir, '--format', 'json', '--jobs', String(n)];
   for (let i = 0; i < runs; i++) {
-    ones.push(await analyzeInChild(['analyze', '--all', '--repo', dir, '--format', 'json', '--jobs', '1'], work));
-    if (threads > 1) manys.push(await analyzeInChild(['analyze', '--all', '--repo', dir, '--format', 'json', '--jobs', String(threads)], work));
+    ones.push(await analyzeInChild(jobs(1), work));
+    if (threads > 1) manys.push(await analyzeInChild(jobs(threads), work));
+    v8Defaults.push((await analyzeInChild(jobs(threads), work, ['--max-inlined-bytecode-size-cumulative=920'])).ms);
     if (gofmt) gofmts.push((await timed('gofmt', ['-l', dir])).ms);
   }
   const middle = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -114,12 +119,14 @@ async function wholeTree(target: string | undefined, work: string): Promise<Benc
     'MB/s': round(size.bytes / 1e6 / (best.ms / 1000), 2),
     'peak RSS MB (one thread)': round(single.maxRssKb / 1024, 0),
     ...(parallel ? { [`peak RSS MB (${threads} threads)`]: round(parallel.maxRssKb / 1024, 0) } : {}),
+    [`analyze --all --jobs ${threads} with V8's default inlining s (median of ${runs})`]: round(middle(v8Defaults) / 1000, 2),
     exit: best.exit,
   };
   if (gofmt) {
     figures[`gofmt -l s (median of ${runs})`] = round(middle(gofmts) / 1000, 2);
     figures['analyze / gofmt (one thread), median of the rounds'] = round(middle(ones.map((r, i) => r.ms / gofmts[i]!)), 2);
     if (parallel) figures[`analyze / gofmt (${threads} threads), median of the rounds`] = round(middle(manys.map((r, i) => r.ms / gofmts[i]!)), 2);
+    figures[`analyze / gofmt (${threads} threads, V8's default inlining), median of the rounds`] = round(middle(v8Defaults.map((ms, i) => ms / gofmts[i]!)), 2);
     figures['target'] = 'analyze / gofmt <= 2';
   } else {
     figures['gofmt -l s'] = 'gofmt not installed (apt-get install golang-go)';

@@ -4,6 +4,8 @@
 // which starts ~0.2 s sooner than compiling module by module. When no bundle can be made (a read-only
 // install, no esbuild) or CAUSAL_REVIEW_NO_BUNDLE is set, tsx runs the sources as they are;
 // CAUSAL_REVIEW_BUNDLE_REQUIRED makes a bundle that cannot be made or loaded an error instead (tests).
+// first, before anything runs hot: how much V8's optimizing compiler inlines (see there)
+import '../src/cli/compiler-budget.js';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
