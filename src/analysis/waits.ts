@@ -54,6 +54,15 @@ const GO_TIME_WAITS = ['Sleep', 'After', 'NewTimer', 'AfterFunc', 'NewTicker', '
 const GO_GOMEGA_POLLS = ['Eventually', 'Consistently', 'EventuallyWithT', 'EventuallyWithOffset'];
 /** every name goWaitCall knows: any other call is no wait, whatever it is called on */
 const GO_WAIT_NAMES = new Set([...GO_TIME_WAITS, ...GO_POLLS, ...GO_PERIODIC, ...GO_BACKOFF, 'Do', 'DoWithData', ...GO_GOMEGA_POLLS]);
+const GO_WAIT_NAME_WORD = new RegExp(`\\b(?:${[...GO_WAIT_NAMES].join('|')})\\b`);
+
+/**
+ * May Go source `text` hold a call goWaitCall recognises? Each has one of its names as a word (the callee's
+ * last name): text with none (`RequeueAfter` is no `After`) holds none, and need not be read call by call.
+ */
+export function mayCallGoWait(text: string): boolean {
+  return GO_WAIT_NAME_WORD.test(text);
+}
 
 /** The local name a Go file gives an import whose path is `path` or starts with `path/v` (major versions). */
 export function goImportName(imports: Map<string, string>, path: string): string | undefined {
