@@ -167,6 +167,19 @@ const GINKGO_NODES = new Set(['It', 'Specify', 'BeforeEach', 'AfterEach', 'JustB
 /** The names a wait goWaitAt finds is called by (`time.Sleep`, `<-time.After`, a timer's, a `.Sleep` method), as words. */
 const GO_SITE_WORDS = /\b(?:Sleep|After|NewTimer)\b/;
 
+/**
+ * May `text` call one of `helpers`? Its name is in the text if it does. Past MAX_HELPER_NAMES helpers the
+ * answer is yes: a package can declare thousands (PR input is hostile), and a search of the whole text for
+ * each would cost more than reading the file's calls one by one.
+ */
+function mayCallHelper(text: string, helpers: ReadonlyMap<string, GoHelper>): boolean {
+  if (helpers.size > MAX_HELPER_NAMES) return true;
+  for (const name of helpers.keys()) if (text.includes(name)) return true;
+  return false;
+}
+
+const MAX_HELPER_NAMES = 32;
+
 export async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean, packages: PackageCache): Promise<WaitSite[]> {
   const root = file.go().rootNode;
   const imports = goImports(root);
@@ -174,7 +187,7 @@ export async function goSites(ctx: CheckContext, file: ParsedFile, deep: boolean
   const pkg = await packages.get(slash === -1 ? '' : file.path.slice(0, slash), file.rev, deep);
   // a site is a call whose name is one of these words or a helper's: a file that has none as a word (most
   // files of a package that says them) has none, and is not read call by call
-  if (!GO_SITE_WORDS.test(file.text) && ![...pkg.helpers.keys()].some((name) => file.text.includes(name))) return [];
+  if (!GO_SITE_WORDS.test(file.text) && !mayCallHelper(file.text, pkg.helpers)) return [];
   const constants = new Map(pkg.constants);
   const fileConstants = goConstants(root);
   for (const [name, value] of fileConstants) constants.set(name, value);

@@ -59,6 +59,25 @@ describe('sleep-fix details', () => {
     expect(findings[0]!.suggestion?.replacement).toBe('kubectl wait --for=condition=Ready pod -l app=db -n prod --timeout=30s');
   });
 
+  it('finds a call of a sleep helper of the package in a file that names no wait, with a few helpers and with many', async () => {
+    const util = (count: number) =>
+      ['package controller', '', 'import "time"', '', ...Array.from({ length: count }, (_, i) => `func settle${i}(d time.Duration) {\n\ttime.Sleep(d)\n}\n`)].join('\n');
+    const controller = (call: string) =>
+      ['package controller', '', 'import "context"', '', 'type R struct{}', '', 'func (r *R) Reconcile(ctx context.Context) error {', call, '\treturn nil', '}', ''].join('\n');
+    // 3 helpers: each name is looked for in the file; 40: past that bound every call is read instead
+    for (const count of [3, 40]) {
+      const c = {
+        name: `helpers ${count}`,
+        dir: '',
+        pr: { base: { 'ctl/util.go': util(count), 'ctl/r.go': controller('') }, head: { 'ctl/util.go': util(count), 'ctl/r.go': controller('\tsettle2(30 * 1000000000)') }, commits: ['x'] },
+        config: structuredClone(DEFAULT_CONFIG),
+        wants: [],
+      };
+      const { findings } = await runCase(c, [sleepFix]);
+      expect(findings.map((f) => `${f.path}:${f.line}`), String(count)).toEqual(['ctl/r.go:8']);
+    }
+  });
+
   it('suggests nothing when the kubectl output is used or the resource cannot be derived', async () => {
     for (const name of ['sh-sleep-before-kubectl-get-with-output', 'sh-sleep-after-apply-before-apply', 'workflow-sleep-step-lengthened']) {
       const { findings } = await runCase(byName(name), [sleepFix]);
