@@ -93,8 +93,8 @@ async function wholeTree(target: string | undefined, work: string): Promise<Benc
   const ones: Awaited<ReturnType<typeof analyzeInChild>>[] = [];
   const manys: Awaited<ReturnType<typeof analyzeInChild>>[] = [];
   const gofmts: number[] = [];
-  // and, for the figure it is there for, the threads `auto` takes with V8's own inlining budget, not the
-  // one src/cli/compiler-budget.js sets
+  // and, for the figure it is there for, the threads `auto` takes with V8's own inlining budget (920 in
+  // node 20's V8: `node --v8-options`), not the one src/cli/compiler-budget.js sets
   const v8Defaults: number[] = [];
   const jobs = (n: number) => ['analyze', '--all', '--repo', dir, '--format', 'json', '--jobs', String(n)];
   for (let i = 0; i < runs; i++) {

@@ -68,11 +68,11 @@ const REQUEUE_ADVICE =
   'Return `ctrl.Result{RequeueAfter: d}` (or rely on the watch of that object) and check the condition again on the next reconcile: a reconcile that blocks holds its worker, sees the object late, and a restart loses the wait.';
 
 function pollingLoops(ctx: CheckContext, file: ParsedFile, fn: GoFunction, pkg: GoPackage): void {
-  // a goroutine starts with `go` or a `.Go(...)` call: a function whose text has neither word starts none
   const text = fn.file.parsed.text.slice(fn.node.startIndex, fn.node.endIndex);
   // whatever is reported below waits: a call goWaitCall knows, or a `<-` receive from a ticker or timer (a
   // function with neither, most on the reconcile path, has no polling loop)
   if (!text.includes('<-') && !mayCallGoWait(text)) return;
+  // a goroutine starts with `go` or a `.Go(...)` call: a function whose text has neither word starts none
   const goroutineLiterals = new Set(/\b[gG]o\b/.test(text) ? goroutines(fn.node).map((g) => g.literal.id) : []);
   const prune = { types: ['func_literal'], skip: (n: GoNode) => goroutineLiterals.has(n.id) };
   for (const n of nodesOf(fn.node, ['for_statement', 'call_expression'], prune)) {

@@ -8,7 +8,7 @@
 import { Node as TsNode, SyntaxKind } from '../lang/ts-morph.js';
 import type { ArrowFunction, CallExpression, FunctionDeclaration, FunctionExpression, MethodDeclaration, SourceFile, VariableDeclaration } from 'ts-morph';
 import type { GoNode } from '../engine/types.js';
-import { calleeText } from '../lang/go.js';
+import { calleeText, callSiteOf } from '../lang/go.js';
 
 /**
  * What a wait call is:
@@ -57,8 +57,9 @@ const GO_WAIT_NAMES = new Set([...GO_TIME_WAITS, ...GO_POLLS, ...GO_PERIODIC, ..
 const GO_WAIT_NAME_WORD = new RegExp(`\\b(?:${[...GO_WAIT_NAMES].join('|')})\\b`);
 
 /**
- * May Go source `text` hold a call goWaitCall recognises? Each has one of its names as a word (the callee's
- * last name): text with none (`RequeueAfter` is no `After`) holds none, and need not be read call by call.
+ * May Go source `text` hold a call goWaitCall recognises? Each is called by one of its names, an identifier
+ * of the text, so a word there: text with none (`RequeueAfter` is no `After`) holds none, and need not be
+ * read call by call.
  */
 export function mayCallGoWait(text: string): boolean {
   return GO_WAIT_NAME_WORD.test(text);
@@ -106,7 +107,10 @@ function firstArgument(call: GoNode): GoNode | undefined {
  */
 export function goWaitCall(call: GoNode, imports: Map<string, string>): GoWait | undefined {
   if (call.type !== 'call_expression') return undefined;
-  const callee = calleeText(call);
+  const text = calleeText(call);
+  // a comment inside the callee (`time. // why` then `Sleep(d)`) is in its text: the nodes say what is called
+  const site = text.includes('/') ? callSiteOf(call) : undefined;
+  const callee = site?.operand ? `${site.operand}.${site.name}` : (site?.name ?? text);
   const dot = callee.lastIndexOf('.');
   const name = dot === -1 ? callee : callee.slice(dot + 1);
   // most calls are none of these: told apart before the imports are looked at

@@ -9,9 +9,9 @@ import { setFlagsFromString } from 'node:v8';
 
 const FLAG = '--max-inlined-bytecode-size-cumulative';
 
-/** The V8 flag to set for node's own arguments `execArgv`, or undefined where they give the budget. */
+/** The V8 flag to set for node's own arguments `execArgv`, or undefined where they give the budget (V8 reads `_` as `-`). */
 export function compilerBudgetFlag(execArgv) {
-  return execArgv.some((arg) => arg === FLAG || arg.startsWith(`${FLAG}=`)) ? undefined : `${FLAG}=200`;
+  return execArgv.some((arg) => arg.split('=')[0].replaceAll('_', '-') === FLAG) ? undefined : `${FLAG}=200`;
 }
 
 const flag = compilerBudgetFlag(process.execArgv);

@@ -90,6 +90,20 @@ func f() {
       'Eventually:poll',
     ]);
   });
+  it('reads a callee with a comment inside from its nodes: the name called, not the comment', () => {
+    const src = `package a
+import (
+	"time"
+	. "github.com/onsi/gomega"
+)
+func f() {
+	time. // settle first
+		Sleep(time.Second)
+	g. // see x.Eventually
+		ually(get)
+}`;
+    expect(kinds(src)).toEqual(['time.Sleep:sleep']);
+  });
   it('does not take another package named time for the standard one', () => {
     expect(kinds('package a\nimport time "example.com/clock"\nfunc f() { time.Sleep(1) }')).toEqual([]);
   });
