@@ -107,15 +107,13 @@ function firstArgument(call: GoNode): GoNode | undefined {
  */
 export function goWaitCall(call: GoNode, imports: Map<string, string>): GoWait | undefined {
   if (call.type !== 'call_expression') return undefined;
-  const text = calleeText(call);
-  // a comment inside the callee (`time. // why` then `Sleep(d)`) is in its text: the nodes say what is called
-  const site = text.includes('/') ? callSiteOf(call) : undefined;
-  const callee = site?.operand ? `${site.operand}.${site.name}` : (site?.name ?? text);
-  const dot = callee.lastIndexOf('.');
-  const name = dot === -1 ? callee : callee.slice(dot + 1);
+  // the name called and what it is called on, as the call graph reads them (from the nodes where a comment
+  // sits inside the callee: `time. // why`, then `Sleep(d)`)
+  const { name, operand } = callSiteOf(call);
   // most calls are none of these: told apart before the imports are looked at
   if (!GO_WAIT_NAMES.has(name)) return undefined;
-  const qualifier = dot === -1 ? '' : callee.slice(0, dot);
+  const qualifier = operand ?? '';
+  const callee = operand === undefined ? name : `${operand}.${name}`;
   const time = imports.get('time');
   if (time && qualifies(qualifier, time)) {
     if (name === 'Sleep') return { kind: 'sleep', callee, timeFunction: name, duration: firstArgument(call) };
